@@ -1,0 +1,109 @@
+// Where a project's state (database, cache, exported models) lives: <root>/.tunelab when that folder can be
+// created and written, else a per-project folder under the user's data directory.
+import { createHash, randomUUID } from 'node:crypto'
+import { mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { basename, join, resolve } from 'node:path'
+
+export const STATE_DIR_NAME = '.tunelab'
+
+export interface StateDirOptions {
+  /** Base of the fallback location (overrides env TUNELAB_DATA_DIR and the platform default). */
+  dataDir?: string
+  /** Environment to read (default process.env). */
+  env?: NodeJS.ProcessEnv
+  platform?: NodeJS.Platform
+  home?: string
+  /** Skip <root>/.tunelab and use the fallback folder directly. */
+  forceFallback?: boolean
+}
+
+export interface StateDirResolution {
+  dir: string
+  fallback: boolean
+  /** Why the fallback was used. */
+  reason?: string
+}
+
+export interface WritableProbe {
+  ok: boolean
+  reason?: string
+}
+
+/**
+ * Creates `dir` if needed and writes, then removes, a probe file in it. Real I/O, so it also catches what
+ * permission bits do not say (read-only mounts, running as root, a file standing where the folder should be).
+ */
+export function probeWritableDir(dir: string): WritableProbe {
+  try {
+    mkdirSync(dir, { recursive: true })
+    const probe = join(dir, `.write-probe-${process.pid}-${randomUUID()}`)
+    writeFileSync(probe, 'ok')
+    unlinkSync(probe)
+    return { ok: true }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    return { ok: false, reason: `${dir} is not writable (${e.code ?? 'error'}: ${e.message})` }
+  }
+}
+
+/** TuneLab's per-user data directory (the env TUNELAB_DATA_DIR wins, then the platform convention). */
+export function userDataDir(opts: Pick<StateDirOptions, 'dataDir' | 'env' | 'platform' | 'home'> = {}): string {
+  if (opts.dataDir) return resolve(opts.dataDir)
+  const env = opts.env ?? process.env
+  if (env.TUNELAB_DATA_DIR) return resolve(env.TUNELAB_DATA_DIR)
+  const home = opts.home ?? homedir()
+  switch (opts.platform ?? process.platform) {
+    case 'darwin':
+      return join(home, 'Library', 'Application Support', 'TuneLab')
+    case 'win32':
+      return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'TuneLab')
+    default:
+      return join(env.XDG_DATA_HOME || join(home, '.local', 'share'), 'tunelab')
+  }
+}
+
+/** `<slug of the folder name>-<first 12 hex of sha256(absolute path)>`: readable and unique per path. */
+export function projectSlug(root: string): string {
+  const abs = resolve(root)
+  const slug =
+    basename(abs)
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'project'
+  const hash = createHash('sha256').update(abs).digest('hex').slice(0, 12)
+  return `${slug}-${hash}`
+}
+
+export function fallbackStateDir(root: string, opts: StateDirOptions = {}): string {
+  return join(userDataDir(opts), 'projects', projectSlug(root))
+}
+
+/** Picks and creates the state folder of a project. Throws when neither location can be written. */
+export function resolveStateDir(root: string, opts: StateDirOptions = {}): StateDirResolution {
+  const abs = resolve(root)
+  let isDir = false
+  try {
+    isDir = statSync(abs).isDirectory()
+  } catch {
+    isDir = false
+  }
+  if (!isDir) throw new Error(`Project folder ${abs} does not exist or is not a folder`)
+
+  let reason: string
+  if (opts.forceFallback) {
+    reason = 'the project folder was not to be used (forceFallback)'
+  } else {
+    const inProject = join(abs, STATE_DIR_NAME)
+    const probe = probeWritableDir(inProject)
+    if (probe.ok) return { dir: inProject, fallback: false }
+    reason = probe.reason ?? `${inProject} is not writable`
+  }
+  const dir = fallbackStateDir(abs, opts)
+  const probe = probeWritableDir(dir)
+  if (!probe.ok) {
+    throw new Error(`No writable place for the state of project ${abs}: ${reason}; fallback ${probe.reason ?? dir}`)
+  }
+  return { dir, fallback: true, reason }
+}
