@@ -1,0 +1,30 @@
+import * as tf from '@tensorflow/tfjs'
+
+/**
+ * Serialisable description of a base's input preprocessing, so training,
+ * evaluation, export and prediction all reproduce it exactly:
+ * `y = x * scale + offset` on RGB float pixels in 0..255.
+ */
+export interface ScalePreprocessing {
+  kind: 'scale'
+  scale: number
+  offset: number
+}
+
+export type PreprocessingSpec = ScalePreprocessing
+
+/** Keras 'tf' mode (MobileNet v1/v2, ResNetV2): x / 127.5 - 1, giving [-1, 1]. */
+export const TF_MODE_PREPROCESSING: ScalePreprocessing = Object.freeze({ kind: 'scale', scale: 1 / 127.5, offset: -1 })
+
+/** Applies a preprocessing spec to a batch of RGB pixels in 0..255 (any float tensor). */
+export function applyPreprocessing<T extends tf.Tensor>(x: T, spec: PreprocessingSpec): T {
+  switch (spec.kind) {
+    case 'scale':
+      return tf.tidy(() => tf.add(tf.mul(tf.cast(x, 'float32'), spec.scale), spec.offset)) as T
+  }
+}
+
+/** Same as applyPreprocessing on plain numbers (for exporters and non-tf code paths). */
+export function preprocessPixel(value: number, spec: PreprocessingSpec): number {
+  return value * spec.scale + spec.offset
+}
