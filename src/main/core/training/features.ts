@@ -1,0 +1,128 @@
+// Frozen-base forward passes: GAP-pooled features per image, optionally cached on disk.
+// Pooling before the head is exact because GlobalAveragePooling2D is the head's first layer.
+import * as tf from '@tensorflow/tfjs'
+import { createHash } from 'node:crypto'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { BaseLike, FeatureCacheOptions, ImageSet } from './types'
+
+/** Features for n images as one row-major [n, dim] array. */
+export interface FeatureMatrix {
+  data: Float32Array
+  dim: number
+  count: number
+}
+
+export function featureDim(base: BaseLike): number {
+  const shape = base.model.outputs[0]?.shape
+  const c = shape?.[shape.length - 1]
+  if (shape?.length !== 4 || typeof c !== 'number') {
+    throw new Error(`base '${base.spec.id}': expected a 4D no-top feature map output, got shape ${JSON.stringify(shape)}`)
+  }
+  return c
+}
+
+/** sha256 over every weight of the model in order (shapes and values; names carry per-process suffixes), hex. */
+export function weightsChecksum(model: tf.LayersModel): string {
+  const h = createHash('sha256')
+  for (const w of model.weights) {
+    h.update(`${w.shape.join("x")};`)
+    const v = w.read().dataSync()
+    h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength))
+  }
+  return h.digest('hex')
+}
+
+/** Directory key: everything that changes a pooled feature except the image bytes. */
+export function featureCacheKey(parts: { baseId: string; weightsChecksum: string; size: number; resizeMode: string }): string {
+  return createHash('sha256')
+    .update(`gap-f32-v1|${parts.baseId}|${parts.weightsChecksum}|${parts.size}|${parts.resizeMode}`)
+    .digest('hex')
+    .slice(0, 24)
+}
+
+/** Base forward in inference mode (no gradient tape) -> pooled [n, C]. `pixels` is RGB uint8 [n,S,S,3]. */
+export function poolFeatures(base: BaseLike, pixels: Uint8Array, count: number): tf.Tensor2D {
+  const s = base.spec.size
+  return tf.tidy(() => {
+    const x = tf.tensor4d(pixels, [count, s, s, 3], 'int32').toFloat() as tf.Tensor4D
+    const y = base.model.apply(base.preprocess(x), { training: false }) as tf.Tensor4D
+    return tf.mean(y, [1, 2]) as tf.Tensor2D
+  })
+}
+
+export interface FeatureProgress {
+  done: number
+  total: number
+  fromDisk: number
+}
+
+export interface ExtractOptions {
+  batchSize: number
+  cache?: FeatureCacheOptions & { key: string }
+  signal?: AbortSignal
+  onProgress?(p: FeatureProgress): void
+}
+
+/** Pooled features for every image of the set; reads/writes `<dir>/features/<key>/<hash>.f32` when a cache is given. */
+export async function extractFeatures(base: BaseLike, set: ImageSet, opts: ExtractOptions): Promise<FeatureMatrix & { fromDisk: number }> {
+  const dim = featureDim(base)
+  const n = set.keys.length
+  const data = new Float32Array(n * dim)
+  const missing: number[] = []
+  let fromDisk = 0
+  const dir = opts.cache ? join(opts.cache.dir, 'features', opts.cache.key) : null
+  if (dir) {
+    await mkdir(dir, { recursive: true })
+    for (let i = 0; i < n; i++) {
+      const row = await readCached(join(dir, `${set.keys[i]}.f32`), dim)
+      if (row) {
+        data.set(row, i * dim)
+        fromDisk++
+      } else missing.push(i)
+    }
+  } else for (let i = 0; i < n; i++) missing.push(i)
+  opts.onProgress?.({ done: fromDisk, total: n, fromDisk })
+
+  for (let start = 0; start < missing.length; start += opts.batchSize) {
+    if (opts.signal?.aborted) throw abortError()
+    const idx = missing.slice(start, start + opts.batchSize)
+    const pixels = await set.load(idx)
+    const pooled = poolFeatures(base, pixels, idx.length)
+    const rows = (await pooled.data()) as Float32Array
+    pooled.dispose()
+    for (let k = 0; k < idx.length; k++) {
+      const i = idx[k] as number
+      const row = rows.subarray(k * dim, (k + 1) * dim)
+      data.set(row, i * dim)
+      if (dir) await writeAtomic(join(dir, `${set.keys[i]}.f32`), row)
+    }
+    opts.onProgress?.({ done: fromDisk + start + idx.length, total: n, fromDisk })
+  }
+  return { data, dim, count: n, fromDisk }
+}
+
+async function readCached(path: string, dim: number): Promise<Float32Array | null> {
+  let buf: Buffer
+  try {
+    buf = await readFile(path)
+  } catch {
+    return null
+  }
+  if (buf.byteLength !== dim * 4) return null
+  const out = new Float32Array(dim)
+  new Uint8Array(out.buffer).set(buf)
+  return out
+}
+
+async function writeAtomic(path: string, row: Float32Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`
+  await writeFile(tmp, new Uint8Array(row.buffer, row.byteOffset, row.byteLength))
+  await rename(tmp, path)
+}
+
+export function abortError(): Error {
+  const e = new Error('training cancelled')
+  e.name = 'AbortError'
+  return e
+}

@@ -1,0 +1,180 @@
+// Phase 2: layers >= N of the base train together with the head, BN in inference mode (gamma/beta
+// trainable, moving statistics untouched). The frozen lower part runs outside the gradient tape;
+// without augmentation its activations at the cut are computed once when they fit in memory.
+import * as tf from '@tensorflow/tfjs'
+import { labelTensor, LossAccumulator, weightTensor, type RunContext } from './context'
+import { runPhase, type PhaseLoopResult } from './epochLoop'
+import { abortError } from './features'
+import { createOptimizer } from './optimizers'
+import { nextSeed } from './random'
+import { splitModelAt, type SplitModel } from './splitModel'
+import { trainStep, type VarGroup } from './step'
+import type { FineTunePath, ImageSet } from './types'
+
+const DEFAULT_ACTIVATION_CACHE_BYTES = 1.5 * 1024 ** 3
+
+/** Per-image activations at the cut, one row-major array per boundary tensor. */
+interface ActivationCache {
+  perImage: number[]
+  shapes: number[][]
+  data: Float32Array[]
+}
+
+function boundaryDims(split: SplitModel): { perImage: number[]; shapes: number[][] } {
+  const shapes = split.boundaryShapes.map((s) => s.slice(1) as number[])
+  return { shapes, perImage: shapes.map((s) => s.reduce((a, b) => a * b, 1)) }
+}
+
+/** Lower-part activations for a batch of pixels (no tape). */
+function lowerForward(ctx: RunContext, split: SplitModel, pixels: Uint8Array, count: number): tf.Tensor[] {
+  const s = ctx.io.base.spec.size
+  return tf.tidy(() => {
+    const x = ctx.io.base.preprocess(tf.tensor4d(pixels, [count, s, s, 3], 'int32').toFloat() as tf.Tensor4D)
+    if (!split.lower) return [x]
+    const out = split.lower.apply(x, { training: false })
+    return Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor]
+  })
+}
+
+async function cacheActivations(ctx: RunContext, split: SplitModel, set: ImageSet): Promise<ActivationCache> {
+  const { perImage, shapes } = boundaryDims(split)
+  const n = set.keys.length
+  const data = perImage.map((p) => new Float32Array(n * p))
+  const bs = ctx.params.batchSize
+  for (let s = 0; s < n; s += bs) {
+    if (ctx.signal?.aborted) throw abortError()
+    const idx = Array.from({ length: Math.min(bs, n - s) }, (_, k) => s + k)
+    const outs = lowerForward(ctx, split, await set.load(idx), idx.length)
+    for (let k = 0; k < outs.length; k++) {
+      const out = outs[k] as tf.Tensor
+      ;(data[k] as Float32Array).set((await out.data()) as Float32Array, s * (perImage[k] as number))
+    }
+    tf.dispose(outs)
+  }
+  return { perImage, shapes, data }
+}
+
+function cachedInputs(cache: ActivationCache, idx: readonly number[]): tf.Tensor[] {
+  return cache.data.map((d, k) => {
+    const p = cache.perImage[k] as number
+    const out = new Float32Array(idx.length * p)
+    idx.forEach((i, j) => out.set(d.subarray(i * p, (i + 1) * p), j * p))
+    return tf.tensor(out, [idx.length, ...(cache.shapes[k] as number[])])
+  })
+}
+
+function setTrainableFrom(model: tf.LayersModel, at: number): () => void {
+  const before = model.layers.map((l) => l.trainable)
+  model.layers.forEach((l, i) => (l.trainable = i >= at))
+  return () => model.layers.forEach((l, i) => (l.trainable = before[i] ?? l.trainable))
+}
+
+export async function runFineTunePhase(ctx: RunContext, firstEpoch: number): Promise<PhaseLoopResult & { fineTuneAt: number }> {
+  const { io, params, head } = ctx
+  const base = io.base
+  const at = params.fineTuneAt ?? base.spec.defaultFineTuneAt
+  if (at === undefined) throw new Error(`fineTuneAt: not given and base '${base.spec.id}' has no defaultFineTuneAt`)
+  const split = splitModelAt(base.model, at)
+  const restoreTrainable = setTrainableFrom(base.model, at)
+  const baseVars = base.model.layers.slice(at).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable))
+  const headVars = head.variables()
+  const lr = params.fineTuneLr ?? params.lr / 10
+  const mult = params.headLrMultiplier ?? 1
+  const optName = params.fineTuneOptimizer ?? params.optimizer
+  const optimizers: tf.Optimizer[] = []
+  const groups: VarGroup[] = []
+  if (mult === 1) {
+    optimizers.push(createOptimizer(optName, lr, params.momentum))
+    groups.push({ optimizer: optimizers[0] as tf.Optimizer, vars: [...baseVars, ...headVars] })
+  } else {
+    if (!(mult > 0)) throw new Error(`headLrMultiplier: must be positive, got ${mult}`)
+    optimizers.push(createOptimizer(optName, lr, params.momentum), createOptimizer(optName, lr * mult, params.momentum))
+    groups.push({ optimizer: optimizers[0] as tf.Optimizer, vars: baseVars }, { optimizer: optimizers[1] as tf.Optimizer, vars: headVars })
+  }
+
+  const { perImage } = boundaryDims(split)
+  const bytesPerImage = perImage.reduce((a, b) => a + b, 0) * 4
+  const limit = io.activationCacheBytes ?? DEFAULT_ACTIVATION_CACHE_BYTES
+  const nTrain = io.train.keys.length
+  const nVal = io.validation?.keys.length ?? 0
+  const cacheTrain = !ctx.augmenting && (nTrain + nVal) * bytesPerImage <= limit
+  const cacheVal = nVal * bytesPerImage + (cacheTrain ? nTrain * bytesPerImage : 0) <= limit
+  const path: FineTunePath = ctx.augmenting ? 'augmented-forward' : cacheTrain ? 'cached-activations' : 'recomputed-activations'
+  const mib = (b: number): string => `${(b / 1024 ** 2).toFixed(1)} MiB`
+  ctx.emit({
+    type: 'phase-start',
+    phase: 'fine-tune',
+    path,
+    epochs: params.fineTuneEpochs ?? 0,
+    fineTuneAt: at,
+    detail:
+      `layers ${at}..${base.model.layers.length - 1} train (${baseVars.length} base variables), ${perImage.length} tensor(s) cross the cut, ` +
+      (path === 'cached-activations'
+        ? `activations at the cut cached once (${mib((nTrain + nVal) * bytesPerImage)})`
+        : path === 'recomputed-activations'
+          ? `activations at the cut would need ${mib((nTrain + nVal) * bytesPerImage)} > limit ${mib(limit)}: recomputed every batch`
+          : 'augmentation on: the frozen lower part runs on every augmented batch')
+  })
+
+  try {
+    const trainCache = cacheTrain ? await cacheActivations(ctx, split, io.train) : null
+    const valCache = io.validation && cacheVal ? await cacheActivations(ctx, split, io.validation) : null
+
+    const inputsFor = async (set: ImageSet, cache: ActivationCache | null, idx: number[], augment: boolean): Promise<tf.Tensor[]> => {
+      if (cache) return cachedInputs(cache, idx)
+      let pixels = await set.load(idx)
+      if (augment && io.augmentBatch) pixels = io.augmentBatch(pixels, idx.length, base.spec.size, params.augment, ctx.random)
+      return lowerForward(ctx, split, pixels, idx.length)
+    }
+    const logitsOf = (inputs: tf.Tensor[], dropoutSeed?: number): tf.Tensor2D =>
+      tf.tidy(() => {
+        const fm = split.upper.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, { training: false }) as tf.Tensor4D
+        return head.forward(tf.mean(fm, [1, 2]) as tf.Tensor2D, dropoutSeed)
+      })
+
+    const result = await runPhase({
+      phase: 'fine-tune',
+      firstEpoch,
+      epochs: params.fineTuneEpochs ?? 0,
+      trainCount: nTrain,
+      batchSize: params.batchSize,
+      random: ctx.random,
+      lr,
+      patience: params.earlyStopPatience,
+      vars: [...baseVars, ...headVars],
+      emit: ctx.emit,
+      onEpochEnd: io.onEpochEnd,
+      signal: ctx.signal,
+      step: async (idx) => {
+        const inputs = await inputsFor(io.train, trainCache, idx, ctx.augmenting)
+        const y = labelTensor(io.train.labels, idx)
+        const w = weightTensor(ctx, io.train.labels, idx)
+        const seed = nextSeed(ctx.random)
+        try {
+          return await trainStep(groups, () => logitsOf(inputs, seed), y, w)
+        } finally {
+          tf.dispose([...inputs, y, ...(w ? [w] : [])])
+        }
+      },
+      validate: async () => {
+        const val = io.validation
+        if (!val) return null
+        const acc = new LossAccumulator()
+        const n = val.keys.length
+        for (let s = 0; s < n; s += params.batchSize) {
+          const idx = Array.from({ length: Math.min(params.batchSize, n - s) }, (_, k) => s + k)
+          const inputs = await inputsFor(val, valCache, idx, false)
+          const y = labelTensor(val.labels, idx)
+          const logits = logitsOf(inputs)
+          await acc.add(logits, y)
+          tf.dispose([...inputs, y, logits])
+        }
+        return acc.result()
+      }
+    })
+    return { ...result, fineTuneAt: at }
+  } finally {
+    for (const o of optimizers) o.dispose()
+    restoreTrainable()
+  }
+}

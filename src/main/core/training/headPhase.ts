@@ -1,0 +1,100 @@
+// Phase 1: frozen base (inference-mode BN), only the head trains.
+// Without augmentation the base runs once per image (features cached in memory and optionally on disk).
+import * as tf from '@tensorflow/tfjs'
+import { gatherRows, labelTensor, LossAccumulator, weightTensor, type RunContext } from './context'
+import { runPhase, type PhaseLoopResult } from './epochLoop'
+import { extractFeatures, featureCacheKey, poolFeatures, weightsChecksum, type FeatureMatrix } from './features'
+import { createOptimizer } from './optimizers'
+import { nextSeed } from './random'
+import { trainStep } from './step'
+import type { ImageSet } from './types'
+
+async function featuresOf(ctx: RunContext, set: ImageSet, split: 'train' | 'validation', key: string | null): Promise<FeatureMatrix> {
+  const { io, params } = ctx
+  const cache = io.featureCache && key ? { ...io.featureCache, key } : undefined
+  return extractFeatures(io.base, set, {
+    batchSize: params.batchSize,
+    cache,
+    signal: ctx.signal,
+    onProgress: (p) => ctx.emit({ type: 'features', split, ...p })
+  })
+}
+
+function cacheKey(ctx: RunContext): string | null {
+  const fc = ctx.io.featureCache
+  if (!fc) return null
+  const base = ctx.io.base
+  return featureCacheKey({ baseId: base.spec.id, weightsChecksum: fc.weightsChecksum ?? weightsChecksum(base.model), size: base.spec.size, resizeMode: fc.resizeMode })
+}
+
+export async function runHeadPhase(ctx: RunContext): Promise<PhaseLoopResult> {
+  const { io, params, head } = ctx
+  const key = cacheKey(ctx)
+  const path = ctx.augmenting ? 'augmented-forward' : 'cached-features'
+  ctx.emit({
+    type: 'phase-start',
+    phase: 'head',
+    path,
+    epochs: params.epochs,
+    detail: ctx.augmenting
+      ? 'augmentation on: the frozen base runs on every augmented batch'
+      : `augmentation off: base features computed once${key ? ' (disk cache ' + key + ')' : ''}, the head trains on pooled features`
+  })
+  const trainFeatures = ctx.augmenting ? null : await featuresOf(ctx, io.train, 'train', key)
+  const valFeatures = io.validation ? await featuresOf(ctx, io.validation, 'validation', key) : null
+
+  const optimizer = createOptimizer(params.optimizer, params.lr, params.momentum)
+  const groups = [{ optimizer, vars: head.variables() }]
+  const train = io.train
+  try {
+    return await runPhase({
+      phase: 'head',
+      firstEpoch: 1,
+      epochs: params.epochs,
+      trainCount: train.keys.length,
+      batchSize: params.batchSize,
+      random: ctx.random,
+      lr: params.lr,
+      patience: params.earlyStopPatience,
+      vars: groups[0]?.vars ?? [],
+      emit: ctx.emit,
+      onEpochEnd: io.onEpochEnd,
+      signal: ctx.signal,
+      step: async (idx) => {
+        let x: tf.Tensor2D
+        if (trainFeatures) {
+          x = tf.tensor2d(gatherRows(trainFeatures.data, trainFeatures.dim, idx), [idx.length, trainFeatures.dim])
+        } else {
+          const s = io.base.spec.size
+          const pixels = await train.load(idx)
+          const augmented = (io.augmentBatch as NonNullable<typeof io.augmentBatch>)(pixels, idx.length, s, params.augment, ctx.random)
+          x = poolFeatures(io.base, augmented, idx.length)
+        }
+        const y = labelTensor(train.labels, idx)
+        const w = weightTensor(ctx, train.labels, idx)
+        const seed = nextSeed(ctx.random)
+        try {
+          return await trainStep(groups, () => head.forward(x, seed), y, w)
+        } finally {
+          tf.dispose([x, y, ...(w ? [w] : [])])
+        }
+      },
+      validate: async () => {
+        if (!valFeatures || !io.validation) return null
+        const acc = new LossAccumulator()
+        const n = valFeatures.count
+        for (let s = 0; s < n; s += params.batchSize) {
+          const idx = Array.from({ length: Math.min(params.batchSize, n - s) }, (_, k) => s + k)
+          const x = tf.tensor2d(gatherRows(valFeatures.data, valFeatures.dim, idx), [idx.length, valFeatures.dim])
+          const y = labelTensor(io.validation.labels, idx)
+          const logits = head.forward(x)
+          await acc.add(logits, y)
+          tf.dispose([x, y, logits])
+        }
+        return acc.result()
+      }
+    })
+  } finally {
+    optimizer.dispose()
+  }
+}
