@@ -63,10 +63,18 @@ function cachedInputs(cache: ActivationCache, idx: readonly number[]): tf.Tensor
   })
 }
 
+/** Makes exactly layers >= at trainable; returns a function that restores the previous layer and variable flags. */
 function setTrainableFrom(model: tf.LayersModel, at: number): () => void {
-  const before = model.layers.map((l) => l.trainable)
+  // model.trainable = false only flips the variables' flags, so both levels are saved.
+  const before = model.layers.map((l) => ({ layer: l.trainable, vars: l.weights.map((w) => [w, w.trainable] as const) }))
   model.layers.forEach((l, i) => (l.trainable = i >= at))
-  return () => model.layers.forEach((l, i) => (l.trainable = before[i] ?? l.trainable))
+  return () =>
+    model.layers.forEach((l, i) => {
+      const b = before[i]
+      if (!b) return
+      l.trainable = b.layer
+      for (const [w, t] of b.vars) w.trainable = t
+    })
 }
 
 export async function runFineTunePhase(ctx: RunContext, firstEpoch: number): Promise<PhaseLoopResult & { fineTuneAt: number }> {

@@ -1,0 +1,126 @@
+import * as tf from '@tensorflow/tfjs'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { NO_AUGMENTATION } from '@shared/domain'
+import { trainRun } from '@core/training/trainer'
+import type { AugmentBatch, TrainEvent, TrainParams } from '@core/training/types'
+import { colourImages, countingBase, maxAbsDiff, memorySet, snapshot, tinyBase, useCpu } from './fixtures'
+
+const S = 32
+beforeAll(useCpu)
+
+function params(over: Partial<TrainParams> = {}): TrainParams {
+  return { classes: ['red', 'blue'], epochs: 2, batchSize: 8, lr: 0.05, optimizer: 'adam', dropout: 0.2, seed: 3, augment: NO_AUGMENTATION, ...over }
+}
+
+const isMovingStat = (name: string): boolean => /moving_(mean|variance)/.test(name)
+
+/** Mirror every image left-right (a deterministic augmentation that still needs the base per batch). */
+const flip: AugmentBatch = (pixels, count, size) => {
+  const out = new Uint8Array(pixels.length)
+  const row = size * 3
+  for (let i = 0; i < count; i++)
+    for (let y = 0; y < size; y++)
+      for (let x = 0; x < size; x++)
+        for (let c = 0; c < 3; c++) out[i * size * row + y * row + x * 3 + c] = pixels[i * size * row + y * row + (size - 1 - x) * 3 + c] as number
+  return out
+}
+
+describe('phase 2 (fine-tuning from layer N)', () => {
+  it('trains only layers >= N, keeps BN moving statistics, continues the epoch numbers', async () => {
+    const base = tinyBase(S)
+    const at = 7 // block_1_depthwise: inside the residual block, two tensors cross the cut
+    const before = snapshot(base.model, () => true)
+    const events: TrainEvent[] = []
+    const r = await trainRun(params({ fineTuneAt: at, fineTuneEpochs: 3, headLrMultiplier: 10 }), {
+      base,
+      train: memorySet(colourImages(2, 8, S, 71), S),
+      validation: memorySet(colourImages(2, 4, S, 72), S),
+      onEvent: (e) => events.push(e)
+    })
+    expect(r.status).toBe('completed')
+    expect(r.epochs.map((e) => [e.phase, e.epoch])).toEqual([
+      ['head', 1],
+      ['head', 2],
+      ['fine-tune', 3],
+      ['fine-tune', 4],
+      ['fine-tune', 5]
+    ])
+    expect(r.epochs[2]?.lr).toBeCloseTo(0.005, 10)
+    expect(events.find((e) => e.type === 'phase-start' && e.phase === 'fine-tune')).toMatchObject({ path: 'cached-activations', fineTuneAt: 7 })
+
+    const after = snapshot(base.model, () => true)
+    let changedAbove = 0
+    base.model.layers.forEach((layer, i) => {
+      for (const w of layer.weights) {
+        const d = maxAbsDiff(before.get(w.name) as Float32Array, after.get(w.name) as Float32Array)
+        if (i < at || isMovingStat(w.name)) expect(d, `${w.name} (layer ${i}) must not change`).toBe(0)
+        else {
+          expect(d, `${w.name} (layer ${i}) must train`).toBeGreaterThan(0)
+          changedAbove++
+        }
+      }
+    })
+    // block_1_depthwise, its BN gamma/beta, block_1_project, BN gamma/beta, Conv_1, Conv_1_bn gamma/beta.
+    expect(changedAbove).toBe(9)
+    // The base is frozen again after the run.
+    expect(base.model.layers.every((l) => l.trainableWeights.length === 0)).toBe(true)
+    r.dispose()
+  })
+
+  it('recomputing activations per batch gives the same training as caching them', async () => {
+    const run = async (activationCacheBytes?: number): Promise<{ losses: number[]; path: unknown }> => {
+      let path: unknown
+      const r = await trainRun(params({ epochs: 1, fineTuneAt: 4, fineTuneEpochs: 2 }), {
+        base: tinyBase(S),
+        train: memorySet(colourImages(2, 6, S, 81), S),
+        validation: memorySet(colourImages(2, 3, S, 82), S),
+        activationCacheBytes,
+        onEvent: (e) => {
+          if (e.type === 'phase-start' && e.phase === 'fine-tune') path = e.path
+        }
+      })
+      r.dispose()
+      return { losses: r.epochs.flatMap((e) => [e.loss, e.valLoss ?? NaN]), path }
+    }
+    const cached = await run()
+    const recomputed = await run(0)
+    expect(cached.path).toBe('cached-activations')
+    expect(recomputed.path).toBe('recomputed-activations')
+    recomputed.losses.forEach((l, i) => expect(l).toBeCloseTo(cached.losses[i] as number, 4))
+  })
+
+  it('with augmentation the base runs on every augmented batch in both phases', async () => {
+    const base = countingBase(tinyBase(S))
+    const events: TrainEvent[] = []
+    const augment = { ...NO_AUGMENTATION, horizontalFlip: true }
+    const r = await trainRun(params({ epochs: 2, fineTuneAt: 13, fineTuneEpochs: 1, augment }), {
+      base,
+      train: memorySet(colourImages(2, 4, S, 91), S),
+      validation: memorySet(colourImages(2, 2, S, 92), S),
+      augmentBatch: flip,
+      onEvent: (e) => events.push(e)
+    })
+    const starts = events.filter((e) => e.type === 'phase-start')
+    expect(starts.map((e) => e.path)).toEqual(['augmented-forward', 'augmented-forward'])
+    // 8 train images x 3 epochs, + 4 validation images once for phase-1 features and once for the phase-2 cache.
+    expect(base.calls.images).toBe(8 * 3 + 4 + 4)
+    r.dispose()
+    await expect(trainRun(params({ augment }), { base: tinyBase(S), train: memorySet(colourImages(2, 2, S, 1), S) })).rejects.toThrow(
+      /augment: augmentation is on but no augmentBatch/
+    )
+  })
+
+  it('phase 2 leaks no tensors between epochs', async () => {
+    const counts = new Map<number, number>()
+    const r = await trainRun(params({ epochs: 1, fineTuneAt: 7, fineTuneEpochs: 4, headLrMultiplier: 10, earlyStopPatience: 10 }), {
+      base: tinyBase(S),
+      train: memorySet(colourImages(2, 4, S, 95), S),
+      validation: memorySet(colourImages(2, 2, S, 96), S),
+      activationCacheBytes: 0,
+      onEpochEnd: (e) => void counts.set(e.epoch, tf.memory().numTensors)
+    })
+    expect(counts.get(3)).toBeGreaterThan(0)
+    expect(counts.get(5)).toBe(counts.get(3))
+    r.dispose()
+  })
+})
