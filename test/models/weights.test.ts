@@ -74,7 +74,7 @@ describe('weights by layer name', () => {
     const renamed: LayerWeights = new Map([...w].map(([k, v]) => [k === 'conv_pw_13_bn' ? 'conv_pw_13_batchnorm' : k, v]))
     const same = buildBase('mobilenet_v1_0.25_64')
     expect(() => assignWeightsByLayerName(same.model, renamed, 'b.h5')).toThrow(/missing layers \(1\): conv_pw_13_bn\n.*unexpected layers in the source \(1\): conv_pw_13_batchnorm/)
-    tf.dispose([a.model, target.model, same.model])
+    for (const m of [a.model, target.model, same.model]) m.dispose()
   })
 
   it('loads a base from a nested TF.js folder (Sequential > Sequential > functional + head), taking only the base part', async () => {
@@ -97,7 +97,7 @@ describe('weights by layer name', () => {
     expect(maxAbsDiff(ours, src.model.predict(x) as tf.Tensor)).toBe(0)
     expect(maxAbsDiff(ours, cut.predict(x) as tf.Tensor)).toBe(0)
     expect(() => cutModelAt(loaded, 'no_such_layer')).toThrow(/Layer "no_such_layer" not found in model "outer"/)
-    tf.dispose([outer, base.model, loaded])
+    for (const m of [outer, base.model, loaded]) m.dispose()
   })
 
   it('gives clear errors for bad paths', async () => {
