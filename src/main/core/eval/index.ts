@@ -1,0 +1,4 @@
+export * from './types'
+export * from './metrics'
+export * from './analyses'
+export * from './evaluate'
