@@ -43,7 +43,7 @@ export function probeWritableDir(dir: string): WritableProbe {
     return { ok: true }
   } catch (err) {
     const e = err as NodeJS.ErrnoException
-    return { ok: false, reason: `${dir} is not writable (${e.code ?? 'error'}: ${e.message})` }
+    return { ok: false, reason: `${dir} is not writable (${e.message})` }
   }
 }
 
