@@ -1,0 +1,22 @@
+export type ProjectErrorCode =
+  | 'NOT_FOUND'
+  | 'NOT_A_DIRECTORY'
+  | 'NO_CLASSES'
+  | 'ONE_CLASS'
+  | 'EMPTY_CLASS'
+  | 'MIXED_LAYOUT'
+  | 'BAD_SPLIT'
+  | 'BAD_RATIOS'
+
+/** A problem with a project folder or its split settings; `path` names the file or folder at fault. */
+export class ProjectError extends Error {
+  readonly code: ProjectErrorCode
+  readonly path?: string
+
+  constructor(code: ProjectErrorCode, message: string, path?: string) {
+    super(message)
+    this.name = 'ProjectError'
+    this.code = code
+    if (path !== undefined) this.path = path
+  }
+}
