@@ -1,7 +1,7 @@
 // State shared by the two phases of one run.
 import * as tf from '@tensorflow/tfjs'
 import type { ClassifierHead } from './head'
-import type { Random } from './random'
+import type { RunRandom } from './random'
 import type { TrainEvent, TrainIO, TrainParams } from './types'
 import { perSampleLoss, predictedClass } from './loss'
 
@@ -9,7 +9,7 @@ export interface RunContext {
   params: TrainParams
   io: TrainIO
   head: ClassifierHead
-  random: Random
+  random: RunRandom
   /** Per-class training weight (all 1 without class weights). */
   classWeight: number[] | null
   augmenting: boolean

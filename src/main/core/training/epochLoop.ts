@@ -1,7 +1,7 @@
 // The epoch loop shared by both phases: seeded shuffle, batches, events, validation,
 // early stopping with best-weight restore, cancellation between batches.
 import { WeightCheckpoint } from './checkpoint'
-import { permutation, type Random } from './random'
+import { permutation, type Rng } from './random'
 import type { StepResult } from './step'
 import type { EpochRecord, TrainEvent, TrainPhase } from './types'
 import type * as tf from '@tensorflow/tfjs'
@@ -13,7 +13,7 @@ export interface PhaseLoopOptions {
   epochs: number
   trainCount: number
   batchSize: number
-  random: Random
+  random: Rng
   lr: number
   patience?: number
   /** Variables trained in this phase (checkpointed for early stopping). */

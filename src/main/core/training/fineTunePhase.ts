@@ -131,7 +131,7 @@ export async function runFineTunePhase(ctx: RunContext, firstEpoch: number): Pro
     const inputsFor = async (set: ImageSet, cache: ActivationCache | null, idx: number[], augment: boolean): Promise<tf.Tensor[]> => {
       if (cache) return cachedInputs(cache, idx)
       let pixels = await set.load(idx)
-      if (augment && io.augmentBatch) pixels = io.augmentBatch(pixels, idx.length, base.spec.size, params.augment, ctx.random)
+      if (augment && io.augmentBatch) pixels = io.augmentBatch(pixels, idx.length, base.spec.size, params.augment, ctx.random.augment)
       return lowerForward(ctx, split, pixels, idx.length)
     }
     const logitsOf = (inputs: tf.Tensor[], dropoutSeed?: number): tf.Tensor2D =>
@@ -146,7 +146,7 @@ export async function runFineTunePhase(ctx: RunContext, firstEpoch: number): Pro
       epochs: params.fineTuneEpochs ?? 0,
       trainCount: nTrain,
       batchSize: params.batchSize,
-      random: ctx.random,
+      random: ctx.random.shuffle,
       lr,
       patience: params.earlyStopPatience,
       vars: [...baseVars, ...headVars],
@@ -157,7 +157,7 @@ export async function runFineTunePhase(ctx: RunContext, firstEpoch: number): Pro
         const inputs = await inputsFor(io.train, trainCache, idx, ctx.augmenting)
         const y = labelTensor(io.train.labels, idx)
         const w = weightTensor(ctx, io.train.labels, idx)
-        const seed = nextSeed(ctx.random)
+        const seed = nextSeed(ctx.random.dropout)
         try {
           return await trainStep(groups, () => logitsOf(inputs, seed), y, w)
         } finally {

@@ -53,7 +53,7 @@ export async function runHeadPhase(ctx: RunContext): Promise<PhaseLoopResult> {
       epochs: params.epochs,
       trainCount: train.keys.length,
       batchSize: params.batchSize,
-      random: ctx.random,
+      random: ctx.random.shuffle,
       lr: params.lr,
       patience: params.earlyStopPatience,
       vars: groups[0]?.vars ?? [],
@@ -67,12 +67,12 @@ export async function runHeadPhase(ctx: RunContext): Promise<PhaseLoopResult> {
         } else {
           const s = io.base.spec.size
           const pixels = await train.load(idx)
-          const augmented = (io.augmentBatch as NonNullable<typeof io.augmentBatch>)(pixels, idx.length, s, params.augment, ctx.random)
+          const augmented = (io.augmentBatch as NonNullable<typeof io.augmentBatch>)(pixels, idx.length, s, params.augment, ctx.random.augment)
           x = poolFeatures(io.base, augmented, idx.length)
         }
         const y = labelTensor(train.labels, idx)
         const w = weightTensor(ctx, train.labels, idx)
-        const seed = nextSeed(ctx.random)
+        const seed = nextSeed(ctx.random.dropout)
         try {
           return await trainStep(groups, () => head.forward(x, seed), y, w)
         } finally {

@@ -6,7 +6,7 @@ import { runFineTunePhase } from './fineTunePhase'
 import { ClassifierHead } from './head'
 import { runHeadPhase } from './headPhase'
 import { balancedClassWeights } from './loss'
-import { seededRandom } from './random'
+import { runRandom } from './random'
 import type { EpochRecord, ImageSet, TrainIO, TrainParams, TrainResult } from './types'
 
 function validateSet(name: string, set: ImageSet, numClasses: number): void {
@@ -51,7 +51,7 @@ export async function trainRun(params: TrainParams, io: TrainIO, signal?: AbortS
     params,
     io,
     head,
-    random: seededRandom(params.seed),
+    random: runRandom(params.seed),
     classWeight: params.classWeights === 'balanced' ? balancedClassWeights(io.train.labels, numClasses) : null,
     augmenting: isAugmenting(params),
     emit: (e) => io.onEvent?.(e),

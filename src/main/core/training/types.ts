@@ -1,6 +1,7 @@
 // Public types of the training engine. Plain data except where a tensor/model is named explicitly.
 import type * as tf from '@tensorflow/tfjs'
 import type { AugmentSpec, ResizeMode } from '@shared/domain'
+import type { Rng } from '../util/rng'
 
 export type OptimizerName = 'adam' | 'rmsprop' | 'sgd'
 export type TrainPhase = 'head' | 'fine-tune'
@@ -53,8 +54,8 @@ export interface ImageSet {
   load(indices: readonly number[]): Promise<Uint8Array>
 }
 
-/** Augments a batch of RGB uint8 images [n,S,S,3] in place or into a new array. `random` is a seeded U[0,1) source. */
-export type AugmentBatch = (pixels: Uint8Array, count: number, size: number, spec: AugmentSpec, random: () => number) => Uint8Array
+/** Augments a batch of RGB uint8 images [n,S,S,3] (in place or into a new array) with the run's seeded augmentation stream. */
+export type AugmentBatch = (pixels: Uint8Array, count: number, size: number, spec: AugmentSpec, rng: Rng) => Uint8Array
 
 export interface FeatureCacheOptions {
   /** Root cache directory; features go to <dir>/features/<key>/. */
