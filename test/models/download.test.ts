@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { defaultWeightsCacheDir, ensureCachedFile, loadBase, officialWeights, type DownloadProgress } from '@core/models'
+import { defaultWeightsCacheDir, ensureCachedFile, listPretrainedBaseIds, loadBase, officialWeights, type DownloadProgress } from '@core/models'
 import { DATA, V1_H5 } from './photos'
 import { useWasm } from './wasm'
 
@@ -70,6 +70,10 @@ describe('registry', () => {
     expect(officialWeights('mobilenet_v1_0.25_224').checksum).toMatchObject({ algorithm: 'sha256', value: 'dbdb03ee2a22fd895301636cd328b234bb3a9952358f436d82f46b81e0d5b0bf' })
     expect(officialWeights('resnet50_v2_224')).toMatchObject({ fileName: 'resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5', checksum: { algorithm: 'md5', value: 'fac2f116257151a9d068a22e544a4917' } })
     expect(officialWeights('resnet50_v2_224', 'http://mirror.local/k').url).toBe('http://mirror.local/k/resnet/resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5')
+    const all = listPretrainedBaseIds()
+    expect(all.length).toBe(30 + 16 + 1)
+    expect(new Set(all.map((id) => officialWeights(id).url)).size).toBe(all.length)
+    expect(all).toContain('mobilenet_v2_1.3_224')
     expect(() => officialWeights('mobilenet_v2_1.0_100')).toThrow(/No official ImageNet weights for "mobilenet_v2_1.0_100".*96, 128, 160, 192, 224/)
   })
   it('puts the cache under TUNELAB_CACHE_DIR, XDG_CACHE_HOME or ~/.cache', () => {

@@ -74,3 +74,8 @@ export function formatAlpha(alpha: number): string {
 export function hasPretrainedWeights(p: ParsedBaseId): boolean {
   return PRETRAINED_ALPHAS[p.family].includes(p.alpha) && PRETRAINED_SIZES[p.family].includes(p.size)
 }
+
+/** Every base id with official ImageNet weights (30 MobileNetV2, 16 MobileNet v1, 1 ResNet50V2). */
+export function listPretrainedBaseIds(): string[] {
+  return BASE_FAMILIES.flatMap((family) => PRETRAINED_ALPHAS[family].flatMap((alpha) => PRETRAINED_SIZES[family].map((size) => formatBaseId({ family, alpha, size }))))
+}
