@@ -52,7 +52,9 @@ export interface ListImagesOptions {
 }
 
 export interface SaveScanResult {
+  /** Paths new to the database (new rows, new ids). */
   inserted: number
+  /** Paths that already had a row (kept their id; fields refreshed whether or not they changed). */
   updated: number
   /** Rows whose file was not found by this scan (kept, marked present = false). */
   missing: number
