@@ -171,6 +171,27 @@ describe('ProjectStore', () => {
     expect(store.getRun(424242)).toBeNull()
   })
 
+  it('heartbeat moves forward, and a second connection reads epochs as soon as they are committed', async () => {
+    const project = store.upsertProject(root)
+    const run = store.createRun({ projectId: project.id, config: {}, classes: ['a', 'b'] })
+    const before = store.getRun(run.id)!.heartbeatAt!
+    await new Promise((r) => setTimeout(r, 5))
+    store.heartbeat(run.id)
+    expect(Date.parse(store.getRun(run.id)!.heartbeatAt!)).toBeGreaterThan(Date.parse(before))
+    store.markRunStarted(run.id)
+    expect(store.getRun(run.id)).toMatchObject({ backend: null, status: 'running' })
+
+    const reader = ProjectStore.open(store.dbPath)
+    try {
+      expect(reader.recovered).toEqual([]) // same process owns the run: not interrupted
+      expect(reader.getEpochs(run.id)).toEqual([])
+      store.appendEpoch(run.id, { phase: 1, epoch: 1, loss: 0.3 })
+      expect(reader.getEpochs(run.id).map((e) => e.loss)).toEqual([0.3])
+    } finally {
+      reader.close()
+    }
+  })
+
   it('createRun validates classes, split and project', () => {
     const project = store.upsertProject(root)
     expect(() => store.createRun({ projectId: project.id, config: {}, classes: ['only'] })).toThrow(/at least 2 classes/)
