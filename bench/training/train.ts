@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { parseArgs } from 'node:util'
 import { NO_AUGMENTATION } from '@shared/domain'
-import { loadBase } from '@core/models'
+import { buildBase, loadBase } from '@core/models'
 import { initBackend, type BackendPreference } from '@core/tf/backend'
 import { trainRun } from '@core/training/trainer'
 import type { AugmentBatch, TrainEvent } from '@core/training/types'
@@ -12,7 +12,7 @@ import { evaluateSet } from '@core/eval/evaluate'
 import { catsDogs, TM_V2 } from '../../test/training/realData'
 
 const { values } = parseArgs({
-  options: { size: { type: 'string', default: '160' }, 'per-class': { type: 'string', default: '100' }, backend: { type: 'string', default: 'wasm' }, 'ft-epochs': { type: 'string', default: '2' } }
+  options: { base: { type: 'string' }, size: { type: 'string', default: '160' }, 'per-class': { type: 'string', default: '100' }, backend: { type: 'string', default: 'wasm' }, 'ft-epochs': { type: 'string', default: '2' } }
 })
 const size = Number(values.size)
 const perClass = Number(values['per-class'])
@@ -43,7 +43,9 @@ let t = performance.now()
 const train = await catsDogs('train', perClass, size)
 const validation = await catsDogs('validation', Math.max(10, perClass / 2), size)
 out({ step: 'decode', images: train.keys.length + validation.keys.length, seconds: (performance.now() - t) / 1000 })
-const base = await loadBase(`mobilenet_v2_0.35_${size}`, { path: TM_V2 })
+// --base <id> builds that base with random weights (speed/memory only; accuracy is meaningless then).
+const base = values.base ? buildBase(values.base) : await loadBase(`mobilenet_v2_0.35_${size}`, { path: TM_V2 })
+out({ base: base.spec.id, weights: base.weightsSource.kind })
 const classes = ['cats', 'dogs']
 const common = { classes, batchSize: 32, lr: 1e-3, optimizer: 'adam' as const, dropout: 0.2, seed: 1 }
 const onEvent = (e: TrainEvent): void => {
@@ -65,5 +67,5 @@ r2.dispose()
 
 t = performance.now()
 const r3 = await trainRun({ ...common, epochs: 2, fineTuneEpochs: Number(values['ft-epochs']), augment: NO_AUGMENTATION }, { base, train, validation, onEvent })
-out({ run: 'phase1+2-cached', seconds: (performance.now() - t) / 1000, final: r3.epochs.at(-1) })
+out({ run: 'phase1+2-cached', seconds: (performance.now() - t) / 1000, final: r3.epochs.at(-1), tfMemoryMiB: Math.round(tf.memory().numBytes / 2 ** 20) })
 r3.dispose()
