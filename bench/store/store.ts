@@ -41,7 +41,7 @@ try {
   }
   console.log(`store benchmark: ${N} images, ${EPOCHS} epochs`)
   const store = time('open + migrate (new file)', () => ProjectStore.open(join(dir, 'tunelab.db')))
-  const project = store.upsertProject(root)
+  const project = store.getProject(store.upsertProject(root))!
   time('saveScan (first)', () => store.saveScan(project.id, scan), { count: N, name: 'image' })
   time('saveScan (rescan, unchanged)', () => store.saveScan(project.id, scan), { count: N, name: 'image' })
   const splits: SplitName[] = ['train', 'train', 'train', 'validation', 'test']

@@ -15,7 +15,7 @@ describe('gallery queries', () => {
   const paths = (items: { relPath: string }[]) => items.map((i) => i.relPath)
 
   beforeAll(() => {
-    const project = store.upsertProject(root)
+    const project = store.getProject(store.upsertProject(root))!
     store.saveScan(project.id, flatScan(root, ['cat', 'dog', 'fox'], 5))
     for (const img of store.listImages(project.id)) id.set(img.relPath, img.id)
     const pid = (p: string) => id.get(p)!

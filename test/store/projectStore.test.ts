@@ -19,20 +19,20 @@ describe('ProjectStore', () => {
   })
 
   it('upsertProject creates once per absolute root and keeps the layout unless given', () => {
-    const a = store.upsertProject(root)
-    expect(a.layout).toBeNull()
-    expect(a.root).toBe(root)
-    const b = store.upsertProject(join(root, '..', 'pets'), 'presplit')
-    expect(b.id).toBe(a.id)
-    expect(b.layout).toBe('presplit')
-    expect(store.upsertProject(root).layout).toBe('presplit')
-    expect(store.findProject(root)?.id).toBe(a.id)
+    const id = store.upsertProject(root)
+    const a = store.getProject(id)!
+    expect(a).toMatchObject({ id, root, layout: null, lastScannedAt: null, scanSummary: null })
+    expect(store.upsertProject(join(root, '..', 'pets'), 'presplit')).toBe(id)
+    expect(store.getProject(id)?.layout).toBe('presplit')
+    expect(store.upsertProject(root)).toBe(id)
+    expect(store.getProject(id)?.layout).toBe('presplit')
+    expect(store.findProject(root)?.id).toBe(id)
     expect(store.findProject(join(tmp.dir, 'other'))).toBeNull()
     expect(store.getProject(9999)).toBeNull()
   })
 
   it('saveScan stores images and unreadable files, keeps ids across rescans and marks vanished files', () => {
-    const project = store.upsertProject(root)
+    const project = store.getProject(store.upsertProject(root))!
     const first = store.saveScan(project.id, flatScan(root, ['cat', 'dog'], 3, ['dog/broken.bmp']))
     expect(first).toEqual({ inserted: 7, updated: 0, missing: 0 })
     const stored = store.getProject(project.id)
@@ -74,7 +74,7 @@ describe('ProjectStore', () => {
   })
 
   it('saveScan rejects duplicate paths and unknown projects without writing', () => {
-    const project = store.upsertProject(root)
+    const project = store.getProject(store.upsertProject(root))!
     const scan = flatScan(root, ['cat', 'dog'], 2)
     scan.images.push(image('cat/cat-0.jpg', 'cat'))
     expect(() => store.saveScan(project.id, scan)).toThrow(/lists these paths twice: cat\/cat-0\.jpg/)
@@ -83,7 +83,7 @@ describe('ProjectStore', () => {
   })
 
   it('saveSplit / getSplit store the strategy and the assignment, and keep older splits', () => {
-    const project = store.upsertProject(root)
+    const project = store.getProject(store.upsertProject(root))!
     expect(store.getSplit(project.id)).toBeNull()
     store.saveScan(project.id, flatScan(root, ['cat', 'dog'], 4))
     const paths = store.listImages(project.id).map((i) => i.relPath)
@@ -115,7 +115,7 @@ describe('ProjectStore', () => {
   })
 
   it('runs: create, start, epochs, finish, list with best validation accuracy, analyses', () => {
-    const project = store.upsertProject(root)
+    const project = store.getProject(store.upsertProject(root))!
     store.saveScan(project.id, flatScan(root, ['cat', 'dog'], 2))
     const split = store.saveSplit(project.id, { kind: 'ratios', ratios: [0.5, 0.5, 0], seed: 1 }, new Map())
     const config = { base: 'mobilenet_v1_0.25_224', epochs: [2, 1], lr: 1e-4, augment: { horizontalFlip: true } }
@@ -172,7 +172,7 @@ describe('ProjectStore', () => {
   })
 
   it('heartbeat moves forward, and a second connection reads epochs as soon as they are committed', async () => {
-    const project = store.upsertProject(root)
+    const project = store.getProject(store.upsertProject(root))!
     const run = store.createRun({ projectId: project.id, config: {}, classes: ['a', 'b'] })
     const before = store.getRun(run.id)!.heartbeatAt!
     await new Promise((r) => setTimeout(r, 5))
@@ -193,7 +193,7 @@ describe('ProjectStore', () => {
   })
 
   it('createRun validates classes, split and project', () => {
-    const project = store.upsertProject(root)
+    const project = store.getProject(store.upsertProject(root))!
     expect(() => store.createRun({ projectId: project.id, config: {}, classes: ['only'] })).toThrow(/at least 2 classes/)
     expect(() => store.createRun({ projectId: project.id, config: {}, classes: ['a', 'a'] })).toThrow(/must be unique/)
     expect(() => store.createRun({ projectId: project.id, config: {}, classes: ['a', 'b'], splitId: 99 })).toThrow(
@@ -203,7 +203,7 @@ describe('ProjectStore', () => {
   })
 
   it('savePredictions validates rows, derives confidence and margin, replaces per image, and is all-or-nothing', () => {
-    const project = store.upsertProject(root)
+    const project = store.getProject(store.upsertProject(root))!
     store.saveScan(project.id, flatScan(root, ['cat', 'dog', 'fox'], 1))
     const [cat, dog, fox] = store.listImages(project.id)
     const run = store.createRun({ projectId: project.id, config: {}, classes: ['cat', 'dog', 'fox'] })
@@ -236,7 +236,7 @@ describe('ProjectStore', () => {
   })
 
   it('deleting a run cascades to its epochs, predictions and analyses but not to images or other runs', () => {
-    const project = store.upsertProject(root)
+    const project = store.getProject(store.upsertProject(root))!
     store.saveScan(project.id, flatScan(root, ['cat', 'dog'], 2))
     const images = store.listImages(project.id)
     const make = () => {

@@ -71,7 +71,7 @@ describe('run ownership and recovery at open', () => {
   it('open marks only runs of gone owners as interrupted', async () => {
     const dbPath = join(tmp.dir, 'tunelab.db')
     const store = ProjectStore.open(dbPath)
-    const project = store.upsertProject(join(tmp.dir, 'p'))
+    const project = store.getProject(store.upsertProject(join(tmp.dir, 'p')))!
     const live = sleeper()
     children.push(live)
     const make = (owner?: RunOwner) => store.createRun({ projectId: project.id, config: {}, classes: ['a', 'b'] }, owner).id

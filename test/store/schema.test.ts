@@ -35,7 +35,7 @@ describe('schema and migrations', () => {
   it('reopens idempotently and keeps the data', () => {
     const dbPath = join(tmp.dir, 'tunelab.db')
     const first = ProjectStore.open(dbPath)
-    const project = first.upsertProject(join(tmp.dir, 'photos'), 'flat')
+    const project = first.getProject(first.upsertProject(join(tmp.dir, 'photos'), 'flat'))!
     first.close()
     const second = ProjectStore.open(dbPath)
     expect(schemaVersion(second.db)).toBe(SCHEMA_VERSION)

@@ -35,7 +35,9 @@ export function openProjectState(root: string, opts: OpenProjectStateOptions = {
   const dbPath = join(where.dir, DB_FILE_NAME)
   const store = ProjectStore.open(dbPath, opts)
   try {
-    const project = store.upsertProject(abs)
+    const projectId = store.upsertProject(abs)
+    const project = store.getProject(projectId)
+    if (!project) throw new Error(`project ${abs} vanished from ${dbPath}`)
     return {
       root: abs,
       stateDir: where.dir,

@@ -314,8 +314,8 @@ export class ProjectStore {
 
   // ---------- projects ----------
 
-  /** Creates the project for this root (absolute path) or returns it; a given layout overwrites the stored one. */
-  upsertProject(root: string, layout: Layout | null = null): ProjectRow {
+  /** Creates the project for this root (made absolute) or finds it; returns its id. A given layout overwrites the stored one. */
+  upsertProject(root: string, layout: Layout | null = null): number {
     const abs = resolve(root)
     const row = this.get<{ id: number }>(
       `INSERT INTO projects (root, layout, created_at) VALUES (?, ?, ?)
@@ -326,7 +326,7 @@ export class ProjectStore {
       nowIso()
     )
     if (!row) throw new Error(`upsertProject(${abs}) returned no row`)
-    return this.requireProject(row.id)
+    return row.id
   }
 
   getProject(id: number): ProjectRow | null {
