@@ -18,7 +18,7 @@ const size = Number(values.size)
 const perClass = Number(values['per-class'])
 const out = (o: object): void => console.log(JSON.stringify(o))
 
-const flip: AugmentBatch = (pixels, count, s, _spec, rng) => {
+const flip: AugmentBatch = (pixels, count, s, _spec, { rng }) => {
   const row = s * 3
   for (let i = 0; i < count; i++) {
     if (rng.next() < 0.5) continue

@@ -2,7 +2,8 @@
 import * as tf from '@tensorflow/tfjs'
 import type { ClassifierHead } from './head'
 import type { RunRandom } from './random'
-import type { TrainEvent, TrainIO, TrainParams } from './types'
+import type { ImageSet, TrainEvent, TrainIO, TrainParams } from './types'
+import { pipelineAugmentBatch } from './imageSets'
 import { perSampleLoss, predictedClass } from './loss'
 
 export interface RunContext {
@@ -50,6 +51,13 @@ export function gatherRows(data: Float32Array, dim: number, idx: readonly number
   const out = new Float32Array(idx.length * dim)
   idx.forEach((i, k) => out.set(data.subarray(i * dim, (i + 1) * dim), k * dim))
   return out
+}
+
+/** Applies io.augmentBatch (default: the pipeline's per-image augmentation) to a loaded batch. */
+export function augmentLoaded(ctx: RunContext, set: ImageSet, pixels: Uint8Array, idx: readonly number[], epoch: number): Uint8Array {
+  const fn = ctx.io.augmentBatch ?? pipelineAugmentBatch
+  const keys = idx.map((i) => set.keys[i] as string)
+  return fn(pixels, idx.length, ctx.io.base.spec.size, ctx.params.augment, { epoch, keys, seed: ctx.params.seed, rng: ctx.random.augment })
 }
 
 export function isAugmenting(p: TrainParams): boolean {

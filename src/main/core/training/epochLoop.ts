@@ -18,7 +18,7 @@ export interface PhaseLoopOptions {
   patience?: number
   /** Variables trained in this phase (checkpointed for early stopping). */
   vars: tf.Variable[]
-  step(indices: number[]): Promise<StepResult>
+  step(indices: number[], epoch: number): Promise<StepResult>
   validate(): Promise<{ loss: number; accuracy: number } | null>
   emit(e: TrainEvent): void
   onEpochEnd?(e: EpochRecord): void | Promise<void>
@@ -53,7 +53,7 @@ export async function runPhase(o: PhaseLoopOptions): Promise<PhaseLoopResult> {
       for (let b = 0; b < batches; b++) {
         if (o.signal?.aborted) return { records, cancelled: true, stoppedEarly, restoredEpoch }
         const idx = order.slice(b * o.batchSize, (b + 1) * o.batchSize)
-        const r = await o.step(idx)
+        const r = await o.step(idx, epoch)
         lossSum += r.loss * idx.length
         correct += r.correct
         seen += idx.length

@@ -2,7 +2,7 @@
 // trainable, moving statistics untouched). The frozen lower part runs outside the gradient tape;
 // without augmentation its activations at the cut are computed once when they fit in memory.
 import * as tf from '@tensorflow/tfjs'
-import { labelTensor, LossAccumulator, weightTensor, type RunContext } from './context'
+import { augmentLoaded, labelTensor, LossAccumulator, weightTensor, type RunContext } from './context'
 import { runPhase, type PhaseLoopResult } from './epochLoop'
 import { abortError } from './features'
 import { createOptimizer } from './optimizers'
@@ -128,10 +128,11 @@ export async function runFineTunePhase(ctx: RunContext, firstEpoch: number): Pro
     const trainCache = cacheTrain ? await cacheActivations(ctx, split, io.train) : null
     const valCache = io.validation && cacheVal ? await cacheActivations(ctx, split, io.validation) : null
 
-    const inputsFor = async (set: ImageSet, cache: ActivationCache | null, idx: number[], augment: boolean): Promise<tf.Tensor[]> => {
+    // epoch = null: no augmentation (validation).
+    const inputsFor = async (set: ImageSet, cache: ActivationCache | null, idx: number[], epoch: number | null): Promise<tf.Tensor[]> => {
       if (cache) return cachedInputs(cache, idx)
       let pixels = await set.load(idx)
-      if (augment && io.augmentBatch) pixels = io.augmentBatch(pixels, idx.length, base.spec.size, params.augment, ctx.random.augment)
+      if (epoch !== null && ctx.augmenting) pixels = augmentLoaded(ctx, set, pixels, idx, epoch)
       return lowerForward(ctx, split, pixels, idx.length)
     }
     const logitsOf = (inputs: tf.Tensor[], dropoutSeed?: number): tf.Tensor2D =>
@@ -153,8 +154,8 @@ export async function runFineTunePhase(ctx: RunContext, firstEpoch: number): Pro
       emit: ctx.emit,
       onEpochEnd: io.onEpochEnd,
       signal: ctx.signal,
-      step: async (idx) => {
-        const inputs = await inputsFor(io.train, trainCache, idx, ctx.augmenting)
+      step: async (idx, epoch) => {
+        const inputs = await inputsFor(io.train, trainCache, idx, epoch)
         const y = labelTensor(io.train.labels, idx)
         const w = weightTensor(ctx, io.train.labels, idx)
         const seed = nextSeed(ctx.random.dropout)
@@ -171,7 +172,7 @@ export async function runFineTunePhase(ctx: RunContext, firstEpoch: number): Pro
         const n = val.keys.length
         for (let s = 0; s < n; s += params.batchSize) {
           const idx = Array.from({ length: Math.min(params.batchSize, n - s) }, (_, k) => s + k)
-          const inputs = await inputsFor(val, valCache, idx, false)
+          const inputs = await inputsFor(val, valCache, idx, null)
           const y = labelTensor(val.labels, idx)
           const logits = logitsOf(inputs)
           await acc.add(logits, y)

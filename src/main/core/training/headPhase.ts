@@ -1,7 +1,7 @@
 // Phase 1: frozen base (inference-mode BN), only the head trains.
 // Without augmentation the base runs once per image (features cached in memory and optionally on disk).
 import * as tf from '@tensorflow/tfjs'
-import { gatherRows, labelTensor, LossAccumulator, weightTensor, type RunContext } from './context'
+import { augmentLoaded, gatherRows, labelTensor, LossAccumulator, weightTensor, type RunContext } from './context'
 import { runPhase, type PhaseLoopResult } from './epochLoop'
 import { extractFeatures, featureCacheKey, poolFeatures, weightsChecksum, type FeatureMatrix } from './features'
 import { createOptimizer } from './optimizers'
@@ -60,15 +60,14 @@ export async function runHeadPhase(ctx: RunContext): Promise<PhaseLoopResult> {
       emit: ctx.emit,
       onEpochEnd: io.onEpochEnd,
       signal: ctx.signal,
-      step: async (idx) => {
+      step: async (idx, epoch) => {
         let x: tf.Tensor2D
         if (trainFeatures) {
           x = tf.tensor2d(gatherRows(trainFeatures.data, trainFeatures.dim, idx), [idx.length, trainFeatures.dim])
         } else {
           const s = io.base.spec.size
           const pixels = await train.load(idx)
-          const augmented = (io.augmentBatch as NonNullable<typeof io.augmentBatch>)(pixels, idx.length, s, params.augment, ctx.random.augment)
-          x = poolFeatures(io.base, augmented, idx.length)
+          x = poolFeatures(io.base, augmentLoaded(ctx, train, pixels, idx, epoch), idx.length)
         }
         const y = labelTensor(train.labels, idx)
         const w = weightTensor(ctx, train.labels, idx)

@@ -32,7 +32,6 @@ export function validateParams(p: TrainParams, io: TrainIO): void {
   if (io.train.keys.length === 0) throw new Error('train: the training set is empty')
   validateSet('train', io.train, p.classes.length)
   if (io.validation) validateSet('validation', io.validation, p.classes.length)
-  if (isAugmenting(p) && !io.augmentBatch) throw new Error('augment: augmentation is on but no augmentBatch function was given')
   const shape = io.base.model.inputs[0]?.shape
   if (shape?.[1] !== io.base.spec.size || shape?.[2] !== io.base.spec.size) {
     throw new Error(`base '${io.base.spec.id}': model input ${JSON.stringify(shape)} does not match spec.size ${io.base.spec.size}`)

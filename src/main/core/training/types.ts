@@ -54,8 +54,19 @@ export interface ImageSet {
   load(indices: readonly number[]): Promise<Uint8Array>
 }
 
-/** Augments a batch of RGB uint8 images [n,S,S,3] (in place or into a new array) with the run's seeded augmentation stream. */
-export type AugmentBatch = (pixels: Uint8Array, count: number, size: number, spec: AugmentSpec, rng: Rng) => Uint8Array
+export interface AugmentContext {
+  /** 1-based epoch number of the run. */
+  epoch: number
+  /** Content keys of the images in the batch, in batch order. */
+  keys: readonly string[]
+  /** The run's seed. */
+  seed: number
+  /** The run's augmentation stream (batch-order dependent; per-image streams can be derived from epoch + key instead). */
+  rng: Rng
+}
+
+/** Augments a batch of RGB uint8 images [n,S,S,3] (in place or into a new array). */
+export type AugmentBatch = (pixels: Uint8Array, count: number, size: number, spec: AugmentSpec, at: AugmentContext) => Uint8Array
 
 export interface FeatureCacheOptions {
   /** Root cache directory; features go to <dir>/features/<key>/. */
@@ -95,7 +106,7 @@ export interface TrainIO {
   base: BaseLike
   train: ImageSet
   validation?: ImageSet
-  /** Required when params.augment is active. */
+  /** Used when params.augment is active; default: the pipeline's augmentRgb with augmentRng(seed, epoch, image key). */
   augmentBatch?: AugmentBatch
   /** Disk cache for pooled base features; omitted = compute in memory only. */
   featureCache?: FeatureCacheOptions
