@@ -65,7 +65,6 @@ export async function runHeadPhase(ctx: RunContext): Promise<PhaseLoopResult> {
         if (trainFeatures) {
           x = tf.tensor2d(gatherRows(trainFeatures.data, trainFeatures.dim, idx), [idx.length, trainFeatures.dim])
         } else {
-          const s = io.base.spec.size
           const pixels = await train.load(idx)
           x = poolFeatures(io.base, augmentLoaded(ctx, train, pixels, idx, epoch), idx.length)
         }
