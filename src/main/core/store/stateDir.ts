@@ -80,6 +80,22 @@ export function fallbackStateDir(root: string, opts: StateDirOptions = {}): stri
   return join(userDataDir(opts), 'projects', projectSlug(root))
 }
 
+/**
+ * A folder whose mode has no write bit at all is read-only by intent, even for root (who can write anyway):
+ * leave it untouched unless our state folder already exists there.
+ */
+function markedReadOnly(root: string, inProject: string): string | null {
+  if (process.getuid?.() !== 0) return null
+  try {
+    statSync(inProject)
+    return null
+  } catch {
+    // no state folder yet
+  }
+  const mode = statSync(root).mode
+  return (mode & 0o222) === 0 ? `${root} is read-only (mode ${(mode & 0o777).toString(8)})` : null
+}
+
 /** Picks and creates the state folder of a project. Throws when neither location can be written. */
 export function resolveStateDir(root: string, opts: StateDirOptions = {}): StateDirResolution {
   const abs = resolve(root)
@@ -96,7 +112,8 @@ export function resolveStateDir(root: string, opts: StateDirOptions = {}): State
     reason = 'the project folder was not to be used (forceFallback)'
   } else {
     const inProject = join(abs, STATE_DIR_NAME)
-    const probe = probeWritableDir(inProject)
+    const marked = markedReadOnly(abs, inProject)
+    const probe = marked ? { ok: false, reason: marked } : probeWritableDir(inProject)
     if (probe.ok) return { dir: inProject, fallback: false }
     reason = probe.reason ?? `${inProject} is not writable`
   }

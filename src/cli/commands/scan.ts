@@ -1,0 +1,89 @@
+import { resolve } from 'node:path'
+import type { ScanResult } from '@shared/domain'
+import { scanProject } from '@core/project/scan'
+import { openProjectState } from '@core/store/projectState'
+import type { Command, CommandContext } from '../command'
+import { requireDir } from '../args'
+import { createProgressBar } from '../progress'
+import { table } from '../format'
+
+/** Scans the folder with a progress bar and stores the result in the project database. */
+export async function scanAndStore(dir: string, ctx: CommandContext): Promise<{ scan: ScanResult; projectId: number; dbPath: string; stateNote?: string }> {
+  const root = resolve(dir)
+  let bar: ReturnType<typeof createProgressBar> | undefined
+  const scan = await scanProject(root, {
+    onProgress: (done, total) => {
+      if (ctx.json) return
+      bar ??= createProgressBar('scan', total)
+      bar.update(done)
+    }
+  })
+  bar?.finish()
+  const state = openProjectState(root)
+  try {
+    const projectId = state.store.upsertProject(root, scan.layout)
+    state.store.saveScan(projectId, scan)
+    return {
+      scan,
+      projectId,
+      dbPath: state.dbPath,
+      stateNote: state.fallback ? `project folder is read-only: state kept in ${state.stateDir} (${state.reason ?? ''})` : undefined
+    }
+  } finally {
+    state.store.close()
+  }
+}
+
+export function scanSummary(scan: ScanResult): Record<string, unknown> {
+  return {
+    root: scan.root,
+    layout: scan.layout,
+    folderSplits: scan.folderSplits,
+    classes: scan.classes.map((c) => ({ name: c.name, counts: c.counts, total: c.total })),
+    images: scan.images.length,
+    unreadable: scan.unreadable,
+    leakage: scan.leakage,
+    seconds: scan.seconds
+  }
+}
+
+function printScan(scan: ScanResult, ctx: CommandContext): void {
+  const cols = scan.layout === 'flat' ? (['all'] as const) : scan.folderSplits
+  ctx.say(`${scan.root}`)
+  ctx.say(`layout: ${scan.layout === 'flat' ? 'flat (<class>/<images>)' : `pre-split (${scan.folderSplits.join(', ')})`}`)
+  ctx.say(`${scan.classes.length} classes, ${scan.images.length} readable images, scanned in ${scan.seconds.toFixed(1)} s`)
+  ctx.say('')
+  ctx.say(
+    table(
+      ['class', ...cols, 'total'],
+      scan.classes.map((c) => [c.name, ...cols.map((s) => c.counts[s] ?? 0), c.total])
+    )
+  )
+  if (scan.unreadable.length > 0) {
+    ctx.say('')
+    ctx.say(`${scan.unreadable.length} unreadable file(s), left out:`)
+    for (const u of scan.unreadable) ctx.say(`  ${u.path}: ${u.reason}`)
+  }
+  if (scan.leakage.length > 0) {
+    ctx.say('')
+    ctx.say(`leakage: ${scan.leakage.length} group(s) of identical files in different splits:`)
+    for (const g of scan.leakage) ctx.say(`  ${g.paths.join('  =  ')}`)
+  }
+}
+
+export const scanCommand: Command = {
+  name: 'scan',
+  summary: 'Detect the layout, classes and counts of a folder; list unreadable files and leakage.',
+  usage: 'scan <dir> [--json]',
+  options: {},
+  async run(positionals, _values, ctx) {
+    const dir = requireDir(positionals, 'scan')
+    const { scan, dbPath, stateNote } = await scanAndStore(dir, ctx)
+    if (ctx.json) {
+      ctx.emit({ ...scanSummary(scan), dbPath })
+      return
+    }
+    printScan(scan, ctx)
+    if (stateNote) ctx.say(`\nnote: ${stateNote}`)
+  }
+}

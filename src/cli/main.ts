@@ -1,0 +1,85 @@
+import { parseArgs } from 'node:util'
+import type { Command, CommandContext } from './command'
+import { UsageError } from './errors'
+import { scanCommand } from './commands/scan'
+import { splitCommand } from './commands/split'
+import { trainCommand } from './commands/train'
+
+const COMMANDS: Command[] = [scanCommand, splitCommand, trainCommand]
+
+function help(): string {
+  const lines = ['Usage: npm run cli -- <command> [options]', '', 'Commands:']
+  for (const c of COMMANDS) lines.push(`  ${c.usage}`, `      ${c.summary}`)
+  lines.push('', 'Every command takes --json (one JSON object per line on stdout) and --help.')
+  return lines.join('\n')
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help() + '\n')
+    return name ? 0 : 2
+  }
+  const command = COMMANDS.find((c) => c.name === name)
+  const controller = new AbortController()
+  let json = rest.includes('--json')
+  try {
+    if (!command) throw new UsageError(`unknown command '${name}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})`)
+    if (rest.includes('--help')) {
+      process.stdout.write(`${command.usage}\n  ${command.summary}\n`)
+      return 0
+    }
+    let parsed
+    try {
+      parsed = parseArgs({
+        args: rest,
+        options: { ...command.options, json: { type: 'boolean' }, help: { type: 'boolean' } },
+        allowPositionals: true,
+        strict: true
+      })
+    } catch (e) {
+      throw new UsageError(`${name}: ${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}`)
+    }
+    json = parsed.values.json === true
+    const ctx: CommandContext = {
+      json,
+      emit: (obj) => process.stdout.write(JSON.stringify(obj) + '\n'),
+      say: (line) => {
+        if (!json) process.stdout.write(line + '\n')
+      },
+      signal: controller.signal
+    }
+    let interrupts = 0
+    const onSigint = (): void => {
+      interrupts += 1
+      if (interrupts > 1) process.exit(130)
+      process.stderr.write('\nCancelling… (Ctrl-C again to quit at once)\n')
+      controller.abort()
+    }
+    process.on('SIGINT', onSigint)
+    try {
+      await command.run(parsed.positionals, parsed.values, ctx)
+    } finally {
+      process.off('SIGINT', onSigint)
+    }
+    return controller.signal.aborted ? 130 : 0
+  } catch (e) {
+    const err = e as Error & { code?: string }
+    const message = err instanceof UsageError || err.name === 'ProjectError' || err.code ? err.message : (err.stack ?? String(err))
+    if (json) process.stdout.write(JSON.stringify({ event: 'error', code: err.code ?? err.name, message: err.message }) + '\n')
+    process.stderr.write(`tunelab: error: ${message}\n`)
+    return err instanceof UsageError ? 2 : 1
+  }
+}
+
+export function runCli(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code
+    },
+    (e: unknown) => {
+      process.stderr.write(`tunelab: fatal: ${String(e)}\n`)
+      process.exitCode = 1
+    }
+  )
+}

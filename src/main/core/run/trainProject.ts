@@ -1,0 +1,262 @@
+// One training run end to end: scan -> split -> backend -> base weights -> train -> evaluate -> store.
+// Used by the CLI `train` command and by the app's training worker alike.
+import { resolve } from 'node:path'
+import type { SplitName, SplitStrategy } from '@shared/domain'
+import { SPLIT_NAMES } from '@shared/domain'
+import { scanProject } from '../project/scan'
+import { assignSplits } from '../project/split'
+import { openProjectState } from '../store/projectState'
+import type { ProjectStore } from '../store/projectStore'
+import type { JsonValue } from '../store/rows'
+import { ImageCache } from '../pipeline/imageCache'
+import { augmentRgb, augmentRng, isIdentity } from '../pipeline/augment'
+import { initBackend, type BackendInfo } from '../tf/backend'
+import { buildBase, loadBase, parseBaseId, formatBaseId, type BaseNetwork } from '../models'
+import { trainRun } from '../training/trainer'
+import type { AugmentBatch, TrainParams, TrainResult } from '../training/types'
+import { evaluateSet } from '../eval/evaluate'
+import type { SplitMetrics } from '../eval/types'
+import type { Analyses } from '../eval/analyses'
+import type { RunEvent, RunEventListener } from './events'
+import { imageSetFor, type SplitImages } from './imageSets'
+import type { TrainOptions } from './options'
+
+export interface RunOutcome {
+  runId: number
+  dbPath: string
+  status: 'completed' | 'cancelled'
+  backend: BackendInfo
+  classes: string[]
+  seconds: Record<string, number>
+  metrics: Partial<Record<SplitName, SplitMetrics>>
+  /** Kept for export/predict by the caller; dispose with result.dispose(). */
+  result: TrainResult
+  base: BaseNetwork
+}
+
+const DEFAULT_STRATEGY: SplitStrategy = { kind: 'ratios', ratios: [0.8, 0.1, 0.1], seed: 42 }
+
+function resolvedBaseId(opts: TrainOptions): string {
+  const parsed = parseBaseId(opts.baseId)
+  return opts.size === undefined ? formatBaseId(parsed) : formatBaseId({ ...parsed, size: opts.size })
+}
+
+async function prepareBase(opts: TrainOptions, emit: RunEventListener): Promise<BaseNetwork> {
+  const id = resolvedBaseId(opts)
+  const w = opts.weights
+  if (w.kind === 'random') {
+    emit({ type: 'stage', stage: 'weights', detail: `${id} with random weights (no pretraining)` })
+    return buildBase(id)
+  }
+  if (w.kind === 'file') {
+    emit({ type: 'stage', stage: 'weights', detail: `${id} with weights from ${w.path}` })
+    return loadBase(id, { path: w.path })
+  }
+  emit({ type: 'stage', stage: 'weights', detail: `${id} with the official Keras ImageNet weights (downloaded once, then cached)` })
+  return loadBase(id, {
+    download: true,
+    baseUrl: w.baseUrl,
+    cacheDir: w.cacheDir,
+    onProgress: (p) => emit({ type: 'download-progress', bytes: p.bytes, total: p.total ?? null, bytesPerSecond: p.bytesPerSecond })
+  })
+}
+
+// Each image's transform depends only on (seed, epoch, image), so a run augments the same way whatever the batch order.
+const augmentBatch: AugmentBatch = (pixels, count, size, spec, at) => {
+  const per = size * size * 3
+  const out = new Uint8Array(pixels.length)
+  for (let i = 0; i < count; i++) {
+    const rng = augmentRng(at.seed, at.epoch, at.keys[i] ?? i)
+    out.set(augmentRgb(pixels.subarray(i * per, (i + 1) * per), size, spec, rng), i * per)
+  }
+  return out
+}
+
+function trainParams(opts: TrainOptions, classes: string[]): TrainParams {
+  return {
+    classes,
+    epochs: opts.epochs,
+    batchSize: opts.batchSize,
+    lr: opts.lr,
+    optimizer: opts.optimizer,
+    momentum: opts.momentum,
+    dense: opts.dense,
+    dropout: opts.dropout,
+    seed: opts.seed,
+    fineTuneAt: opts.fineTuneAt,
+    fineTuneEpochs: opts.fineTuneEpochs,
+    fineTuneLr: opts.fineTuneLr,
+    headLrMultiplier: opts.headLrMultiplier,
+    fineTuneOptimizer: opts.fineTuneOptimizer,
+    earlyStopPatience: opts.earlyStopPatience,
+    classWeights: opts.classWeights ?? null,
+    augment: opts.augment
+  }
+}
+
+function storePredictions(store: ProjectStore, projectId: number, runId: number, split: SplitName, images: SplitImages, classes: string[], rows: { trueClass: number; predictedClass: number; probs: number[]; loss: number }[]): void {
+  const ids = new Map(store.listImages(projectId).map((r) => [r.relPath, r.id]))
+  store.savePredictions(
+    runId,
+    rows.map((r, i) => {
+      const image = images.images[i]
+      const imageId = image ? ids.get(image.path) : undefined
+      if (!image || imageId === undefined) throw new Error(`internal: no stored image for prediction ${i} of ${split}`)
+      return {
+        imageId,
+        split,
+        trueClass: classes[r.trueClass] ?? String(r.trueClass),
+        predictedClass: classes[r.predictedClass] ?? String(r.predictedClass),
+        probabilities: r.probs,
+        loss: r.loss
+      }
+    })
+  )
+}
+
+/**
+ * Trains on the project at `root`. Every epoch is in SQLite when it ends; a cancelled run keeps its finished
+ * epochs and is stored as 'cancelled'; an error stores the run as 'failed' with the message, then rethrows.
+ */
+export async function trainProject(rootDir: string, opts: TrainOptions, onEvent: RunEventListener = () => undefined, signal?: AbortSignal): Promise<RunOutcome> {
+  const root = resolve(rootDir)
+  const seconds: Record<string, number> = {}
+  const t0 = performance.now()
+  let mark = t0
+  const lap = (name: string): void => {
+    const now = performance.now()
+    seconds[name] = (seconds[name] ?? 0) + (now - mark) / 1000
+    mark = now
+  }
+  const emit = (e: RunEvent): void => onEvent(e)
+
+  emit({ type: 'stage', stage: 'scan', detail: root })
+  const scan = await scanProject(root, { onProgress: (done, total) => emit({ type: 'scan-progress', done, total }) })
+  lap('scan')
+
+  const state = openProjectState(root)
+  const { store } = state
+  let runId: number | null = null
+  try {
+    const projectId = store.upsertProject(root, scan.layout)
+    const project = { id: projectId }
+    store.saveScan(project.id, scan)
+
+    const stored = store.getSplit(project.id)
+    const strategy = opts.split === 'reuse' ? (stored?.strategy ?? DEFAULT_STRATEGY) : opts.split
+    if (strategy.kind === 'folder' && scan.layout !== 'presplit') throw new Error('split: the folder split needs train/validation/test subfolders, and this folder is flat')
+    const assignment = assignSplits(scan.images, strategy)
+    const same = stored !== null && JSON.stringify(stored.strategy) === JSON.stringify(strategy) && stored.assignment.size === assignment.size && [...assignment].every(([p, s]) => stored.assignment.get(p) === s)
+    const split = same && stored ? stored : store.saveSplit(project.id, strategy, assignment)
+    emit({ type: 'stage', stage: 'split', detail: same ? `reusing stored split #${split.id}` : `new split #${split.id}: ${JSON.stringify(strategy)}` })
+    lap('split')
+
+    const classes = scan.classes.map((c) => c.name)
+    emit({ type: 'stage', stage: 'backend', detail: opts.backend ?? 'auto' })
+    const backend = await initBackend({ prefer: opts.backend ?? 'auto' })
+    emit({ type: 'backend', info: backend })
+    lap('backend')
+
+    const base = await prepareBase(opts, emit)
+    lap('weights')
+    const size = base.spec.size
+    const cache = new ImageCache(state.cacheDir)
+    const sets = Object.fromEntries(SPLIT_NAMES.map((s) => [s, imageSetFor(root, scan.images, assignment, s, classes, cache, size, opts.resizeMode)])) as Record<SplitName, SplitImages>
+    const counts = Object.fromEntries(SPLIT_NAMES.map((s) => [s, sets[s].images.length])) as Record<SplitName, number>
+    if (counts.train === 0) throw new Error('split: the train split is empty')
+    for (const [i, c] of classes.entries()) {
+      if (!sets.train.set.labels.includes(i)) throw new Error(`split: class '${c}' has no image in the train split`)
+    }
+
+    const config = { ...opts, baseId: base.spec.id, classes, splitId: split.id, strategy } as unknown as JsonValue
+    const run = store.createRun({
+      projectId: project.id,
+      config,
+      classes,
+      splitId: split.id,
+      baseId: base.spec.id,
+      weightsSource: base.weightsSource.path ?? base.weightsSource.kind,
+      weightsChecksum: base.weightsSource.sha256 ?? null,
+      backend: backend.name,
+      backendNotes: backend as unknown as JsonValue,
+      seed: opts.seed
+    })
+    runId = run.id
+    store.markRunStarted(run.id, { backend: backend.name, notes: backend as unknown as JsonValue })
+    emit({ type: 'run-created', runId: run.id, dbPath: state.dbPath, classes, counts })
+
+    emit({ type: 'stage', stage: 'train', detail: isIdentity(opts.augment) ? 'augmentation off' : 'augmentation on' })
+    const params = trainParams(opts, classes)
+    let phaseMark = performance.now()
+    let phase: 'head' | 'fine-tune' | null = null
+    const result = await trainRun(
+      params,
+      {
+        base,
+        train: sets.train.set,
+        validation: counts.validation > 0 ? sets.validation.set : undefined,
+        augmentBatch,
+        featureCache: { dir: state.cacheDir, resizeMode: opts.resizeMode, weightsChecksum: base.weightsSource.sha256 },
+        onEvent: (e) => {
+          if (e.type === 'phase-start') {
+            const now = performance.now()
+            if (phase) seconds[phase === 'head' ? 'phase1' : 'phase2'] = (now - phaseMark) / 1000
+            phase = e.phase
+            phaseMark = now
+          }
+          emit(e)
+        },
+        onEpochEnd: (e) => {
+          store.appendEpoch(run.id, {
+            phase: e.phase === 'head' ? 1 : 2,
+            epoch: e.epoch,
+            loss: e.loss,
+            accuracy: e.accuracy,
+            valLoss: e.valLoss,
+            valAccuracy: e.valAccuracy,
+            lr: e.lr,
+            seconds: e.seconds,
+            imagesPerSec: e.imagesPerSec
+          })
+          store.heartbeat(run.id)
+        }
+      },
+      signal
+    )
+    if (phase) seconds[phase === 'head' ? 'phase1' : 'phase2'] = (performance.now() - phaseMark) / 1000
+    mark = performance.now()
+
+    if (result.status === 'cancelled') {
+      store.finishRun(run.id, 'cancelled', { timings: seconds as unknown as JsonValue })
+      seconds.total = (performance.now() - t0) / 1000
+      return { runId: run.id, dbPath: state.dbPath, status: 'cancelled', backend, classes, seconds, metrics: {}, result, base }
+    }
+
+    const metrics: Partial<Record<SplitName, SplitMetrics>> = {}
+    const analyses: Partial<Record<SplitName, Analyses>> = {}
+    for (const s of ['validation', 'test'] as const) {
+      if (counts[s] === 0) continue
+      emit({ type: 'stage', stage: 'evaluate', detail: `${s}: ${counts[s]} images` })
+      const ev = await evaluateSet(result.predict, sets[s].set, classes, { batchSize: opts.batchSize, topN: opts.topN, unsureThreshold: opts.unsureThreshold, signal, imageIds: sets[s].images.map((im) => im.path) })
+      storePredictions(store, project.id, run.id, s, sets[s], classes, ev.rows)
+      store.saveAnalysis(run.id, `analyses:${s}`, ev.analyses as unknown as JsonValue)
+      store.saveAnalysis(run.id, `metrics:${s}`, ev.metrics as unknown as JsonValue)
+      metrics[s] = ev.metrics
+      analyses[s] = ev.analyses
+      emit({ type: 'evaluation', split: s, metrics: ev.metrics })
+    }
+    lap('evaluate')
+    seconds.total = (performance.now() - t0) / 1000
+    const summary = Object.fromEntries(Object.entries(metrics).map(([s, m]) => [s, { accuracy: m.accuracy, loss: m.loss, count: m.count }]))
+    store.finishRun(run.id, 'completed', { metrics: summary as unknown as JsonValue, timings: seconds as unknown as JsonValue })
+    return { runId: run.id, dbPath: state.dbPath, status: 'completed', backend, classes, seconds, metrics, result, base }
+  } catch (err) {
+    if (runId !== null) {
+      const cancelled = err instanceof Error && err.name === 'AbortError'
+      store.finishRun(runId, cancelled ? 'cancelled' : 'failed', { error: cancelled ? null : String((err as Error).message ?? err), timings: seconds as unknown as JsonValue })
+    }
+    throw err
+  } finally {
+    store.close()
+  }
+}
