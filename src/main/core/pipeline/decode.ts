@@ -51,6 +51,8 @@ function toRgb(img: sharp.Sharp): sharp.Sharp {
   return img.flatten({ background: ALPHA_BACKGROUND }).toColourspace('srgb').removeAlpha()
 }
 
+const PLAIN_DECODE_MAX_PIXELS = 4_000_000
+
 export interface ProbedImage {
   /** Displayed size (after EXIF orientation). */
   width: number
@@ -60,7 +62,7 @@ export interface ProbedImage {
 
 /**
  * Checks that the bytes decode completely (truncation is detected) and returns the displayed size.
- * Decodes at a small scale (JPEG shrink-on-load) so large photos stay cheap; the whole stream is still read.
+ * Large photos are decoded at a small scale (JPEG shrink-on-load); the whole stream is still read.
  */
 export async function probeImage(buf: Buffer): Promise<ProbedImage> {
   try {
@@ -72,7 +74,11 @@ export async function probeImage(buf: Buffer): Promise<ProbedImage> {
     const meta = await sharp(buf, { failOn: 'error' }).metadata()
     if (!meta.width || !meta.height) throw new ImageDecodeError('image has no dimensions')
     const oriented = meta.autoOrient ?? { width: meta.width, height: meta.height }
-    await toRgb(openBuffer(buf)).resize(16, 16, { fit: 'fill' }).raw().toBuffer()
+    // A plain decode is the cheapest full read for small images (a resize pipeline costs more than the
+    // pixels); large ones use shrink-on-load, which still reads the whole stream and so still fails on truncation.
+    const img = sharp(buf, { failOn: 'error', limitInputPixels: 268_402_689 })
+    if (meta.width * meta.height <= PLAIN_DECODE_MAX_PIXELS) await img.raw().toBuffer()
+    else await img.resize(64, 64, { fit: 'fill' }).raw().toBuffer()
     return { width: oriented.width, height: oriented.height, format: meta.format ?? 'unknown' }
   } catch (err) {
     throw explain(err)
