@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { confusionMatrix, predictionRows, splitMetrics } from '@core/eval/metrics'
-import type { PredictionRow } from '@core/eval/types'
+import type { ImagePrediction } from '@core/eval/types'
 
-function row(id: string, trueClass: number, predictedClass: number, k = 3): PredictionRow {
+function row(id: string, trueClass: number, predictedClass: number, k = 3): ImagePrediction {
   const probs = Array.from({ length: k }, (_, c) => (c === predictedClass ? 0.6 : 0.4 / (k - 1)))
   return { imageId: id, trueClass, predictedClass, probs, confidence: 0.6, loss: -Math.log(probs[trueClass] as number) }
 }

@@ -1,15 +1,15 @@
 // Practical Deep Learning ch. 3 analyses over per-image rows (pure functions).
-import type { PredictionRow } from './types'
+import type { ImagePrediction } from './types'
 
 export interface ClassAnalysis {
   classIndex: number
   name: string
   /** True class c, predicted c, sorted by probs[c] descending. */
-  mostConfidentCorrect: PredictionRow[]
+  mostConfidentCorrect: ImagePrediction[]
   /** True class c, sorted by the margin between the top-2 probabilities ascending (nearest the decision boundary). */
-  leastConfident: PredictionRow[]
+  leastConfident: ImagePrediction[]
   /** True class c, predicted wrong, sorted by the probability of the (wrong) predicted class descending. */
-  confidentlyWrong: PredictionRow[]
+  confidentlyWrong: ImagePrediction[]
 }
 
 export interface ThresholdPoint {
@@ -28,7 +28,7 @@ export interface Analyses {
 }
 
 /** Difference between the largest and second-largest probability. */
-export function margin(row: PredictionRow): number {
+export function margin(row: ImagePrediction): number {
   let a = -Infinity
   let b = -Infinity
   for (const p of row.probs) {
@@ -41,9 +41,9 @@ export function margin(row: PredictionRow): number {
 }
 
 // Stable tie-break by image id so results do not depend on input order.
-const byId = (x: PredictionRow, y: PredictionRow): number => (x.imageId < y.imageId ? -1 : x.imageId > y.imageId ? 1 : 0)
+const byId = (x: ImagePrediction, y: ImagePrediction): number => (x.imageId < y.imageId ? -1 : x.imageId > y.imageId ? 1 : 0)
 
-export function perClassAnalysis(rows: readonly PredictionRow[], classes: readonly string[], topN: number): ClassAnalysis[] {
+export function perClassAnalysis(rows: readonly ImagePrediction[], classes: readonly string[], topN: number): ClassAnalysis[] {
   return classes.map((name, c) => {
     const ofClass = rows.filter((r) => r.trueClass === c)
     const right = ofClass.filter((r) => r.predictedClass === c)
@@ -66,7 +66,7 @@ export function defaultThresholds(numClasses: number): number[] {
   return t
 }
 
-export function thresholdSweep(rows: readonly PredictionRow[], thresholds: readonly number[]): ThresholdPoint[] {
+export function thresholdSweep(rows: readonly ImagePrediction[], thresholds: readonly number[]): ThresholdPoint[] {
   return thresholds.map((threshold) => {
     const covered = rows.filter((r) => r.confidence >= threshold)
     const correct = covered.filter((r) => r.predictedClass === r.trueClass).length
@@ -80,12 +80,12 @@ export function thresholdSweep(rows: readonly PredictionRow[], thresholds: reado
 }
 
 /** Predictions held back as "unsure": confidence below the threshold. */
-export function unsure(rows: readonly PredictionRow[], threshold: number): { threshold: number; count: number; imageIds: string[] } {
+export function unsure(rows: readonly ImagePrediction[], threshold: number): { threshold: number; count: number; imageIds: string[] } {
   const ids = rows.filter((r) => r.confidence < threshold).map((r) => r.imageId)
   return { threshold, count: ids.length, imageIds: ids }
 }
 
-export function analyse(rows: readonly PredictionRow[], classes: readonly string[], opts: { topN?: number; unsureThreshold?: number; thresholds?: number[] } = {}): Analyses {
+export function analyse(rows: readonly ImagePrediction[], classes: readonly string[], opts: { topN?: number; unsureThreshold?: number; thresholds?: number[] } = {}): Analyses {
   const t = opts.unsureThreshold ?? 0.75
   if (!(t > 0 && t <= 1)) throw new Error(`unsureThreshold: must be in (0, 1], got ${t}`)
   return {

@@ -2,12 +2,12 @@
 import type { ImageSet } from '../training/types'
 import { analyse, type Analyses } from './analyses'
 import { predictionRows, splitMetrics } from './metrics'
-import type { PredictionRow, SplitMetrics } from './types'
+import type { ImagePrediction, SplitMetrics } from './types'
 
 export type PredictFn = (pixels: Uint8Array, count: number) => Promise<Float32Array>
 
 export interface SplitEvaluation {
-  rows: PredictionRow[]
+  rows: ImagePrediction[]
   metrics: SplitMetrics
   analyses: Analyses
 }

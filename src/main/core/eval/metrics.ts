@@ -1,14 +1,14 @@
 // Per-image rows from probabilities, and metrics over rows (pure functions).
-import type { ClassMetrics, PredictionRow, SplitMetrics } from './types'
+import type { ClassMetrics, ImagePrediction, SplitMetrics } from './types'
 
 const EPS = 1e-7
 
 /** Rows from a row-major probability matrix [n, k]. Ties go to the lowest class index. */
-export function predictionRows(probs: ArrayLike<number>, labels: readonly number[], imageIds: readonly string[], numClasses: number): PredictionRow[] {
+export function predictionRows(probs: ArrayLike<number>, labels: readonly number[], imageIds: readonly string[], numClasses: number): ImagePrediction[] {
   const n = labels.length
   if (imageIds.length !== n) throw new Error(`predictionRows: ${imageIds.length} image ids for ${n} labels`)
   if (probs.length !== n * numClasses) throw new Error(`predictionRows: expected ${n}x${numClasses} probabilities, got ${probs.length}`)
-  const rows: PredictionRow[] = []
+  const rows: ImagePrediction[] = []
   for (let i = 0; i < n; i++) {
     const p = Array.from({ length: numClasses }, (_, c) => probs[i * numClasses + c] as number)
     let best = 0
@@ -27,14 +27,14 @@ export function predictionRows(probs: ArrayLike<number>, labels: readonly number
   return rows
 }
 
-export function confusionMatrix(rows: readonly PredictionRow[], numClasses: number): number[][] {
+export function confusionMatrix(rows: readonly ImagePrediction[], numClasses: number): number[][] {
   const m = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0))
   for (const r of rows) (m[r.trueClass] as number[])[r.predictedClass]! += 1
   return m
 }
 
 /** Accuracy, mean loss, per-class precision/recall/F1/support (0 when undefined, as sklearn's zero_division=0), confusion. */
-export function splitMetrics(rows: readonly PredictionRow[], classes: readonly string[]): SplitMetrics {
+export function splitMetrics(rows: readonly ImagePrediction[], classes: readonly string[]): SplitMetrics {
   const k = classes.length
   const confusion = confusionMatrix(rows, k)
   const perClass: ClassMetrics[] = classes.map((name, c) => {

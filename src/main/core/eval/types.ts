@@ -1,6 +1,6 @@
 // Evaluation rows and metrics. Plain JSON-serialisable data (stored in SQLite by the store).
 
-export interface PredictionRow {
+export interface ImagePrediction {
   /** Caller's image id (e.g. content hash or relative path). */
   imageId: string
   /** Class indices into the run's class list. */

@@ -1,0 +1,8 @@
+export * from './types'
+export { trainRun, validateParams, predictProbabilities } from './trainer'
+export { splitModelAt, type SplitModel } from './splitModel'
+export { ClassifierHead, type HeadOptions } from './head'
+export { createOptimizer } from './optimizers'
+export { balancedClassWeights } from './loss'
+export { extractFeatures, featureCacheKey, weightsChecksum, poolFeatures } from './features'
+export { imageCacheSet, pipelineAugmentBatch } from './imageSets'
