@@ -4,8 +4,10 @@ import { UsageError } from './errors'
 import { scanCommand } from './commands/scan'
 import { splitCommand } from './commands/split'
 import { trainCommand } from './commands/train'
+import { runsCommand } from './commands/runs'
+import { analyzeCommand } from './commands/analyze'
 
-const COMMANDS: Command[] = [scanCommand, splitCommand, trainCommand]
+const COMMANDS: Command[] = [scanCommand, splitCommand, trainCommand, runsCommand, analyzeCommand]
 
 function help(): string {
   const lines = ['Usage: npm run cli -- <command> [options]', '', 'Commands:']
