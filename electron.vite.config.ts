@@ -19,7 +19,7 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(__dirname, 'src/renderer'),
-    resolve: { alias },
+    resolve: { alias: { ...alias, '@renderer': resolve(__dirname, 'src/renderer/src') } },
     plugins: [vue()],
     build: { rollupOptions: { input: resolve(__dirname, 'src/renderer/index.html') } }
   }

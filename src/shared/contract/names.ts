@@ -1,0 +1,45 @@
+// Channel and event names without zod, for the sandboxed preload (channels.ts checks at compile time that the
+// lists equal the keys of its schema table).
+
+export const CHANNEL_NAMES = [
+  'app.info',
+  'app.pickFolder',
+  'project.open',
+  'project.recent',
+  'project.scan',
+  'dataset.images',
+  'dataset.previewSplit',
+  'dataset.saveSplit',
+  'dataset.getSplit',
+  'dataset.augmentPreview',
+  'models.list',
+  'models.download',
+  'training.start',
+  'training.cancel',
+  'training.active',
+  'runs.list',
+  'runs.get',
+  'results.gallery',
+  'results.confusion',
+  'results.cell',
+  'results.threshold',
+  'predict.image'
+] as const
+
+export const EVENT_NAMES = ['training.progress', 'models.downloadProgress'] as const
+
+const channelSet: ReadonlySet<string> = new Set(CHANNEL_NAMES)
+const eventSet: ReadonlySet<string> = new Set(EVENT_NAMES)
+
+export function isChannelName(name: unknown): name is (typeof CHANNEL_NAMES)[number] {
+  return typeof name === 'string' && channelSet.has(name)
+}
+
+export function isEventName(name: unknown): name is (typeof EVENT_NAMES)[number] {
+  return typeof name === 'string' && eventSet.has(name)
+}
+
+/** Electron IPC channel names are prefixed so nothing else on ipcMain can collide. */
+export const IPC_PREFIX = 'tunelab:'
+/** The one IPC channel events are pushed on; its payload is { event, payload }. */
+export const IPC_EVENT_CHANNEL = 'tunelab:event'
