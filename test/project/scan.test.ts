@@ -34,7 +34,9 @@ describe('layout detection', () => {
     await makeProject(root, { classes: ['cats', 'dogs', 'birds'], perClass: 3 })
     await makeProject(join(root, 'dogs', 'puppies'), { classes: ['x'], perClass: 2, seed: 9 })
     await makeProject(join(root, '.tunelab'), { classes: ['cache'], perClass: 1, seed: 3 })
+    writeFileSync(join(root, 'loose.jpg'), 'outside any class folder')
     const scan = await scanProject(root)
+    expect(scan.skippedExamples).toEqual(['loose.jpg'])
     expect(scan.layout).toBe('flat')
     expect(scan.folderSplits).toEqual([])
     expect(scan.classes.map((c) => [c.name, c.counts.all, c.total])).toEqual([
@@ -52,7 +54,9 @@ describe('layout detection', () => {
     const root = fresh()
     await makeProject(root, { layout: 'presplit', classes: ['a', 'b'], perClass: { train: 4, val: 2 } })
     await makeProject(join(root, 'train'), { classes: ['c'], perClass: 2, seed: 5 })
+    writeFileSync(join(root, 'train', 'README.md'), 'x')
     const scan = await scanProject(root)
+    expect([scan.skippedCount, scan.skippedExamples]).toEqual([1, ['train/README.md']])
     expect(scan.layout).toBe('presplit')
     expect(scan.folderSplits).toEqual(['train', 'validation'])
     expect(scan.classes).toEqual([

@@ -26,7 +26,7 @@ export interface DuplicateGroup {
 }
 
 export interface ScanReport extends ScanResult {
-  /** Non-image files (by extension) that were ignored; hidden files are not counted. */
+  /** Files that were ignored: non-image extensions, and files outside class folders. Hidden files are not counted. */
   skippedCount: number
   /** Up to 20 of them, relative paths. */
   skippedExamples: string[]
@@ -110,6 +110,16 @@ async function walkClass(absDir: string, relDir: string, className: string, fold
   }
 }
 
+/** Counts non-hidden files lying directly in `absDir` (outside any class folder) as skipped. */
+async function skipLooseFiles(absDir: string, relDir: string, state: WalkState): Promise<void> {
+  const entries = await readdir(absDir, { withFileTypes: true })
+  for (const d of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    if (isHidden(d.name) || !(await direntIsFile(absDir, d))) continue
+    state.skippedCount++
+    if (state.skippedExamples.length < MAX_SKIPPED_EXAMPLES) state.skippedExamples.push(relDir === '' ? d.name : `${relDir}/${d.name}`)
+  }
+}
+
 interface Layout {
   layout: 'flat' | 'presplit'
   /** Split folder (actual name on disk) per split, presplit only. */
@@ -182,6 +192,7 @@ export async function scanProject(root: string, opts: ScanOptions = {}): Promise
     list.push(rel)
     classFolders.set(cls, list)
   }
+  await skipLooseFiles(absRoot, '', state)
   if (layout === 'flat') {
     for (const cls of topDirs) {
       addClassFolder(cls, cls)
@@ -191,6 +202,7 @@ export async function scanProject(root: string, opts: ScanOptions = {}): Promise
     for (const split of SPLIT_NAMES) {
       const dir = splitDirs.get(split)
       if (dir === undefined) continue
+      await skipLooseFiles(join(absRoot, dir), dir, state)
       for (const cls of await listDirs(join(absRoot, dir), stateDirName)) {
         addClassFolder(cls, `${dir}/${cls}`)
         await walkClass(join(absRoot, dir, cls), `${dir}/${cls}`, cls, split, state, candidates)
