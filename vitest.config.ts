@@ -1,7 +1,10 @@
 import { defineConfig } from 'vitest/config'
 import { fileURLToPath } from 'node:url'
+import vue from '@vitejs/plugin-vue'
 
 export default defineConfig({
+  // .vue component tests (test/renderer) opt into happy-dom per file with `// @vitest-environment happy-dom`.
+  plugins: [vue()],
   resolve: {
     alias: {
       '@shared': fileURLToPath(new URL('./src/shared', import.meta.url)),

@@ -1,0 +1,198 @@
+// Results of one run on one split: metrics, confusion matrix and its cells, galleries, threshold sweep, prediction.
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import type { SplitName } from '@shared/domain'
+import type { ConfusionView, GalleryItemView, GalleryKind, PredictionView, RunDetail, ThresholdPointView } from '@shared/contract/schemas'
+import { errorMessage } from '../lib/format'
+import { useApi } from './apiContext'
+import { useProjectStore } from './project'
+
+export const GALLERY_KINDS: readonly { kind: GalleryKind; label: string; empty: string }[] = [
+  { kind: 'most-confident', label: 'Most confident', empty: 'No correct predictions for this class.' },
+  { kind: 'least-confident', label: 'Least confident', empty: 'No predictions for this class.' },
+  { kind: 'confidently-wrong', label: 'Confidently wrong', empty: 'Nothing wrong for this class.' }
+]
+export const GALLERY_SIZE = 12
+
+export interface ClassRow {
+  name: string
+  precision: number | null
+  recall: number | null
+  f1: number | null
+  support: number
+}
+
+/** Precision / recall / F1 / support per class, from the confusion matrix (rows: true, columns: predicted). */
+export function perClassRows(c: ConfusionView): ClassRow[] {
+  return c.classes.map((name, i) => {
+    const row = c.matrix[i] ?? []
+    const tp = row[i] ?? 0
+    const support = row.reduce((a, b) => a + b, 0)
+    const predicted = c.matrix.reduce((a, r) => a + (r[i] ?? 0), 0)
+    const precision = predicted === 0 ? null : tp / predicted
+    const recall = support === 0 ? null : tp / support
+    const f1 = precision === null || recall === null || precision + recall === 0 ? null : (2 * precision * recall) / (precision + recall)
+    return { name, precision, recall, f1, support }
+  })
+}
+
+export const useResultsStore = defineStore('results', () => {
+  const project = useProjectStore()
+
+  const runId = ref<number | null>(null)
+  const detail = ref<RunDetail | null>(null)
+  const split = ref<SplitName>('test')
+  const loading = ref(false)
+  const error = ref<string | null>(null)
+
+  const confusion = ref<ConfusionView | null>(null)
+  const className = ref<string | null>(null)
+  const galleries = ref<Partial<Record<GalleryKind, GalleryItemView[]>>>({})
+  const cell = ref<{ trueClass: number; predictedClass: number; items: GalleryItemView[] } | null>(null)
+  const sweep = ref<ThresholdPointView[]>([])
+  const threshold = ref(0.75)
+  const prediction = ref<(PredictionView & { name: string }) | null>(null)
+  const predicting = ref(false)
+  const predictError = ref<string | null>(null)
+
+  const classRows = computed(() => (confusion.value ? perClassRows(confusion.value) : []))
+  const classes = computed(() => confusion.value?.classes ?? detail.value?.run.classes ?? [])
+
+  function need(): { projectKey: string; runId: number } {
+    if (!project.key || runId.value === null) throw new Error('No run selected.')
+    return { projectKey: project.key, runId: runId.value }
+  }
+
+  /** Loads a run (the latest completed one when no id is given) and everything the Results screen shows. */
+  async function load(id?: number): Promise<void> {
+    const key = project.key
+    if (!key) return
+    loading.value = true
+    error.value = null
+    try {
+      const api = useApi()
+      let target = id ?? null
+      if (target === null) {
+        const runs = (await api.runs.list({ projectKey: key })).runs
+        target = runs.filter((r) => r.status === 'completed').sort((a, b) => b.runId - a.runId)[0]?.runId ?? null
+      }
+      if (target === null) {
+        runId.value = null
+        detail.value = null
+        confusion.value = null
+        return
+      }
+      runId.value = target
+      detail.value = await api.runs.get({ projectKey: key, runId: target })
+      const evaluated = detail.value.evaluatedSplits
+      if (!evaluated.includes(split.value)) split.value = evaluated.includes('test') ? 'test' : (evaluated[0] ?? 'validation')
+      if (evaluated.length === 0) {
+        confusion.value = null
+        return
+      }
+      await loadSplit()
+    } catch (e) {
+      error.value = errorMessage(e)
+    } finally {
+      loading.value = false
+    }
+  }
+
+  async function loadSplit(): Promise<void> {
+    const api = useApi()
+    const ids = need()
+    cell.value = null
+    const [c, t] = await Promise.all([api.results.confusion({ ...ids, split: split.value }), api.results.threshold({ ...ids, split: split.value })])
+    confusion.value = c
+    sweep.value = t.points
+    if (className.value === null || !c.classes.includes(className.value)) className.value = c.classes[0] ?? null
+    await loadGalleries()
+  }
+
+  async function setSplit(s: SplitName): Promise<void> {
+    split.value = s
+    try {
+      await loadSplit()
+      error.value = null
+    } catch (e) {
+      error.value = errorMessage(e)
+    }
+  }
+
+  async function loadGalleries(): Promise<void> {
+    const api = useApi()
+    const ids = need()
+    const entries = await Promise.all(
+      GALLERY_KINDS.map(async (g) => [g.kind, (await api.results.gallery({ ...ids, split: split.value, kind: g.kind, className: className.value, n: GALLERY_SIZE })).items] as const)
+    )
+    galleries.value = Object.fromEntries(entries)
+  }
+
+  async function setClass(name: string | null): Promise<void> {
+    className.value = name
+    try {
+      await loadGalleries()
+    } catch (e) {
+      error.value = errorMessage(e)
+    }
+  }
+
+  async function openCell(trueClass: number, predictedClass: number): Promise<void> {
+    const names = confusion.value?.classes ?? []
+    const t = names[trueClass]
+    const p = names[predictedClass]
+    if (t === undefined || p === undefined) return
+    try {
+      const r = await useApi().results.cell({ ...need(), split: split.value, trueClass: t, predictedClass: p, n: 200 })
+      cell.value = { trueClass, predictedClass, items: r.items }
+    } catch (e) {
+      error.value = errorMessage(e)
+    }
+  }
+
+  async function predictFile(file: File): Promise<void> {
+    predicting.value = true
+    predictError.value = null
+    try {
+      const base64 = await fileToBase64(file)
+      const r = await useApi().predict.image({ ...need(), image: { kind: 'bytes', name: file.name, base64 } })
+      prediction.value = { ...r, name: file.name }
+    } catch (e) {
+      predictError.value = `Could not predict ${file.name}: ${errorMessage(e)}`
+    } finally {
+      predicting.value = false
+    }
+  }
+
+  return {
+    runId,
+    detail,
+    split,
+    loading,
+    error,
+    confusion,
+    className,
+    galleries,
+    cell,
+    sweep,
+    threshold,
+    prediction,
+    predicting,
+    predictError,
+    classRows,
+    classes,
+    load,
+    setSplit,
+    setClass,
+    openCell,
+    predictFile
+  }
+})
+
+async function fileToBase64(file: File): Promise<string> {
+  const bytes = new Uint8Array(await file.arrayBuffer())
+  let binary = ''
+  const chunk = 0x8000
+  for (let i = 0; i < bytes.length; i += chunk) binary += String.fromCharCode(...bytes.subarray(i, i + chunk))
+  return btoa(binary)
+}

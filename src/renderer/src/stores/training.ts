@@ -1,0 +1,247 @@
+// Base models, weight downloads and the live state of a training run, fed by 'training.progress' events.
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import type { ModelDownloadProgress, ModelInfo, TrainingConfig, TrainingProgress } from '@shared/contract/schemas'
+import type { RunStatus } from '@shared/domain'
+import type { EpochPoint } from '../components/LearningCurves.vue'
+import { errorMessage } from '../lib/format'
+import { trainingOptions, type TrainingFormValue } from '../lib/trainingForm'
+import { useApi } from './apiContext'
+import { useAppStore } from './app'
+import { useDatasetStore } from './dataset'
+import { useProjectStore } from './project'
+
+export interface BatchProgress {
+  phase: 'head' | 'fine-tune'
+  epoch: number
+  batch: number
+  batches: number
+  loss: number
+  accuracy: number
+  imagesPerSec: number
+  etaSeconds: number
+}
+
+export const useTrainingStore = defineStore('training', () => {
+  const project = useProjectStore()
+  const dataset = useDatasetStore()
+  const app = useAppStore()
+
+  const models = ref<ModelInfo[]>([])
+  const modelsError = ref<string | null>(null)
+  const downloads = ref<Record<string, ModelDownloadProgress>>({})
+  const downloadError = ref<string | null>(null)
+
+  const runId = ref<number | null>(null)
+  const status = ref<RunStatus | null>(null)
+  const starting = ref(false)
+  const error = ref<string | null>(null)
+  const epochs = ref<EpochPoint[]>([])
+  const fineTuneStart = ref<number | null>(null)
+  const phase = ref<{ phase: 'head' | 'fine-tune'; epochs: number; detail: string } | null>(null)
+  const features = ref<{ split: string; done: number; total: number } | null>(null)
+  const batch = ref<BatchProgress | null>(null)
+  const backend = ref<{ name: string; notes: string[] } | null>(null)
+  const messages = ref<string[]>([])
+  /** Planned total epochs (phase 1 + phase 2) of the current run. */
+  const plannedEpochs = ref(0)
+
+  const running = computed(() => status.value === 'running' || starting.value)
+  const lastEpoch = computed(() => epochs.value[epochs.value.length - 1] ?? null)
+
+  let unsubscribe: (() => void) | null = null
+  let unsubscribeDownloads: (() => void) | null = null
+
+  function listen(): void {
+    const api = useApi()
+    unsubscribe ??= api.training.onProgress(onProgress)
+    unsubscribeDownloads ??= api.models.onDownloadProgress((p) => {
+      downloads.value = { ...downloads.value, [p.id]: p }
+    })
+  }
+
+  function stopListening(): void {
+    unsubscribe?.()
+    unsubscribeDownloads?.()
+    unsubscribe = null
+    unsubscribeDownloads = null
+  }
+
+  function reset(): void {
+    epochs.value = []
+    fineTuneStart.value = null
+    phase.value = null
+    features.value = null
+    batch.value = null
+    backend.value = null
+    messages.value = []
+    error.value = null
+  }
+
+  /** Events that arrive while training.start has not answered yet (the run id is not known). */
+  const pending: TrainingProgress[] = []
+
+  function onProgress(p: TrainingProgress): void {
+    if (p.projectKey !== project.key) return
+    if (runId.value === null) {
+      if (starting.value) pending.push(p)
+      return
+    }
+    if (p.runId === runId.value) apply(p.event)
+  }
+
+  function apply(e: TrainingProgress['event']): void {
+    switch (e.type) {
+      case 'phase':
+        phase.value = { phase: e.phase, epochs: e.epochs, detail: e.detail }
+        if (e.phase === 'fine-tune') fineTuneStart.value = (lastEpoch.value?.epoch ?? 0) + 1
+        break
+      case 'features':
+        features.value = { split: e.split, done: e.done, total: e.total }
+        break
+      case 'batch':
+        batch.value = { ...e }
+        break
+      case 'epoch': {
+        const { epoch, loss, accuracy, valLoss, valAccuracy } = e.epoch
+        epochs.value = [...epochs.value.filter((x) => x.epoch !== epoch), { epoch, loss, accuracy, valLoss, valAccuracy }]
+        if (e.epoch.phase === 2 && fineTuneStart.value === null) fineTuneStart.value = epoch
+        break
+      }
+      case 'info':
+        messages.value = [...messages.value.slice(-19), e.message]
+        break
+      case 'backend':
+        backend.value = { name: e.name, notes: e.notes }
+        app.setBackend(e.name, e.notes)
+        break
+      case 'done':
+        status.value = e.status
+        if (e.error) error.value = e.error
+        batch.value = null
+        break
+    }
+  }
+
+  async function loadModels(): Promise<void> {
+    try {
+      models.value = (await useApi().models.list()).models
+      modelsError.value = null
+    } catch (e) {
+      modelsError.value = errorMessage(e)
+    }
+  }
+
+  async function download(id: string): Promise<void> {
+    listen()
+    downloadError.value = null
+    downloads.value = { ...downloads.value, [id]: { id, bytes: 0, total: null, bytesPerSecond: 0, done: false } }
+    try {
+      await useApi().models.download({ id })
+      await loadModels()
+    } catch (e) {
+      downloadError.value = `Download of ${id} failed: ${errorMessage(e)}`
+    } finally {
+      const rest = { ...downloads.value }
+      delete rest[id]
+      downloads.value = rest
+    }
+  }
+
+  function buildConfig(form: TrainingFormValue): TrainingConfig {
+    return {
+      ...trainingOptions(form),
+      resizeMode: dataset.resizeMode,
+      augment: dataset.augment,
+      ...(dataset.strategy ? { split: dataset.strategy } : {})
+    }
+  }
+
+  async function start(form: TrainingFormValue): Promise<boolean> {
+    const key = project.key
+    if (!key) {
+      error.value = 'Open a project first.'
+      return false
+    }
+    listen()
+    reset()
+    runId.value = null
+    status.value = null
+    pending.length = 0
+    starting.value = true
+    plannedEpochs.value = form.epochs + (form.fineTune ? form.fineTuneEpochs : 0)
+    try {
+      const r = await useApi().training.start({ projectKey: key, config: buildConfig(form) })
+      runId.value = r.runId
+      status.value = 'running'
+      for (const p of pending.splice(0)) if (p.runId === r.runId) apply(p.event)
+      return true
+    } catch (e) {
+      error.value = `Could not start training: ${errorMessage(e)}`
+      status.value = null
+      return false
+    } finally {
+      starting.value = false
+    }
+  }
+
+  async function cancel(): Promise<void> {
+    if (runId.value === null) return
+    try {
+      await useApi().training.cancel({ runId: runId.value })
+    } catch (e) {
+      error.value = `Could not cancel: ${errorMessage(e)}`
+    }
+  }
+
+  /** After a reload: picks up a run of this project still going in the backend, with its epochs so far. */
+  async function reattach(): Promise<void> {
+    const key = project.key
+    if (!key) return
+    try {
+      const api = useApi()
+      const active = (await api.training.active()).runs.find((r) => r.projectKey === key && r.status === 'running')
+      if (!active) return
+      listen()
+      reset()
+      runId.value = active.runId
+      status.value = 'running'
+      const detail = await api.runs.get({ projectKey: key, runId: active.runId })
+      epochs.value = detail.epochs.map((x) => ({ epoch: x.epoch, loss: x.loss, accuracy: x.accuracy, valLoss: x.valLoss, valAccuracy: x.valAccuracy }))
+      const firstPhase2 = detail.epochs.find((x) => x.phase === 2)
+      fineTuneStart.value = firstPhase2?.epoch ?? null
+    } catch (e) {
+      error.value = errorMessage(e)
+    }
+  }
+
+  return {
+    models,
+    modelsError,
+    downloads,
+    downloadError,
+    runId,
+    status,
+    starting,
+    error,
+    epochs,
+    fineTuneStart,
+    phase,
+    features,
+    batch,
+    backend,
+    messages,
+    plannedEpochs,
+    running,
+    lastEpoch,
+    onProgress,
+    listen,
+    stopListening,
+    loadModels,
+    download,
+    buildConfig,
+    start,
+    cancel,
+    reattach
+  }
+})
