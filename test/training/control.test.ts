@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { NO_AUGMENTATION } from '@shared/domain'
 import { trainRun } from '@core/training/trainer'
 import type { TrainEvent, TrainParams } from '@core/training/types'
-import { colourImages, memorySet, tinyBase, useCpu } from './fixtures'
+import { colourImages, countingBase, memorySet, tinyBase, useCpu } from './fixtures'
 
 const S = 32
 beforeAll(useCpu)
@@ -49,6 +49,15 @@ describe('cancel and early stopping', () => {
     )
     expect(r.status).toBe('cancelled')
     expect(r.epochs.map((e) => `${e.phase}:${e.epoch}`)).toEqual(['head:1', 'head:2', 'fine-tune:3'])
+    r.dispose()
+  })
+
+  it('epochs: 0 skips phase 1 entirely (no base forward for features) and fine-tunes from epoch 1', async () => {
+    const base = countingBase(tinyBase(S))
+    const r = await trainRun(params({ epochs: 0, fineTuneAt: 13, fineTuneEpochs: 1 }), { base, train: memorySet(colourImages(2, 2, S, 105), S) })
+    expect(r.epochs.map((e) => `${e.phase}:${e.epoch}`)).toEqual(['fine-tune:1'])
+    // Only the phase-2 activation cache ran the lower part once per image.
+    expect(base.calls.images).toBe(4)
     r.dispose()
   })
 

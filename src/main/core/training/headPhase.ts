@@ -29,6 +29,7 @@ function cacheKey(ctx: RunContext): string | null {
 
 export async function runHeadPhase(ctx: RunContext): Promise<PhaseLoopResult> {
   const { io, params, head } = ctx
+  if (params.epochs === 0) return { records: [], cancelled: false, stoppedEarly: false, restoredEpoch: null }
   const key = cacheKey(ctx)
   const path = ctx.augmenting ? 'augmented-forward' : 'cached-features'
   ctx.emit({
