@@ -121,7 +121,7 @@ describe('exportModel', () => {
       metrics: { val: { accuracy: 0.5 } },
       modelFile: 'model.json'
     })
-    const paramBytes = fx.result.model.weights.reduce((a, w) => a + w.shape.reduce((x, y) => (x as number) * (y as number), 1) * 4, 0)
+    const paramBytes = fx.result.model.weights.reduce((a, w) => a + w.shape.reduce<number>((x, y) => x * (y ?? 1), 1) * 4, 0)
     expect(statSync(join(exportDir, WEIGHTS_FILE)).size).toBe(paramBytes)
   })
 
