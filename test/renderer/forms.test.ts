@@ -1,0 +1,142 @@
+// @vitest-environment happy-dom
+import { describe, expect, it } from 'vitest'
+import { mount } from '@vue/test-utils'
+import { nextTick } from 'vue'
+import type { AugmentSpec, SplitStrategy } from '@shared/domain'
+import { NO_AUGMENTATION } from '@shared/domain'
+import SplitForm from '../../src/renderer/src/components/SplitForm.vue'
+import AugmentForm from '../../src/renderer/src/components/AugmentForm.vue'
+import TrainingForm from '../../src/renderer/src/components/TrainingForm.vue'
+import ConfusionMatrix from '../../src/renderer/src/components/ConfusionMatrix.vue'
+import ImageModal from '../../src/renderer/src/components/ImageModal.vue'
+import { validateSplit } from '../../src/renderer/src/lib/splitForm'
+import { trainingOptions, type TrainingFormValue } from '../../src/renderer/src/lib/trainingForm'
+
+const base = { id: 'mobilenet_v2_0.35_96', label: 'MobileNetV2', size: 96, params: 410208, layers: 154, defaultFineTuneAt: 100, cached: true }
+
+describe('SplitForm', () => {
+  it('emits the default ratios strategy, then the edited one', async () => {
+    const w = mount(SplitForm, { props: { layout: 'flat' } })
+    await nextTick()
+    expect(w.emitted('change')?.[0]).toEqual([{ kind: 'ratios', ratios: [0.8, 0.1, 0.1], seed: 42 }])
+    await w.get('[data-test=train]').setValue('70')
+    await w.get('[data-test=validation]').setValue('20')
+    await w.get('[data-test=seed]').setValue('7')
+    const last = w.emitted('change')?.at(-1) as [SplitStrategy]
+    expect(last[0]).toEqual({ kind: 'ratios', ratios: [0.7, 0.2, 0.1], seed: 7 })
+  })
+
+  it('rejects ratios that do not add up to 100 and says so', async () => {
+    const w = mount(SplitForm, { props: { layout: 'flat' } })
+    const changes = () => w.emitted('change')?.length ?? 0
+    await nextTick()
+    const before = changes()
+    await w.get('[data-test=train]').setValue('90')
+    expect(w.get('[data-test=split-error]').text()).toContain('add up to 100 % (now 110 %)')
+    expect(w.emitted('invalid')?.at(-1)?.[0]).toContain('110')
+    expect(changes()).toBe(before)
+    await w.get('[data-test=train]').setValue('0')
+    await w.get('[data-test=validation]').setValue('90')
+    expect(w.get('[data-test=split-error]').text()).toBe('Train must be more than 0 %.')
+  })
+
+  it('offers the folder split for a presplit project, with test carved out of validation', async () => {
+    const w = mount(SplitForm, { props: { layout: 'presplit' } })
+    await nextTick()
+    expect(w.emitted('change')?.[0]).toEqual([{ kind: 'folder', testFromVal: 0, seed: 42 }])
+    await w.get('[data-test=test-from-val]').setValue('20')
+    expect(w.emitted('change')?.at(-1)).toEqual([{ kind: 'folder', testFromVal: 0.2, seed: 42 }])
+    await w.get('[data-test=test-from-val]').setValue('100')
+    expect(w.get('[data-test=split-error]').text()).toContain('between 0 and 99')
+  })
+
+  it('keeps the folder option disabled for a flat project and refuses it in validation', () => {
+    const w = mount(SplitForm, { props: { layout: 'flat' } })
+    expect((w.get('[data-test=kind-folder]').element as HTMLInputElement).disabled).toBe(true)
+    const r = validateSplit({ kind: 'folder', train: 80, validation: 10, test: 10, testFromVal: 0, seed: 1 }, 'flat')
+    expect(r.ok).toBe(false)
+  })
+})
+
+describe('AugmentForm', () => {
+  function mountWith(spec: AugmentSpec) {
+    const w = mount(AugmentForm, { props: { modelValue: spec, 'onUpdate:modelValue': (v: AugmentSpec) => void w.setProps({ modelValue: v }) } })
+    return w
+  }
+
+  it('applies the TF tutorial and PDL ch.3 presets with their exact values', async () => {
+    const w = mountWith({ ...NO_AUGMENTATION })
+    await w.get('[data-test=preset-tf-tutorial]').trigger('click')
+    expect(w.props('modelValue')).toEqual({ ...NO_AUGMENTATION, horizontalFlip: true, rotation: 0.2 })
+    expect(w.get('[data-test=preset-tf-tutorial]').attributes('aria-pressed')).toBe('true')
+    await w.get('[data-test=preset-pdl-ch3]').trigger('click')
+    expect(w.props('modelValue')).toEqual({ ...NO_AUGMENTATION, rotation: 20 / 360, widthShift: 0.2, heightShift: 0.2, zoom: 0.2 })
+    expect(w.text()).toContain('±20°')
+  })
+
+  it('edits one transform at a time and the preset highlight follows', async () => {
+    const w = mountWith({ ...NO_AUGMENTATION, horizontalFlip: true, rotation: 0.2 })
+    await w.get('[data-test=vflip]').setValue(true)
+    await w.get('[data-test=brightness]').setValue('0.1')
+    expect(w.props('modelValue')).toEqual({ ...NO_AUGMENTATION, horizontalFlip: true, verticalFlip: true, rotation: 0.2, brightness: 0.1 })
+    expect(w.findAll('[aria-pressed=true]')).toHaveLength(0)
+    expect(w.text()).toContain('±10 %')
+  })
+})
+
+describe('TrainingForm', () => {
+  it('starts with recipe A defaults and emits them', async () => {
+    const w = mount(TrainingForm, { props: { bases: [base], running: false } })
+    await w.get('form').trigger('submit')
+    const v = w.emitted('start')?.[0]?.[0] as TrainingFormValue
+    expect(v).toMatchObject({ baseId: base.id, epochs: 10, batchSize: 32, lr: 1e-4, optimizer: 'adam', dropout: 0.2, fineTune: false })
+    expect(trainingOptions(v)).not.toHaveProperty('fineTuneAt')
+  })
+
+  it('blocks start and names the field when a value is invalid', async () => {
+    const w = mount(TrainingForm, { props: { bases: [base], running: false } })
+    await w.get('[data-test=epochs]').setValue('0')
+    await w.get('[data-test=dropout]').setValue('1')
+    expect(w.get('[data-test=error-epochs]').text()).toContain('Epochs must be a whole number from 1')
+    expect(w.get('[data-test=error-dropout]').text()).toContain('Dropout must be ≥ 0 and < 1')
+    expect((w.get('[data-test=start]').element as HTMLButtonElement).disabled).toBe(true)
+    await w.get('form').trigger('submit')
+    expect(w.emitted('start')).toBeUndefined()
+  })
+
+  it('validates the fine-tune layer against the base and sends phase 2 settings', async () => {
+    const w = mount(TrainingForm, { props: { bases: [base], running: false } })
+    await w.get('[data-test=fine-tune]').setValue(true)
+    await w.get('[data-test=fine-tune-at]').setValue('154')
+    expect(w.get('[data-test=error-fineTuneAt]').text()).toContain('from 1 to 153')
+    await w.get('[data-test=fine-tune-at]').setValue('100')
+    await w.get('[data-test=lr]').setValue('0.001')
+    await w.get('[data-test=head-mult]').setValue('10')
+    await w.get('form').trigger('submit')
+    const v = w.emitted('start')?.[0]?.[0] as TrainingFormValue
+    expect(trainingOptions(v)).toMatchObject({ lr: 0.001, fineTuneAt: 100, fineTuneEpochs: 10, fineTuneLr: 0.0001, headLrMultiplier: 10 })
+  })
+
+  it('shows cancel instead of start while running', async () => {
+    const w = mount(TrainingForm, { props: { bases: [base], running: true } })
+    expect(w.find('[data-test=start]').exists()).toBe(false)
+    await w.get('[data-test=cancel]').trigger('click')
+    expect(w.emitted('cancel')).toHaveLength(1)
+  })
+})
+
+describe('ConfusionMatrix and ImageModal', () => {
+  it('opens the images of a clicked cell; empty cells are not buttons', async () => {
+    const w = mount(ConfusionMatrix, { props: { classes: ['a', 'b'], matrix: [[3, 0], [2, 5]] } })
+    expect(w.find('[data-test=cm-0-1]').exists()).toBe(false)
+    await w.get('[data-test=cm-1-0]').trigger('click')
+    expect(w.emitted('open')?.[0]).toEqual([1, 0])
+  })
+
+  it('closes on Escape', async () => {
+    const w = mount(ImageModal, { props: { url: '/x.png', title: 'x.png' }, attachTo: document.body })
+    document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }))
+    expect(w.emitted('close')).toHaveLength(1)
+    w.unmount()
+  })
+})

@@ -1,0 +1,200 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createPinia, setActivePinia } from 'pinia'
+import { setApi } from '../../src/renderer/src/stores/apiContext'
+import { useProjectStore } from '../../src/renderer/src/stores/project'
+import { PREVIEW_DEBOUNCE_MS, useDatasetStore } from '../../src/renderer/src/stores/dataset'
+import { useTrainingStore } from '../../src/renderer/src/stores/training'
+import { perClassRows, useResultsStore } from '../../src/renderer/src/stores/results'
+import { useRunsStore } from '../../src/renderer/src/stores/runs'
+import { defaultTrainingForm } from '../../src/renderer/src/lib/trainingForm'
+import { createFakeApi, KEY, type FakeApi } from './fakeApi'
+
+let fake: FakeApi
+
+beforeEach(() => {
+  fake = createFakeApi()
+  setApi(fake.api)
+  setActivePinia(createPinia())
+})
+afterEach(() => vi.useRealTimers())
+
+async function openProject(): Promise<void> {
+  expect(await useProjectStore().open('/data/pets')).toBe(true)
+}
+
+describe('project store', () => {
+  it('opens, scans and lists unreadable files', async () => {
+    await openProject()
+    const p = useProjectStore()
+    expect(p.key).toBe(KEY)
+    expect(p.classes).toEqual(['cats', 'dogs'])
+    expect(p.scan?.unreadable[0]?.path).toBe('cats/broken.jpg')
+    expect(fake.calls.map((c) => c.name)).toEqual(['project.open', 'project.scan', 'project.recent'])
+  })
+
+  it('keeps the error in the store, naming the folder, and refuses an empty path', async () => {
+    const p = useProjectStore()
+    expect(await p.open('   ')).toBe(false)
+    expect(p.error).toBe('Type the path of a project folder first.')
+    fake.failNext('project.open', 'not a directory')
+    expect(await p.open('/nope')).toBe(false)
+    expect(p.error).toBe('Could not open /nope: not a directory')
+    expect(p.project).toBeNull()
+  })
+})
+
+describe('dataset store', () => {
+  it('debounces split previews and keeps only the latest strategy', async () => {
+    await openProject()
+    vi.useFakeTimers()
+    const d = useDatasetStore()
+    d.setStrategy({ kind: 'ratios', ratios: [0.8, 0.1, 0.1], seed: 1 })
+    d.setStrategy({ kind: 'ratios', ratios: [0.6, 0.2, 0.2], seed: 1 })
+    d.setStrategy({ kind: 'ratios', ratios: [0.5, 0.3, 0.2], seed: 1 })
+    expect(fake.calls.filter((c) => c.name === 'dataset.previewSplit')).toHaveLength(0)
+    await vi.advanceTimersByTimeAsync(PREVIEW_DEBOUNCE_MS + 10)
+    const previews = fake.calls.filter((c) => c.name === 'dataset.previewSplit')
+    expect(previews).toHaveLength(1)
+    expect(previews[0]?.request).toEqual({ projectKey: KEY, strategy: { kind: 'ratios', ratios: [0.5, 0.3, 0.2], seed: 1 } })
+    expect(d.preview?.totals).toEqual({ train: 10, validation: 6, test: 4 })
+  })
+
+  it('shows a preview error in place, and an invalid form cancels the pending preview', async () => {
+    await openProject()
+    vi.useFakeTimers()
+    const d = useDatasetStore()
+    fake.failNext('dataset.previewSplit', 'ratios must sum to 1')
+    d.setStrategy({ kind: 'ratios', ratios: [0.8, 0.1, 0.1], seed: 1 })
+    await vi.advanceTimersByTimeAsync(PREVIEW_DEBOUNCE_MS + 10)
+    expect(d.previewError).toBe('ratios must sum to 1')
+    d.setStrategy({ kind: 'ratios', ratios: [0.7, 0.2, 0.1], seed: 1 })
+    d.setSplitInvalid('Train must be more than 0 %.')
+    await vi.advanceTimersByTimeAsync(PREVIEW_DEBOUNCE_MS + 10)
+    expect(fake.calls.filter((c) => c.name === 'dataset.previewSplit')).toHaveLength(1)
+    expect(d.splitError).toBe('Train must be more than 0 %.')
+  })
+
+  it('loads class thumbnails, picks a sample image and renders its augmented samples', async () => {
+    await openProject()
+    const d = useDatasetStore()
+    await d.loadThumbnails()
+    expect(Object.keys(d.thumbnails)).toEqual(['cats', 'dogs'])
+    expect(d.sampleImage?.imageId).toBe(1)
+    d.augment = { ...d.augment, horizontalFlip: true }
+    await d.refreshSamples()
+    const req = fake.calls.filter((c) => c.name === 'dataset.augmentPreview').at(-1)?.request
+    expect(req).toMatchObject({ projectKey: KEY, imageId: 1, spec: { horizontalFlip: true }, resizeMode: 'squash' })
+    expect(d.samples).toHaveLength(8)
+  })
+})
+
+describe('training store', () => {
+  it('starts a run with the dataset settings and follows its progress events', async () => {
+    await openProject()
+    const d = useDatasetStore()
+    d.setStrategy({ kind: 'ratios', ratios: [0.7, 0.2, 0.1], seed: 3 })
+    d.resizeMode = 'pad'
+    const t = useTrainingStore()
+    const form = { ...defaultTrainingForm('mobilenet_v2_0.35_96'), epochs: 2, fineTune: true, fineTuneEpochs: 1, weights: 'random' as const }
+    expect(await t.start(form)).toBe(true)
+    const req = fake.calls.find((c) => c.name === 'training.start')?.request as { config: Record<string, unknown> }
+    expect(req.config).toMatchObject({ baseId: 'mobilenet_v2_0.35_96', weights: 'random', resizeMode: 'pad', split: { kind: 'ratios', ratios: [0.7, 0.2, 0.1], seed: 3 }, epochs: 2, fineTuneEpochs: 1 })
+    expect(t.status).toBe('running')
+    expect(t.plannedEpochs).toBe(3)
+
+    const ev = (event: Parameters<FakeApi['emitProgress']>[0]['event'], runId = 7) => fake.emitProgress({ projectKey: KEY, runId, event })
+    const epoch = (n: number, phase: 1 | 2) => ({ phase, epoch: n, loss: 1 / n, accuracy: 0.5 + n / 10, valLoss: 1.1 / n, valAccuracy: 0.5, lr: 1e-4, seconds: 1, imagesPerSec: 100 })
+    ev({ type: 'backend', name: 'wasm', notes: ['tfjs-node: not installed'] })
+    ev({ type: 'batch', phase: 'head', epoch: 1, batch: 2, batches: 4, loss: 0.7, accuracy: 0.5, imagesPerSec: 120, etaSeconds: 9 })
+    ev({ type: 'epoch', epoch: epoch(1, 1) })
+    ev({ type: 'epoch', epoch: epoch(1, 1) }, 99) // another run: ignored
+    ev({ type: 'epoch', epoch: epoch(2, 1) })
+    ev({ type: 'phase', phase: 'fine-tune', epochs: 1, fineTuneAt: 100, detail: '' })
+    ev({ type: 'epoch', epoch: epoch(3, 2) })
+    expect(t.backend?.name).toBe('wasm')
+    expect(t.batch?.etaSeconds).toBe(9)
+    expect(t.epochs.map((e) => e.epoch)).toEqual([1, 2, 3])
+    expect(t.fineTuneStart).toBe(3)
+    ev({ type: 'done', status: 'completed', error: null })
+    expect(t.status).toBe('completed')
+    expect(t.running).toBe(false)
+    expect(t.batch).toBeNull()
+  })
+
+  it('keeps events that arrive before training.start answers', async () => {
+    await openProject()
+    const t = useTrainingStore()
+    const realStart = fake.api.training.start
+    fake.api.training.start = async (r) => {
+      fake.emitProgress({ projectKey: KEY, runId: 7, event: { type: 'info', message: 'early' } })
+      return realStart(r)
+    }
+    await t.start(defaultTrainingForm('mobilenet_v2_0.35_96'))
+    expect(t.messages).toEqual(['early'])
+  })
+
+  it('reports a refused start and a failed run', async () => {
+    await openProject()
+    const t = useTrainingStore()
+    fake.failNext('training.start', 'a run is already going')
+    expect(await t.start(defaultTrainingForm('x'))).toBe(false)
+    expect(t.error).toBe('Could not start training: a run is already going')
+    expect(t.running).toBe(false)
+    await t.start(defaultTrainingForm('x'))
+    fake.emitProgress({ projectKey: KEY, runId: 7, event: { type: 'done', status: 'failed', error: 'out of memory' } })
+    expect(t.status).toBe('failed')
+    expect(t.error).toBe('out of memory')
+  })
+})
+
+describe('results and runs stores', () => {
+  it('loads the latest completed run, its confusion matrix, galleries and threshold sweep', async () => {
+    await openProject()
+    const r = useResultsStore()
+    await r.load()
+    expect(r.runId).toBe(7)
+    expect(r.split).toBe('test')
+    expect(r.confusion?.accuracy).toBe(0.9)
+    expect(r.sweep).toHaveLength(2)
+    const galleryCalls = fake.calls.filter((c) => c.name === 'results.gallery').map((c) => c.request as { kind: string; className: string })
+    expect(galleryCalls.map((g) => g.kind).sort()).toEqual(['confidently-wrong', 'least-confident', 'most-confident'])
+    expect(galleryCalls.every((g) => g.className === 'cats')).toBe(true)
+    await r.openCell(0, 1)
+    expect(fake.calls.at(-1)?.request).toMatchObject({ trueClass: 'cats', predictedClass: 'dogs', split: 'test' })
+    expect(r.cell?.items[0]?.relPath).toBe('cats/c3.jpg')
+  })
+
+  it('computes precision, recall and F1 from the confusion matrix', () => {
+    const rows = perClassRows({ classes: ['a', 'b'], matrix: [[4, 1], [0, 5]], total: 10, accuracy: 0.9 })
+    expect(rows[0]).toMatchObject({ name: 'a', precision: 1, recall: 0.8, support: 5 })
+    expect(rows[1]?.precision).toBeCloseTo(5 / 6)
+    expect(rows[1]?.f1).toBeCloseTo((2 * (5 / 6) * 1) / (5 / 6 + 1))
+    expect(perClassRows({ classes: ['a', 'b'], matrix: [[0, 0], [0, 3]], total: 3, accuracy: 1 })[0]).toMatchObject({ precision: null, recall: null, f1: null })
+  })
+
+  it('predicts a dropped file as base64', async () => {
+    await openProject()
+    const r = useResultsStore()
+    await r.load()
+    await r.predictFile(new File([new Uint8Array([1, 2, 3])], 'new.jpg', { type: 'image/jpeg' }))
+    expect(fake.calls.at(-1)?.request).toMatchObject({ image: { kind: 'bytes', name: 'new.jpg', base64: 'AQID' } })
+    expect(r.prediction?.predictedClass).toBe('dogs')
+  })
+
+  it('lists runs newest first and compares at most two', async () => {
+    await openProject()
+    const runs = useRunsStore()
+    await runs.load()
+    expect(runs.runs.map((x) => [x.runId, x.status])).toEqual([
+      [7, 'completed'],
+      [6, 'cancelled']
+    ])
+    await runs.toggleCompare(7)
+    await runs.toggleCompare(6)
+    await runs.toggleCompare(5)
+    expect(runs.compare).toEqual([6, 5])
+    await runs.toggleCompare(6)
+    expect(runs.compare).toEqual([5])
+  })
+})
