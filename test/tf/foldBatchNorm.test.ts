@@ -10,12 +10,13 @@ function randomiseBatchNorms(model: tf.LayersModel, seed: number): void {
   let s = seed
   const values = model.weights.map((w) => {
     const name = w.originalName
-    const size = w.shape.reduce((a, b) => a * (b ?? 1), 1)
+    const shape = w.shape.map((d) => d ?? 1)
+    const size = shape.reduce((a, b) => a * b, 1)
     const r = randomArray(size, s++)
     const v = (lo: number, hi: number): Float32Array => r.map((u) => lo + ((u + 1) / 2) * (hi - lo))
-    if (name.endsWith('/gamma')) return tf.tensor(v(0.5, 1.5), w.shape as number[])
-    if (name.endsWith('/beta') || name.endsWith('/moving_mean') || name.endsWith('/bias')) return tf.tensor(v(-0.5, 0.5), w.shape as number[])
-    if (name.endsWith('/moving_variance')) return tf.tensor(v(0.3, 2), w.shape as number[])
+    if (name.endsWith('/gamma')) return tf.tensor(v(0.5, 1.5), shape)
+    if (name.endsWith('/beta') || name.endsWith('/moving_mean') || name.endsWith('/bias')) return tf.tensor(v(-0.5, 0.5), shape)
+    if (name.endsWith('/moving_variance')) return tf.tensor(v(0.3, 2), shape)
     return null
   })
   model.weights.forEach((w, k) => {
