@@ -1,0 +1,124 @@
+// project.* and dataset.* over the core scanner, splitter, store and augmentation preview.
+import type { ScannedImage, SplitName } from '@shared/domain'
+import { SPLIT_NAMES } from '@shared/domain'
+import { ApiError, type ScanView, type SplitCounts, type SplitPreview, type StoredSplitView } from '@shared/contract'
+import { scanProject } from '@core/project/scan'
+import { assignSplits, countBySplit, findLeakage } from '@core/project/split'
+import { renderAugmentedSamples } from '@core/pipeline/preview'
+import type { StoredSplit } from '@core/store'
+import type { OpenProject } from './projects'
+import { resolveInside } from './containment'
+import type { PartialHandlers } from './context'
+
+const zeroCounts = (): SplitCounts => ({ train: 0, validation: 0, test: 0 })
+
+/** The readable, present images of the last stored scan, as the splitter wants them. */
+function scannedImages(p: OpenProject): ScannedImage[] {
+  const rows = p.state.store.listImages(p.state.project.id)
+  if (rows.length === 0) throw new ApiError('conflict', `${p.root} has no scanned images yet: scan the project first (project.scan)`)
+  return rows.map((r) => ({
+    path: r.relPath,
+    className: r.className ?? '',
+    folderSplit: r.folderSplit,
+    hash: r.contentHash ?? '',
+    width: r.width ?? 0,
+    height: r.height ?? 0,
+    bytes: r.bytes ?? 0
+  }))
+}
+
+function preview(images: readonly ScannedImage[], assignment: ReadonlyMap<string, SplitName>): SplitPreview {
+  const byClass = countBySplit(images, assignment)
+  const classes = [...new Set(images.map((i) => i.className))].sort()
+  const counts: Record<string, SplitCounts> = {}
+  const totals = zeroCounts()
+  for (const c of classes) {
+    const row = zeroCounts()
+    for (const s of SPLIT_NAMES) {
+      row[s] = byClass[c]?.[s] ?? 0
+      totals[s] += row[s]
+    }
+    counts[c] = row
+  }
+  return { classes, counts, totals, leakage: findLeakage(images, assignment) }
+}
+
+function storedView(p: OpenProject, split: StoredSplit): StoredSplitView {
+  const images = scannedImages(p).filter((i) => split.assignment.has(i.path))
+  return { ...preview(images, split.assignment), splitId: split.id, strategy: split.strategy, createdAt: split.createdAt }
+}
+
+function assign(images: readonly ScannedImage[], strategy: Parameters<typeof assignSplits>[1]): Map<string, SplitName> {
+  if (strategy.kind === 'folder' && images.every((i) => i.folderSplit === null)) {
+    throw new ApiError('bad-input', 'the folder split needs train/validation/test subfolders, and this project is flat: use ratios')
+  }
+  return assignSplits(images, strategy)
+}
+
+export const projectHandlers: PartialHandlers<
+  'project.open' | 'project.recent' | 'project.scan' | 'dataset.images' | 'dataset.previewSplit' | 'dataset.saveSplit' | 'dataset.getSplit' | 'dataset.augmentPreview'
+> = {
+  'project.open': async ({ path }, ctx) => {
+    const p = ctx.projects.openFolder(path)
+    ctx.recent.remember(p.root)
+    return ctx.projects.info(p)
+  },
+  'project.recent': async (_req, ctx) => ({ projects: ctx.recent.list() }),
+  'project.scan': async ({ projectKey }, ctx): Promise<ScanView> => {
+    const p = ctx.projects.get(projectKey)
+    const scan = await scanProject(p.root)
+    const { store, project } = p.state
+    store.upsertProject(p.root, scan.layout)
+    store.saveScan(project.id, scan)
+    return {
+      layout: scan.layout,
+      folderSplits: scan.folderSplits,
+      classes: scan.classes,
+      images: scan.images.length,
+      unreadable: scan.unreadable,
+      leakage: scan.leakage,
+      seconds: scan.seconds,
+      scannedAt: new Date().toISOString()
+    }
+  },
+  'dataset.images': async ({ projectKey, className, split, offset, limit }, ctx) => {
+    const p = ctx.projects.get(projectKey)
+    const rows = p.state.store.listImages(p.state.project.id, { ...(className !== undefined ? { className } : {}), ...(split ? { split } : {}) })
+    const start = offset ?? 0
+    return {
+      total: rows.length,
+      images: rows.slice(start, start + (limit ?? 200)).map((r) => ({
+        imageId: r.id,
+        relPath: r.relPath,
+        className: r.className,
+        split: r.split,
+        folderSplit: r.folderSplit,
+        width: r.width,
+        height: r.height
+      }))
+    }
+  },
+  'dataset.previewSplit': async ({ projectKey, strategy }, ctx) => {
+    const images = scannedImages(ctx.projects.get(projectKey))
+    return preview(images, assign(images, strategy))
+  },
+  'dataset.saveSplit': async ({ projectKey, strategy }, ctx) => {
+    const p = ctx.projects.get(projectKey)
+    const images = scannedImages(p)
+    const stored = p.state.store.saveSplit(p.state.project.id, strategy, assign(images, strategy))
+    return storedView(p, stored)
+  },
+  'dataset.getSplit': async ({ projectKey }, ctx) => {
+    const p = ctx.projects.get(projectKey)
+    const stored = p.state.store.getSplit(p.state.project.id)
+    return stored ? storedView(p, stored) : null
+  },
+  'dataset.augmentPreview': async ({ projectKey, imageId, spec, n, seed, size, resizeMode }, ctx) => {
+    const p = ctx.projects.get(projectKey)
+    const image = p.state.store.getImage(imageId)
+    if (!image || image.projectId !== p.state.project.id) throw new ApiError('not-found', `no image ${imageId} in ${p.root}`)
+    const abs = await resolveInside(p.root, image.relPath)
+    const pngs = await renderAugmentedSamples(abs, size ?? 160, resizeMode ?? 'squash', spec, n, seed)
+    return { images: pngs.map((b) => `data:image/png;base64,${b.toString('base64')}`) }
+  }
+}

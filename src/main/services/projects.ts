@@ -1,0 +1,79 @@
+// Open projects of this app session, by key. Each holds its state folder and database connection.
+import { createHash } from 'node:crypto'
+import { statSync } from 'node:fs'
+import { basename, resolve } from 'node:path'
+import { ApiError, type ProjectInfo } from '@shared/contract'
+import { openProjectState, type ProjectState } from '@core/store'
+
+export interface OpenProject {
+  key: string
+  root: string
+  state: ProjectState
+  /** Runs marked interrupted when this process opened the database. */
+  recovered: { runId: number; reason: string }[]
+}
+
+export function projectKeyOf(root: string): string {
+  return createHash('sha256').update(resolve(root)).digest('hex').slice(0, 16)
+}
+
+export class ProjectRegistry {
+  private readonly open = new Map<string, OpenProject>()
+
+  /** Opens the folder (or returns it if open). Bad paths answer 'bad-input' naming the path. */
+  openFolder(path: string): OpenProject {
+    const root = resolve(path)
+    const key = projectKeyOf(root)
+    const known = this.open.get(key)
+    if (known) return known
+    let st
+    try {
+      st = statSync(root)
+    } catch {
+      throw new ApiError('bad-input', `project folder not found: ${root}`)
+    }
+    if (!st.isDirectory()) throw new ApiError('bad-input', `not a folder: ${root}`)
+    const state = openProjectState(root)
+    const project: OpenProject = { key, root, state, recovered: [...state.store.recovered] }
+    this.open.set(key, project)
+    return project
+  }
+
+  get(key: string): OpenProject {
+    const p = this.open.get(key)
+    if (!p) throw new ApiError('not-found', `no open project with key ${key}: open the folder first (project.open)`)
+    return p
+  }
+
+  find(key: string): OpenProject | null {
+    return this.open.get(key) ?? null
+  }
+
+  closeAll(): void {
+    for (const p of this.open.values()) p.state.store.close()
+    this.open.clear()
+  }
+
+  info(p: OpenProject): ProjectInfo {
+    const row = p.state.store.getProject(p.state.project.id)
+    const s = row?.scanSummary ?? null
+    return {
+      projectKey: p.key,
+      root: p.root,
+      name: basename(p.root),
+      stateDir: p.state.stateDir,
+      stateFallback: p.state.fallback,
+      lastScan: s
+        ? {
+            layout: s.layout,
+            images: s.images,
+            unreadable: s.unreadable,
+            leakageGroups: s.leakageGroups,
+            classes: s.classes,
+            scannedAt: row?.lastScannedAt ?? null
+          }
+        : null,
+      recoveredRuns: p.recovered
+    }
+  }
+}

@@ -1,0 +1,173 @@
+// training.*, runs.*, results.* and predict.* over the worker runner and the project store.
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { SPLIT_NAMES, type SplitName } from '@shared/domain'
+import { ApiError, type GalleryItemView, type RunSummary, type TrainingConfig } from '@shared/contract'
+import type { GalleryItem, RunRow, RunSummaryRow } from '@core/store'
+import { defaultThresholds } from '@core/eval/analyses'
+import type { TrainOptions } from '@core/run/options'
+import type { OpenProject } from './projects'
+import { resolveInside } from './containment'
+import type { PartialHandlers } from './context'
+
+export function trainOptionsFrom(config: TrainingConfig, weightsCacheDir: string): TrainOptions {
+  const { weights, split, name: _name, ...rest } = config
+  return {
+    ...rest,
+    weights: weights === 'official' ? { kind: 'download', cacheDir: weightsCacheDir } : weights === 'random' ? { kind: 'random' } : { kind: 'file', path: weights.path },
+    split: split ?? 'reuse'
+  }
+}
+
+function summary(r: RunRow | RunSummaryRow): RunSummary {
+  const s = 'epochs' in r ? r : null
+  return {
+    runId: r.id,
+    name: r.name,
+    status: r.status,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt,
+    endedAt: r.endedAt,
+    baseId: r.baseId,
+    backend: r.backend,
+    classes: r.classes,
+    epochs: s?.epochs ?? 0,
+    bestValAccuracy: s?.bestValAccuracy ?? null,
+    bestEpoch: s?.bestEpoch ?? null,
+    error: r.error
+  }
+}
+
+function requireRun(p: OpenProject, runId: number): RunRow {
+  const run = p.state.store.getRun(runId)
+  if (!run || run.projectId !== p.state.project.id) throw new ApiError('not-found', `no run ${runId} in ${p.root}`)
+  return run
+}
+
+function galleryView(items: GalleryItem[]): { items: GalleryItemView[] } {
+  return {
+    items: items.map((g) => ({
+      imageId: g.imageId,
+      relPath: g.relPath,
+      split: g.split,
+      trueClass: g.trueClass,
+      predictedClass: g.predictedClass,
+      probabilities: g.probabilities,
+      confidence: g.confidence,
+      margin: g.margin,
+      loss: g.loss,
+      correct: g.correct,
+      present: g.present
+    }))
+  }
+}
+
+function modelDirOf(p: OpenProject, runId: number): string {
+  return join(p.state.stateDir, 'models', `run-${runId}`)
+}
+
+export const runHandlers: PartialHandlers<
+  | 'training.start'
+  | 'training.cancel'
+  | 'training.active'
+  | 'runs.list'
+  | 'runs.get'
+  | 'results.gallery'
+  | 'results.confusion'
+  | 'results.cell'
+  | 'results.threshold'
+  | 'predict.image'
+> = {
+  'training.start': async ({ projectKey, config }, ctx) => {
+    const p = ctx.projects.get(projectKey)
+    if (ctx.runner.active().some((r) => r.projectKey === projectKey && r.status === 'running')) {
+      throw new ApiError('conflict', `a run is already going in ${p.root}: cancel it or wait for it to finish`)
+    }
+    const runId = await ctx.runner.start(projectKey, p.root, trainOptionsFrom(config, ctx.weightsCacheDir))
+    return { runId }
+  },
+  'training.cancel': async ({ runId }, ctx) => ({ cancelled: ctx.runner.cancel(runId) }),
+  'training.active': async (_req, ctx) => ({ runs: ctx.runner.active() }),
+  'runs.list': async ({ projectKey }, ctx) => {
+    const p = ctx.projects.get(projectKey)
+    return { runs: p.state.store.listRuns(p.state.project.id).map(summary) }
+  },
+  'runs.get': async ({ projectKey, runId }, ctx) => {
+    const p = ctx.projects.get(projectKey)
+    const run = requireRun(p, runId)
+    const listed = p.state.store.listRuns(p.state.project.id).find((r) => r.id === runId)
+    const evaluatedSplits = SPLIT_NAMES.filter((s) => p.state.store.confusionMatrix(runId, s).length > 0)
+    return {
+      run: summary(listed ?? run),
+      config: run.config,
+      metrics: run.metrics,
+      timings: run.timings,
+      backendNotes: run.backendNotes,
+      epochs: p.state.store.getEpochs(runId).map(({ runId: _r, ...e }) => e),
+      evaluatedSplits
+    }
+  },
+  'results.gallery': async ({ projectKey, runId, split, kind, className, n }, ctx) => {
+    const p = ctx.projects.get(projectKey)
+    requireRun(p, runId)
+    const s = p.state.store
+    const items = kind === 'most-confident' ? s.mostConfident(runId, split, className, n) : kind === 'least-confident' ? s.leastConfident(runId, split, className, n) : s.confidentlyWrong(runId, split, className, n)
+    return galleryView(items)
+  },
+  'results.confusion': async ({ projectKey, runId, split }, ctx) => {
+    const p = ctx.projects.get(projectKey)
+    const run = requireRun(p, runId)
+    const classes = run.classes
+    const index = new Map(classes.map((c, i) => [c, i]))
+    const matrix = classes.map(() => classes.map(() => 0))
+    let total = 0
+    let correct = 0
+    for (const cell of p.state.store.confusionMatrix(runId, split)) {
+      const t = index.get(cell.trueClass)
+      const q = index.get(cell.predictedClass)
+      if (t === undefined || q === undefined) continue
+      const row = matrix[t]
+      if (row) row[q] = cell.count
+      total += cell.count
+      if (t === q) correct += cell.count
+    }
+    return { classes, matrix, total, accuracy: total > 0 ? correct / total : null }
+  },
+  'results.cell': async ({ projectKey, runId, split, trueClass, predictedClass, n }, ctx) => {
+    const p = ctx.projects.get(projectKey)
+    requireRun(p, runId)
+    return galleryView(p.state.store.confusionCellImages(runId, split, trueClass, predictedClass, n))
+  },
+  'results.threshold': async ({ projectKey, runId, split, thresholds }, ctx) => {
+    const p = ctx.projects.get(projectKey)
+    const run = requireRun(p, runId)
+    const rows = p.state.store.getPredictions(runId, { split: split as SplitName })
+    const ts = thresholds ?? defaultThresholds(run.classes.length)
+    return {
+      points: ts.map((threshold) => {
+        const kept = rows.filter((r) => r.confidence >= threshold)
+        const right = kept.filter((r) => r.correct).length
+        return { threshold, coverage: rows.length > 0 ? kept.length / rows.length : 0, covered: kept.length, accuracy: kept.length > 0 ? right / kept.length : null }
+      })
+    }
+  },
+  'predict.image': async ({ projectKey, runId, image }, ctx) => {
+    const p = ctx.projects.get(projectKey)
+    const run = requireRun(p, runId)
+    const dir = modelDirOf(p, runId)
+    if (run.status !== 'completed' || !existsSync(dir)) throw new ApiError('conflict', `run ${runId} has no saved model (status ${run.status}): only completed runs of this app can predict`)
+    let input: { kind: 'file'; path: string } | { kind: 'bytes'; bytes: Uint8Array }
+    if (image.kind === 'imageId') {
+      const row = p.state.store.getImage(image.imageId)
+      if (!row || row.projectId !== p.state.project.id) throw new ApiError('not-found', `no image ${image.imageId} in ${p.root}`)
+      input = { kind: 'file', path: await resolveInside(p.root, row.relPath) }
+    } else {
+      input = { kind: 'bytes', bytes: new Uint8Array(Buffer.from(image.base64, 'base64')) }
+      if (input.bytes.length === 0) throw new ApiError('bad-input', `${image.name}: empty file`)
+    }
+    const { classes, probabilities } = await ctx.runner.predict(dir, input)
+    let best = 0
+    for (let i = 1; i < probabilities.length; i++) if ((probabilities[i] ?? 0) > (probabilities[best] ?? 0)) best = i
+    return { classes, probabilities, predictedClass: classes[best] ?? '', confidence: probabilities[best] ?? 0 }
+  }
+}
