@@ -1,17 +1,27 @@
 import { parseArgs } from 'node:util'
 import type { Command, CommandContext } from './command'
 import { UsageError } from './errors'
-import { scanCommand } from './commands/scan'
-import { splitCommand } from './commands/split'
-import { trainCommand } from './commands/train'
-import { runsCommand } from './commands/runs'
-import { analyzeCommand } from './commands/analyze'
 
-const COMMANDS: Command[] = [scanCommand, splitCommand, trainCommand, runsCommand, analyzeCommand]
+interface CommandEntry {
+  name: string
+  /** Loaded on use, so that `--help` and light commands do not pay for TF.js. */
+  load: () => Promise<Command>
+}
 
-function help(): string {
+const COMMANDS: CommandEntry[] = [
+  { name: 'scan', load: async () => (await import('./commands/scan')).scanCommand },
+  { name: 'split', load: async () => (await import('./commands/split')).splitCommand },
+  { name: 'train', load: async () => (await import('./commands/train')).trainCommand },
+  { name: 'runs', load: async () => (await import('./commands/runs')).runsCommand },
+  { name: 'analyze', load: async () => (await import('./commands/analyze')).analyzeCommand }
+]
+
+async function help(): Promise<string> {
   const lines = ['Usage: npm run cli -- <command> [options]', '', 'Commands:']
-  for (const c of COMMANDS) lines.push(`  ${c.usage}`, `      ${c.summary}`)
+  for (const entry of COMMANDS) {
+    const c = await entry.load()
+    lines.push(`  ${c.usage}`, `      ${c.summary}`)
+  }
   lines.push('', 'Every command takes --json (one JSON object per line on stdout) and --help.')
   return lines.join('\n')
 }
@@ -19,14 +29,15 @@ function help(): string {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(help() + '\n')
+    process.stdout.write((await help()) + '\n')
     return name ? 0 : 2
   }
-  const command = COMMANDS.find((c) => c.name === name)
+  const entry = COMMANDS.find((c) => c.name === name)
   const controller = new AbortController()
   let json = rest.includes('--json')
   try {
-    if (!command) throw new UsageError(`unknown command '${name}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})`)
+    if (!entry) throw new UsageError(`unknown command '${name}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})`)
+    const command = await entry.load()
     if (rest.includes('--help')) {
       process.stdout.write(`${command.usage}\n  ${command.summary}\n`)
       return 0
@@ -67,6 +78,11 @@ export async function main(argv: string[]): Promise<number> {
     return controller.signal.aborted ? 130 : 0
   } catch (e) {
     const err = e as Error & { code?: string }
+    if (controller.signal.aborted && err.name === 'AbortError') {
+      if (json) process.stdout.write(JSON.stringify({ event: 'cancelled' }) + '\n')
+      process.stderr.write('tunelab: cancelled\n')
+      return 130
+    }
     const message = err instanceof UsageError || err.name === 'ProjectError' || err.code ? err.message : (err.stack ?? String(err))
     if (json) process.stdout.write(JSON.stringify({ event: 'error', code: err.code ?? err.name, message: err.message }) + '\n')
     process.stderr.write(`tunelab: error: ${message}\n`)

@@ -13,8 +13,11 @@ import { augmentRgb, augmentRng, isIdentity } from '../pipeline/augment'
 import { initBackend, type BackendInfo } from '../tf/backend'
 import { buildBase, loadBase, parseBaseId, formatBaseId, type BaseNetwork } from '../models'
 import { trainRun } from '../training/trainer'
-import type { AugmentBatch, TrainParams, TrainResult } from '../training/types'
-import { evaluateSet } from '../eval/evaluate'
+import { extractFeatures } from '../training/features'
+import { featureCacheKeyOf } from '../training/headPhase'
+import type { AugmentBatch, BaseLike, ImageSet, TrainIO, TrainParams, TrainResult } from '../training/types'
+import { evaluateSet, type PredictFn } from '../eval/evaluate'
+import { foldBatchNorm } from '../tf/foldBatchNorm'
 import type { SplitMetrics } from '../eval/types'
 import type { Analyses } from '../eval/analyses'
 import type { RunEvent, RunEventListener } from './events'
@@ -114,6 +117,30 @@ function storePredictions(store: ProjectStore, projectId: number, runId: number,
   )
 }
 
+/** The base with BatchNorm folded into the convolutions: same outputs, about twice as fast forward. */
+function foldedBase(base: BaseNetwork): BaseLike {
+  return { spec: base.spec, model: foldBatchNorm(base.model), preprocess: (x) => base.preprocess(x) }
+}
+
+/**
+ * While the base is unchanged (no fine-tuning), evaluation needs only the head on the frozen base's features,
+ * which phase 1 has already computed and cached: predictions are then answered from them, in the set's order.
+ */
+async function featurePredictor(io: TrainIO, frozenBase: BaseLike, result: TrainResult, set: ImageSet, batchSize: number, signal?: AbortSignal): Promise<{ predict: PredictFn; set: ImageSet }> {
+  const key = featureCacheKeyOf(io)
+  const features = await extractFeatures(frozenBase, set, { batchSize, cache: io.featureCache && key ? { ...io.featureCache, key } : undefined, signal })
+  const probs = await result.headProbabilities(features.data, set.keys.length)
+  const k = probs.length / Math.max(1, set.keys.length)
+  let offset = 0
+  // evaluateSet asks for consecutive batches in order; the pixels are not needed.
+  const predict = async (_pixels: Uint8Array, count: number): Promise<Float32Array> => {
+    const out = probs.slice(offset * k, (offset + count) * k)
+    offset += count
+    return out
+  }
+  return { predict, set: { ...set, load: async () => new Uint8Array(0) } }
+}
+
 /**
  * Trains on the project at `root`. Every epoch is in SQLite when it ends; a cancelled run keeps its finished
  * epochs and is stored as 'cancelled'; an error stores the run as 'failed' with the message, then rethrows.
@@ -189,10 +216,10 @@ export async function trainProject(rootDir: string, opts: TrainOptions, onEvent:
     const params = trainParams(opts, classes)
     let phaseMark = performance.now()
     let phase: 'head' | 'fine-tune' | null = null
-    const result = await trainRun(
-      params,
-      {
+    const frozenBase = foldedBase(base)
+    const io: TrainIO = {
         base,
+        frozenBase,
         train: sets.train.set,
         validation: counts.validation > 0 ? sets.validation.set : undefined,
         augmentBatch,
@@ -220,9 +247,8 @@ export async function trainProject(rootDir: string, opts: TrainOptions, onEvent:
           })
           store.heartbeat(run.id)
         }
-      },
-      signal
-    )
+      }
+    const result = await trainRun(params, io, signal)
     if (phase) seconds[phase === 'head' ? 'phase1' : 'phase2'] = (performance.now() - phaseMark) / 1000
     mark = performance.now()
 
@@ -237,7 +263,8 @@ export async function trainProject(rootDir: string, opts: TrainOptions, onEvent:
     for (const s of ['validation', 'test'] as const) {
       if (counts[s] === 0) continue
       emit({ type: 'stage', stage: 'evaluate', detail: `${s}: ${counts[s]} images` })
-      const ev = await evaluateSet(result.predict, sets[s].set, classes, { batchSize: opts.batchSize, topN: opts.topN, unsureThreshold: opts.unsureThreshold, signal, imageIds: sets[s].images.map((im) => im.path) })
+      const via = result.baseChanged ? { predict: result.predict, set: sets[s].set } : await featurePredictor(io, frozenBase, result, sets[s].set, opts.batchSize, signal)
+      const ev = await evaluateSet(via.predict, via.set, classes, { batchSize: opts.batchSize, topN: opts.topN, unsureThreshold: opts.unsureThreshold, signal, imageIds: sets[s].images.map((im) => im.path) })
       storePredictions(store, project.id, run.id, s, sets[s], classes, ev.rows)
       store.saveAnalysis(run.id, `analyses:${s}`, ev.analyses as unknown as JsonValue)
       store.saveAnalysis(run.id, `metrics:${s}`, ev.metrics as unknown as JsonValue)

@@ -7,12 +7,12 @@ import { extractFeatures, featureCacheKey, poolFeatures, weightsChecksum, type F
 import { createOptimizer } from './optimizers'
 import { nextSeed } from './random'
 import { trainStep } from './step'
-import type { ImageSet } from './types'
+import type { ImageSet, TrainIO } from './types'
 
 async function featuresOf(ctx: RunContext, set: ImageSet, split: 'train' | 'validation', key: string | null): Promise<FeatureMatrix> {
   const { io, params } = ctx
   const cache = io.featureCache && key ? { ...io.featureCache, key } : undefined
-  return extractFeatures(io.base, set, {
+  return extractFeatures(io.frozenBase ?? io.base, set, {
     batchSize: params.batchSize,
     cache,
     signal: ctx.signal,
@@ -20,11 +20,16 @@ async function featuresOf(ctx: RunContext, set: ImageSet, split: 'train' | 'vali
   })
 }
 
-function cacheKey(ctx: RunContext): string | null {
-  const fc = ctx.io.featureCache
+/** Disk-cache key of the frozen base's features for this run's base, weights, size and resize mode. */
+export function featureCacheKeyOf(io: Pick<TrainIO, 'base' | 'featureCache'>): string | null {
+  const fc = io.featureCache
   if (!fc) return null
-  const base = ctx.io.base
+  const base = io.base
   return featureCacheKey({ baseId: base.spec.id, weightsChecksum: fc.weightsChecksum ?? weightsChecksum(base.model), size: base.spec.size, resizeMode: fc.resizeMode })
+}
+
+function cacheKey(ctx: RunContext): string | null {
+  return featureCacheKeyOf(ctx.io)
 }
 
 export async function runHeadPhase(ctx: RunContext): Promise<PhaseLoopResult> {
@@ -67,7 +72,7 @@ export async function runHeadPhase(ctx: RunContext): Promise<PhaseLoopResult> {
           x = tf.tensor2d(gatherRows(trainFeatures.data, trainFeatures.dim, idx), [idx.length, trainFeatures.dim])
         } else {
           const pixels = await train.load(idx)
-          x = poolFeatures(io.base, augmentLoaded(ctx, train, pixels, idx, epoch), idx.length)
+          x = poolFeatures(io.frozenBase ?? io.base, augmentLoaded(ctx, train, pixels, idx, epoch), idx.length)
         }
         const y = labelTensor(train.labels, idx)
         const w = weightTensor(ctx, train.labels, idx)

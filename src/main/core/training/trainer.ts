@@ -88,6 +88,7 @@ export async function trainRun(params: TrainParams, io: TrainIO, signal?: AbortS
 
 function finish(ctx: RunContext, r: { epochs: EpochRecord[]; cancelled: boolean; stoppedEarly: boolean; restoredEpoch: number | null }): TrainResult {
   const { head, io } = ctx
+  const baseChanged = r.epochs.some((e) => e.phase === 'fine-tune')
   const model = head.buildFullModel(io.base.model)
   const size = io.base.spec.size
   return {
@@ -98,6 +99,19 @@ function finish(ctx: RunContext, r: { epochs: EpochRecord[]; cancelled: boolean;
     model,
     outputUnits: head.outputUnits,
     predict: (pixels, count) => predictProbabilities(io.base, model, pixels, count, size, ctx.params.batchSize),
+    baseChanged,
+    headProbabilities: async (features, count) => {
+      const dim = features.length / Math.max(1, count)
+      if (!Number.isInteger(dim) || count === 0) return new Float32Array(0)
+      const probs = tf.tidy(() => {
+        const logits = head.forward(tf.tensor2d(features, [count, dim]))
+        const p = head.outputUnits === 1 ? tf.sigmoid(logits) : tf.softmax(logits)
+        return p.shape[1] === 1 ? tf.concat([tf.sub(1, p), p], 1) : p
+      })
+      const out = (await probs.data()) as Float32Array
+      probs.dispose()
+      return out
+    },
     dispose: () => head.dispose()
   }
 }

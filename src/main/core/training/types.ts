@@ -104,6 +104,11 @@ export type TrainEvent =
 
 export interface TrainIO {
   base: BaseLike
+  /**
+   * An inference-only equivalent of `base` (e.g. BatchNorm folded into the convolutions), used wherever the base
+   * is frozen and runs forward only: phase-1 features. Must give the same outputs as base.model.
+   */
+  frozenBase?: BaseLike
   train: ImageSet
   validation?: ImageSet
   /** Used when params.augment is active; default: the pipeline's augmentRgb with augmentRng(seed, epoch, image key). */
@@ -131,6 +136,10 @@ export interface TrainResult {
   outputUnits: number
   /** Full class probabilities [n, k] for RGB uint8 [n,S,S,3] (binary: [1-p, p]). */
   predict(pixels: Uint8Array, count: number): Promise<Float32Array>
+  /** True when phase 2 changed the base's weights (features of the frozen base no longer describe the model). */
+  baseChanged: boolean
+  /** Class probabilities [count, k] (binary: [1-p, p]) from pooled base features [count, C], through the head only. */
+  headProbabilities(features: Float32Array, count: number): Promise<Float32Array>
   /** Disposes the head layers (not the base). */
   dispose(): void
 }
