@@ -1,0 +1,68 @@
+// One forward worker: its own TF.js engine and wasm backend, the model rebuilt from topology + weights.
+// Relative imports only, so the file also bundles/runs as plain JS.
+import * as tf from '@tensorflow/tfjs'
+import { parentPort } from 'node:worker_threads'
+import { applyPreprocessing } from '../models/preprocessing'
+import { initBackend } from '../tf/backend'
+import type { FromWorker, InitMessage, RunMessage, ToWorker } from './protocol'
+
+if (!parentPort) throw new Error('forwardWorker must run in a worker thread')
+const port = parentPort
+
+let model: tf.LayersModel | null = null
+let init: InitMessage | null = null
+let outputDim = 0
+
+const send = (m: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer)
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err))
+
+async function setup(m: InitMessage): Promise<void> {
+  const info = await initBackend({ prefer: m.backend, wasmDir: m.wasmDir })
+  // tf.io.decodeWeights wants a plain ArrayBuffer; the copy goes into the backend anyway.
+  const weightData = new Uint8Array(m.weights).slice().buffer
+  model = await tf.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: m.modelTopology, weightSpecs: m.weightSpecs as tf.io.WeightsManifestEntry[], weightData })
+  )
+  const inShape = model.inputs[0]?.shape ?? []
+  const outShape = model.outputs[0]?.shape ?? []
+  if (model.inputs.length !== 1 || inShape.length !== 4 || inShape[3] !== 3) throw new Error(`model input must be [null,S,S,3], got ${JSON.stringify(inShape)}`)
+  if (m.output === 'pooled') {
+    if (outShape.length !== 4) throw new Error(`output 'pooled' needs a 4D feature map, the model outputs ${JSON.stringify(outShape)}`)
+    outputDim = outShape[3] as number
+  } else {
+    outputDim = outShape.slice(1).reduce<number>((a, b) => a * (b ?? NaN), 1)
+    if (!Number.isFinite(outputDim)) throw new Error(`output 'raw' needs a fixed output shape, got ${JSON.stringify(outShape)}`)
+  }
+  init = m
+  send({ type: 'ready', backend: info.name, inputShape: inShape.slice(1) as number[], outputDim })
+}
+
+async function run(m: RunMessage): Promise<void> {
+  if (!model || !init) throw new Error('worker not initialised')
+  const [S] = model.inputs[0]?.shape.slice(1) as number[]
+  const size = S as number
+  const cfg = init
+  const net = model
+  const y = tf.tidy(() => {
+    const x = applyPreprocessing(tf.tensor4d(new Uint8Array(m.pixels), [m.count, size, size, 3], 'int32'), cfg.preprocessing)
+    const out = net.predict(x) as tf.Tensor
+    return cfg.output === 'pooled' ? tf.mean(out, [1, 2]) : out.reshape([m.count, outputDim])
+  })
+  const data = (await y.data()) as Float32Array
+  y.dispose()
+  const buf = data.buffer.byteLength === data.byteLength ? data.buffer : data.slice().buffer
+  send({ type: 'result', id: m.id, data: buf as ArrayBuffer }, [buf as ArrayBuffer])
+}
+
+port.on('message', (m: ToWorker) => {
+  switch (m.type) {
+    case 'init':
+      setup(m).catch((err: unknown) => send({ type: 'error', message: message(err) }))
+      break
+    case 'run':
+      run(m).catch((err: unknown) => send({ type: 'error', id: m.id, message: message(err) }))
+      break
+    case 'crash':
+      process.exit(m.code)
+  }
+})

@@ -1,0 +1,1 @@
+export { ForwardPool, type ForwardOutput, type ForwardPoolInfo, type ForwardPoolOptions } from './forwardPool'
