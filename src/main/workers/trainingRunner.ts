@@ -1,6 +1,8 @@
 // Starts training and prediction jobs in worker threads and turns their messages into contract events.
 import { Worker } from 'node:worker_threads'
 import { existsSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
+import { createRequire } from 'node:module'
 import type { RunEvent } from '@core/run/events'
 import type { TrainOptions } from '@core/run/options'
 import { ApiError, type TrainingProgressEvent } from '@shared/contract'
@@ -82,9 +84,13 @@ export class TrainingRunner {
   }
 
   private spawn(job: WorkerJob): Worker {
-    // A .ts worker (serve mode under tsx, tests) needs tsx's loader in the worker too.
-    const execArgv = this.opts.workerPath.endsWith('.ts') ? ['--import', 'tsx'] : undefined
-    return new Worker(this.opts.workerPath, { workerData: job, execArgv })
+    // A .ts worker (serve mode under tsx, tests) registers tsx's loader itself before importing the script.
+    if (this.opts.workerPath.endsWith('.ts')) {
+      const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs')
+      const boot = `import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(pathToFileURL(this.opts.workerPath).href)})`
+      return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData: job })
+    }
+    return new Worker(this.opts.workerPath, { workerData: job })
   }
 
   /**
