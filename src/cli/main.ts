@@ -13,7 +13,9 @@ const COMMANDS: CommandEntry[] = [
   { name: 'split', load: async () => (await import('./commands/split')).splitCommand },
   { name: 'train', load: async () => (await import('./commands/train')).trainCommand },
   { name: 'runs', load: async () => (await import('./commands/runs')).runsCommand },
-  { name: 'analyze', load: async () => (await import('./commands/analyze')).analyzeCommand }
+  { name: 'analyze', load: async () => (await import('./commands/analyze')).analyzeCommand },
+  { name: 'predict', load: async () => (await import('./commands/models')).predictCommand },
+  { name: 'export', load: async () => (await import('./commands/models')).exportCommand }
 ]
 
 async function help(): Promise<string> {

@@ -1,6 +1,6 @@
 // The CLI as a user runs it: a real child process on a generated project, real SQLite, real TF.js (wasm).
 import { spawn } from 'node:child_process'
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -37,6 +37,8 @@ function jsonLines(text: string): Record<string, unknown>[] {
 }
 
 const TRAIN = ['--base', 'mobilenet_v2_0.35_96', '--random-weights', '--batch', '8', '--lr', '0.001', '--seed', '7']
+
+let trainedRun: { runId: number; dbPath: string } | undefined
 
 describe('tunelab CLI', () => {
   const tmp = tempDir('tunelab-cli-')
@@ -139,6 +141,41 @@ describe('tunelab CLI', () => {
     const splits = jsonLines(an.stdout)[0]?.splits as { split: string; metrics: { accuracy: number } }[]
     expect(splits.map((s) => s.split)).toEqual(['validation', 'test'])
     expect(splits[1]?.metrics.accuracy).toBeCloseTo(test.acc, 6)
+    trainedRun = done
+  })
+
+  it('predict gives the stored test predictions again (same preprocessing); export writes a loadable model', async () => {
+    expect(trainedRun).toBeDefined()
+    const { runId, dbPath } = trainedRun as { runId: number; dbPath: string }
+    const db = new Database(dbPath, { readonly: true })
+    const stored = db
+      .prepare("SELECT i.rel_path AS path, p.probabilities AS probs FROM predictions p JOIN images i ON i.id = p.image_id WHERE p.run_id = ? AND p.split = 'test' ORDER BY i.rel_path LIMIT 3")
+      .all(runId) as { path: string; probs: string }[]
+    db.close()
+    expect(stored.length).toBe(3)
+    const r = await cli(['predict', project, '--run', String(runId), ...stored.map((x) => join(project, x.path)), '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const preds = jsonLines(r.stdout).filter((e) => e.event === 'prediction') as { path: string; probabilities: Record<string, number> }[]
+    expect(preds).toHaveLength(3)
+    for (const [i, x] of stored.entries()) {
+      const want = JSON.parse(x.probs) as number[]
+      expect(preds[i]?.probabilities.dogs).toBeCloseTo(want[1] ?? -1, 4)
+    }
+
+    const csv = join(tmp.dir, 'out.csv')
+    const folder = await cli(['predict', project, '--run', String(runId), join(project, 'test'), '--csv', csv, '--json'])
+    expect(folder.code, folder.stderr).toBe(0)
+    const line = jsonLines(folder.stdout).find((e) => e.event === 'folder') as { predicted: number; csvPath: string }
+    expect(line.predicted).toBe(6)
+    expect(readFileSync(csv, 'utf8').split(/\r?\n/).filter(Boolean)).toHaveLength(7)
+
+    const out = join(tmp.dir, 'exported')
+    const ex = await cli(['export', project, '--run', String(runId), '--out', out, '--json'])
+    expect(ex.code, ex.stderr).toBe(0)
+    expect(JSON.parse(readFileSync(join(out, 'tunelab.json'), 'utf8')).classes).toEqual(['cats', 'dogs'])
+    const again = await cli(['export', project, '--run', String(runId), '--out', out])
+    expect(again.code).toBe(2)
+    expect(again.stderr).toContain('--force')
   })
 
   it('Ctrl-C cancels cleanly: the run is stored as cancelled with its finished epochs', async () => {

@@ -18,6 +18,8 @@ import { featureCacheKeyOf } from '../training/headPhase'
 import type { AugmentBatch, BaseLike, ImageSet, TrainIO, TrainParams, TrainResult } from '../training/types'
 import { evaluateSet, type PredictFn } from '../eval/evaluate'
 import { foldBatchNorm } from '../tf/foldBatchNorm'
+import { exportModel } from '../export/exportModel'
+import { join } from 'node:path'
 import type { SplitMetrics } from '../eval/types'
 import type { Analyses } from '../eval/analyses'
 import type { RunEvent, RunEventListener } from './events'
@@ -115,6 +117,11 @@ function storePredictions(store: ProjectStore, projectId: number, runId: number,
       }
     })
   )
+}
+
+/** Where the trained model of a completed run is kept (TF.js layers format + tunelab.json). */
+export function runModelDir(modelsDir: string, runId: number): string {
+  return join(modelsDir, `run-${runId}`)
 }
 
 /** The base with BatchNorm folded into the convolutions: same outputs, about twice as fast forward. */
@@ -273,8 +280,15 @@ export async function trainProject(rootDir: string, opts: TrainOptions, onEvent:
       emit({ type: 'evaluation', split: s, metrics: ev.metrics })
     }
     lap('evaluate')
-    seconds.total = (performance.now() - t0) / 1000
     const summary = Object.fromEntries(Object.entries(metrics).map(([s, m]) => [s, { accuracy: m.accuracy, loss: m.loss, count: m.count }]))
+    emit({ type: 'stage', stage: 'save', detail: runModelDir(state.modelsDir, run.id) })
+    await exportModel(
+      { model: result.model, classes, base: { id: base.spec.id, size }, resizeMode: opts.resizeMode, preprocessing: base.spec.preprocessing, outputUnits: result.outputUnits, runId: String(run.id), metrics: summary },
+      runModelDir(state.modelsDir, run.id),
+      { overwrite: true }
+    )
+    lap('save')
+    seconds.total = (performance.now() - t0) / 1000
     store.finishRun(run.id, 'completed', { metrics: summary as unknown as JsonValue, timings: seconds as unknown as JsonValue })
     return { runId: run.id, dbPath: state.dbPath, status: 'completed', backend, classes, seconds, metrics, result, base }
   } catch (err) {
