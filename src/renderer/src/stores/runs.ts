@@ -22,6 +22,8 @@ export const useRunsStore = defineStore('runs', () => {
     try {
       runs.value = (await useApi().runs.list({ projectKey: key })).runs.slice().sort((a, b) => b.runId - a.runId)
       error.value = null
+      // Configs for the table: the newest runs only, so a long history stays one cheap call each.
+      await Promise.all(runs.value.slice(0, 20).map((r) => detail(r.runId)))
     } catch (e) {
       error.value = errorMessage(e)
     } finally {
