@@ -35,7 +35,7 @@ export interface ForwardPoolOptions {
 
 export interface ForwardPoolInfo {
   workers: number
-  /** Backend each worker runs ('wasm', or 'cpu' if wasm failed to load there). */
+  /** Backend each worker runs ('wasm simd', 'wasm', or 'cpu' if wasm failed to load there). */
   backends: string[]
   inputSize: number
   outputDim: number

@@ -34,7 +34,7 @@ async function setup(m: InitMessage): Promise<void> {
     if (!Number.isFinite(outputDim)) throw new Error(`output 'raw' needs a fixed output shape, got ${JSON.stringify(outShape)}`)
   }
   init = m
-  send({ type: 'ready', backend: info.name, inputShape: inShape.slice(1) as number[], outputDim })
+  send({ type: 'ready', backend: info.name === 'wasm' ? `wasm${info.simd ? ' simd' : ''}` : info.name, inputShape: inShape.slice(1) as number[], outputDim })
 }
 
 async function run(m: RunMessage): Promise<void> {
