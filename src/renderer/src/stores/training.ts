@@ -119,6 +119,7 @@ export const useTrainingStore = defineStore('training', () => {
         status.value = e.status
         if (e.error) error.value = e.error
         batch.value = null
+        void app.load() // the backend of the finished run shows in the header
         break
     }
   }
