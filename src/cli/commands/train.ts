@@ -100,7 +100,7 @@ export function createRunReporter(ctx: CommandContext): (e: RunEvent) => void {
   }
   return (e) => {
     if (ctx.json) {
-      if (e.type === 'scan-progress' || e.type === 'download-progress' || e.type === 'features' || e.type === 'evaluate-progress') return
+      if (e.type === 'scan-progress' || e.type === 'download-progress' || e.type === 'features' || e.type === 'activations' || e.type === 'evaluate-progress') return
       const { type, ...rest } = e
       ctx.emit({ event: type, ...rest })
       return
@@ -129,6 +129,10 @@ export function createRunReporter(ctx: CommandContext): (e: RunEvent) => void {
         return
       case 'features':
         barFor(`features-${e.split}`, `features ${e.split === 'train' ? 'train' : 'val  '}`, e.total).update(e.done, e.fromDisk ? `(${e.fromDisk} cached)` : '')
+        if (e.done === e.total) endBar()
+        return
+      case 'activations':
+        barFor(`act-${e.split}`, `frozen part ${e.split === 'train' ? 'train' : 'val  '}`, e.total).update(e.done)
         if (e.done === e.total) endBar()
         return
       case 'batch':

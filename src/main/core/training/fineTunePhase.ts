@@ -36,7 +36,7 @@ function lowerForward(ctx: RunContext, split: SplitModel, pixels: Uint8Array, co
   })
 }
 
-async function cacheActivations(ctx: RunContext, split: SplitModel, set: ImageSet): Promise<ActivationCache> {
+async function cacheActivations(ctx: RunContext, split: SplitModel, set: ImageSet, which: 'train' | 'validation'): Promise<ActivationCache> {
   const { perImage, shapes } = boundaryDims(split)
   const n = set.keys.length
   const data = perImage.map((p) => new Float32Array(n * p))
@@ -50,6 +50,7 @@ async function cacheActivations(ctx: RunContext, split: SplitModel, set: ImageSe
       ;(data[k] as Float32Array).set((await out.data()) as Float32Array, s * (perImage[k] as number))
     }
     tf.dispose(outs)
+    ctx.emit({ type: 'activations', split: which, done: s + idx.length, total: n })
   }
   return { perImage, shapes, data }
 }
@@ -125,8 +126,8 @@ export async function runFineTunePhase(ctx: RunContext, firstEpoch: number): Pro
   })
 
   try {
-    const trainCache = cacheTrain ? await cacheActivations(ctx, split, io.train) : null
-    const valCache = io.validation && cacheVal ? await cacheActivations(ctx, split, io.validation) : null
+    const trainCache = cacheTrain ? await cacheActivations(ctx, split, io.train, 'train') : null
+    const valCache = io.validation && cacheVal ? await cacheActivations(ctx, split, io.validation, 'validation') : null
 
     // epoch = null: no augmentation (validation).
     const inputsFor = async (set: ImageSet, cache: ActivationCache | null, idx: number[], epoch: number | null): Promise<tf.Tensor[]> => {

@@ -96,6 +96,8 @@ export type TrainEvent =
   | { type: 'phase-start'; phase: 'head'; path: FeaturePath; epochs: number; detail: string }
   | { type: 'phase-start'; phase: 'fine-tune'; path: FineTunePath; epochs: number; fineTuneAt: number; detail: string }
   | { type: 'features'; split: 'train' | 'validation'; done: number; total: number; fromDisk: number }
+  /** Phase 2: the frozen lower part's activations at the cut, computed once per image. */
+  | { type: 'activations'; split: 'train' | 'validation'; done: number; total: number }
   | { type: 'batch'; phase: TrainPhase; epoch: number; batch: number; batches: number; loss: number; accuracy: number; imagesPerSec: number; etaSeconds: number }
   | ({ type: 'epoch' } & EpochRecord)
   | { type: 'early-stop'; phase: TrainPhase; epoch: number; bestEpoch: number; bestValLoss: number }
