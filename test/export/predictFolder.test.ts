@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { csvField, csvRow, exportModel, isFailed, listImageFiles, loadExportedModel, parseCsv, predictFiles, predictFolder, type LoadedModel, type PredictedFile } from '@core/export'
+import { createPredictPool, csvField, csvRow, exportModel, isFailed, listImageFiles, loadExportedModel, parseCsv, predictFiles, predictFolder, type LoadedModel, type PredictedFile } from '@core/export'
 import { encodeRgb, syntheticRgb, tempDir } from '../helpers/synthetic'
 import { createRng } from '@core/util/rng'
 import { trainFixture, useWasmBackend } from './fixtures'
@@ -97,6 +97,30 @@ describe('predictFolder', () => {
     // The model is not constant: the files do not all get the same probabilities.
     const ps = direct.filter((d): d is PredictedFile => !isFailed(d)).map((d) => d.probabilities[CLASSES[0] as string] as number)
     expect(Math.max(...ps) - Math.min(...ps)).toBeGreaterThan(1e-3)
+  })
+
+  it('gives the same predictions on a two-worker pool, and refuses a pool built for another model', async () => {
+    const files = expected.map((p) => join(folder, p))
+    const here = await predictFiles(loaded, files)
+    const pool = await createPredictPool(loaded, { workers: 2, foldBn: false })
+    try {
+      const there = await predictFiles(loaded, files, { pool, batchSize: 4 })
+      expect(there.map((p) => (isFailed(p) ? p.error : p.predictedClass))).toEqual(here.map((p) => (isFailed(p) ? p.error : p.predictedClass)))
+      here.forEach((h, i) => {
+        const t = there[i]
+        if (isFailed(h) || !t || isFailed(t)) return
+        CLASSES.forEach((c) => expect(Math.abs((t.probabilities[c] as number) - (h.probabilities[c] as number))).toBeLessThan(1e-5))
+      })
+    } finally {
+      await pool.close()
+    }
+    const other = { ...loaded, meta: { ...loaded.meta, preprocessing: { kind: 'scale' as const, scale: 1 / 255, offset: 0 } } }
+    const wrong = await createPredictPool(other, { workers: 1 })
+    try {
+      await expect(predictFiles(loaded, files, { pool: wrong })).rejects.toThrow(/the pool does not run this export's model/)
+    } finally {
+      await wrong.close()
+    }
   })
 
   it('fails clearly on a missing folder, an empty folder or an unwritable CSV location, writing nothing', async () => {

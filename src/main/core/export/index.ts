@@ -3,6 +3,7 @@ export { loadExportedModel, type LoadedModel } from './loadExported'
 export { fileSystemModelLoader, modelArtifacts, writeLayersModel } from './fsModelIO'
 export { csvField, csvRow, parseCsv } from './csv'
 export {
+  createPredictPool,
   csvHeader,
   isFailed,
   listImageFiles,

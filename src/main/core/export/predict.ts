@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs'
 import { readdir, stat } from 'node:fs/promises'
 import { dirname, extname, join, relative, resolve, sep } from 'node:path'
 import { applyPreprocessing } from '../models/preprocessing'
+import { ForwardPool } from '../parallel/forwardPool'
 import { IMAGE_EXTENSIONS, decodeResized } from '../pipeline/decode'
 import { csvRow } from './csv'
 import { writeFileAtomic } from './fsModelIO'
@@ -30,6 +31,8 @@ export interface PredictOptions {
   decodeConcurrency?: number
   onProgress?(done: number, total: number): void
   signal?: AbortSignal
+  /** Run the forward passes on a pool (see createPredictPool) instead of this thread. */
+  pool?: ForwardPool
 }
 
 export function isFailed(p: FilePrediction): p is FailedFile {
@@ -56,6 +59,34 @@ export async function predictPixels(loaded: LoadedModel, pixels: Uint8Array, cou
     out.set(await probs.data(), s * k)
     probs.dispose()
   }
+  return out
+}
+
+/** A ForwardPool (both cores) running an export's model with its preprocessing, for predictFiles({pool}). */
+export async function createPredictPool(loaded: LoadedModel, opts: { workers?: number; foldBn?: boolean } = {}): Promise<ForwardPool> {
+  return ForwardPool.create({ workers: opts.workers ?? 2, model: loaded.model, preprocessing: loaded.meta.preprocessing, output: 'raw', foldBn: opts.foldBn ?? true })
+}
+
+function checkPool(loaded: LoadedModel, pool: ForwardPool): void {
+  const { meta } = loaded
+  const i = pool.info
+  const same = i.preprocessing.kind === meta.preprocessing.kind && i.preprocessing.scale === meta.preprocessing.scale && i.preprocessing.offset === meta.preprocessing.offset
+  if (i.output !== 'raw' || i.inputSize !== meta.inputSize || i.outputDim !== meta.outputUnits || !same) {
+    throw new Error(
+      `predict: the pool does not run this export's model (pool: ${i.output} output of ${i.outputDim} at ${i.inputSize}px, preprocessing ${JSON.stringify(i.preprocessing)}; export: ${meta.outputUnits} unit(s) at ${meta.inputSize}px, preprocessing ${JSON.stringify(meta.preprocessing)})`
+    )
+  }
+}
+
+/** Probabilities via the pool: its raw output is the export's sigmoid/softmax output. */
+async function poolProbabilities(loaded: LoadedModel, pool: ForwardPool, pixels: Uint8Array, count: number): Promise<Float32Array> {
+  const raw = await pool.run(pixels, count)
+  if (loaded.meta.activation === 'softmax') return raw
+  const out = new Float32Array(count * 2)
+  raw.forEach((p, i) => {
+    out[2 * i] = 1 - p
+    out[2 * i + 1] = p
+  })
   return out
 }
 
@@ -98,6 +129,7 @@ export async function predictFiles(loaded: LoadedModel, absPaths: readonly strin
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`decodeConcurrency: must be a positive integer, got ${concurrency}`)
   const { classes, inputSize: S, resizeMode } = loaded.meta
   const per = S * S * 3
+  if (opts.pool) checkPool(loaded, opts.pool)
   const results: FilePrediction[] = []
   const batchAt = (s: number): Promise<Decoded[]> => decodeAll(absPaths.slice(s, s + batchSize), S, resizeMode, concurrency)
   let pending = absPaths.length > 0 ? batchAt(0) : null
@@ -111,7 +143,12 @@ export async function predictFiles(loaded: LoadedModel, absPaths: readonly strin
     const okIdx = decoded.flatMap((d, i) => (d.ok ? [i] : []))
     const pixels = new Uint8Array(okIdx.length * per)
     okIdx.forEach((i, j) => pixels.set((decoded[i] as { pixels: Uint8Array }).pixels, j * per))
-    const probs = okIdx.length > 0 ? await predictPixels(loaded, pixels, okIdx.length, batchSize) : new Float32Array(0)
+    const probs =
+      okIdx.length === 0
+        ? new Float32Array(0)
+        : opts.pool
+          ? await poolProbabilities(loaded, opts.pool, pixels, okIdx.length)
+          : await predictPixels(loaded, pixels, okIdx.length, batchSize)
     const row = new Map(okIdx.map((i, j) => [i, j]))
     decoded.forEach((d, i) => {
       const path = absPaths[s + i] as string

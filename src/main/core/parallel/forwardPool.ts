@@ -39,6 +39,9 @@ export interface ForwardPoolInfo {
   backends: string[]
   inputSize: number
   outputDim: number
+  /** What the workers apply to the pixels before the model. */
+  preprocessing: PreprocessingSpec
+  output: ForwardOutput
   foldedBn: boolean
 }
 
@@ -111,6 +114,8 @@ export class ForwardPool {
       backends: readies.map((r) => r.backend),
       inputSize: first.inputShape[0] as number,
       outputDim: first.outputDim,
+      preprocessing: { ...opts.preprocessing },
+      output: opts.output,
       foldedBn: opts.foldBn ?? false
     }
     return new ForwardPool(slots, info, maxBatch)
