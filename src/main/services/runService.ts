@@ -1,11 +1,11 @@
 // training.*, runs.*, results.* and predict.* over the worker runner and the project store.
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import { SPLIT_NAMES, type SplitName } from '@shared/domain'
 import { ApiError, type GalleryItemView, type RunSummary, type TrainingConfig } from '@shared/contract'
 import type { GalleryItem, RunRow, RunSummaryRow } from '@core/store'
 import { defaultThresholds } from '@core/eval/analyses'
 import type { TrainOptions } from '@core/run/options'
+import { runModelDir } from '@core/run/trainProject'
 import type { OpenProject } from './projects'
 import { resolveInside } from './containment'
 import type { PartialHandlers } from './context'
@@ -63,7 +63,7 @@ function galleryView(items: GalleryItem[]): { items: GalleryItemView[] } {
 }
 
 function modelDirOf(p: OpenProject, runId: number): string {
-  return join(p.state.stateDir, 'models', `run-${runId}`)
+  return runModelDir(p.state.modelsDir, runId)
 }
 
 export const runHandlers: PartialHandlers<

@@ -3,8 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { trainProject } from '@core/run/trainProject'
-import { exportModel, loadExportedModel, predictPixels } from '@core/export'
+import { runModelDir, trainProject } from '@core/run/trainProject'
+import { loadExportedModel, predictPixels } from '@core/export'
 import { decodeBufferResized } from '@core/pipeline/decode'
 import { initBackend } from '@core/tf/backend'
 import type { FromWorker, ToWorker, WorkerJob } from './protocol'
@@ -34,23 +34,8 @@ async function train(j: Extract<WorkerJob, { mode: 'train' }>): Promise<void> {
       },
       controller.signal
     )
-    let modelDir: string | null = null
-    if (outcome.status === 'completed') {
-      modelDir = join(dirname(outcome.dbPath), 'models', `run-${outcome.runId}`)
-      await exportModel(
-        {
-          model: outcome.result.model,
-          classes: outcome.classes,
-          base: { id: outcome.base.spec.id, size: outcome.base.spec.size },
-          resizeMode: j.options.resizeMode,
-          preprocessing: outcome.base.spec.preprocessing,
-          outputUnits: outcome.result.outputUnits,
-          runId: String(outcome.runId)
-        },
-        modelDir,
-        { overwrite: true }
-      )
-    }
+    // The orchestrator keeps a completed run's model in <state>/models/run-<id> (runModelDir).
+    const modelDir = outcome.status === 'completed' ? runModelDir(join(dirname(outcome.dbPath), 'models'), outcome.runId) : null
     outcome.result.dispose()
     post({ type: 'done', status: outcome.status, runId: outcome.runId, error: null, modelDir })
   } catch (err) {
