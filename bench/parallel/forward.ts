@@ -2,7 +2,7 @@
 // without BatchNorm folding. MobileNetV2 1.0 @160, random weights, 32 images per worker per call.
 // Run: npx tsx bench/parallel/forward.ts [--base ID] [--reps N] [--json]
 import * as tf from '@tensorflow/tfjs'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 import { buildBase } from '../../src/main/core/models'
 import { ForwardPool } from '../../src/main/core/parallel'
 import { initBackend } from '../../src/main/core/tf/backend'
@@ -26,22 +26,32 @@ function randomPixels(n: number): Uint8Array {
   return out
 }
 
-async function timeIt(images: number, fn: () => Promise<unknown>): Promise<number> {
+interface Timing {
+  imagesPerSec: number
+  /** CPU time of the whole process (all threads) per image: load-independent cost. */
+  cpuMsPerImage: number
+}
+
+async function timeIt(images: number, fn: () => Promise<unknown>): Promise<Timing> {
   await fn() // warm-up (kernel setup, first allocation)
+  const cpu = process.cpuUsage()
   const t = performance.now()
   for (let i = 0; i < REPS; i++) await fn()
-  return (images * REPS) / ((performance.now() - t) / 1000)
+  const wall = (performance.now() - t) / 1000
+  const used = process.cpuUsage(cpu)
+  return { imagesPerSec: (images * REPS) / wall, cpuMsPerImage: (used.user + used.system) / 1000 / (images * REPS) }
 }
 
 async function main(): Promise<void> {
   const info = await initBackend({ prefer: 'wasm' })
   const base = buildBase(BASE)
   const S = base.spec.size
+  console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other work on the machine skews images/s, not CPU ms/image)`)
   console.log(`${BASE}, backend ${info.name} (simd ${String(info.simd)}), ${availableParallelism()} cores, batch ${BATCH} per worker, ${REPS} timed calls after 1 warm-up`)
-  const results: Record<string, number> = {}
-  const report = (name: string, ips: number): void => {
-    results[name] = ips
-    console.log(`${name.padEnd(34)} ${ips.toFixed(1).padStart(7)} images/s`)
+  const results: Record<string, Timing> = {}
+  const report = (name: string, t: Timing): void => {
+    results[name] = t
+    console.log(`${name.padEnd(44)} ${t.imagesPerSec.toFixed(1).padStart(7)} images/s  ${t.cpuMsPerImage.toFixed(1).padStart(6)} CPU ms/image`)
   }
 
   const single = randomPixels(BATCH * S * S * 3)
@@ -65,11 +75,11 @@ async function main(): Promise<void> {
       const pixels = randomPixels(n * S * S * 3)
       report(`pool ${workers} worker${workers > 1 ? 's' : ' '}${fold ? ', BN folded' : ''}`, await timeIt(n, () => pool.run(pixels, n)))
       if (workers === 2) report(`pool 2 workers, one batch of 32${fold ? ', BN folded' : ''}`, await timeIt(BATCH, () => pool.run(single, BATCH)))
-      console.log(`${''.padEnd(34)} (pool start-up ${startMs.toFixed(0)} ms, backends ${pool.info.backends.join(', ')})`)
+      console.log(`${''.padEnd(44)} (pool start-up ${startMs.toFixed(0)} ms, backends ${pool.info.backends.join(', ')})`)
       await pool.close()
     }
   }
-  if (process.argv.includes('--json')) console.log(JSON.stringify({ base: BASE, batch: BATCH, reps: REPS, imagesPerSec: results }))
+  if (process.argv.includes('--json')) console.log(JSON.stringify({ base: BASE, batch: BATCH, reps: REPS, loadavg: loadavg(), results }))
   base.model.dispose()
 }
 
