@@ -89,7 +89,9 @@ describe('ForwardPool', () => {
   it('runs a code-built MobileNetV2 (real topology) to the single-thread result', async () => {
     const mnet = buildBase('mobilenet_v2_0.35_96')
     const pixels = pixelsFor(4, 96, 3)
-    const p = await pool({ workers: 2, model: mnet.model, output: 'pooled' })
+    const p = await ForwardPool.forBase(mnet, { workers: 2 })
+    pools.push(p)
+    expect(p.info).toMatchObject({ output: 'pooled', outputDim: 1280, inputSize: 96, preprocessing: mnet.spec.preprocessing })
     const got = await p.run(pixels, 4)
     const want = reference(mnet.model, pixels, 4, 96, true)
     // Random Keras-init MobileNetV2 features are tiny (~1e-11): compare relative to their scale.

@@ -121,6 +121,14 @@ export class ForwardPool {
     return new ForwardPool(slots, info, maxBatch)
   }
 
+  /** A pool computing pooled (GAP) features of a base, with the base's own preprocessing (feature extraction). */
+  static forBase(
+    base: { model: tf.LayersModel; spec: { preprocessing: PreprocessingSpec } },
+    opts: Omit<ForwardPoolOptions, 'model' | 'preprocessing' | 'output'> & { output?: ForwardOutput } = {}
+  ): Promise<ForwardPool> {
+    return ForwardPool.create({ ...opts, model: base.model, preprocessing: base.spec.preprocessing, output: opts.output ?? 'pooled' })
+  }
+
   /** Outputs [count, info.outputDim] for RGB uint8 [count, S, S, 3]; `pixels` is not modified or detached. */
   async run(pixels: Uint8Array, count: number): Promise<Float32Array> {
     if (this.closed) throw new Error('ForwardPool: closed')
