@@ -90,7 +90,11 @@ export class ForwardPool {
     this.slots = slots
     this.info = info
     this.maxBatch = maxBatch
-    for (const s of slots) this.watch(s)
+    for (const s of slots) {
+      this.watch(s)
+      // An idle pool does not keep the process alive (a CLI that forgets close() still exits).
+      s.worker.unref()
+    }
   }
 
   static async create(opts: ForwardPoolOptions): Promise<ForwardPool> {
@@ -185,6 +189,7 @@ export class ForwardPool {
       if (slot.busy || !slot.alive) continue
       const task = this.queue.shift() as Task
       slot.busy = task
+      slot.worker.ref()
       slot.worker.postMessage(task.msg, [task.msg.pixels])
     }
   }
@@ -194,6 +199,7 @@ export class ForwardPool {
       const task = slot.busy
       if (!task || !('id' in m) || m.id !== task.msg.id) return
       slot.busy = null
+      slot.worker.unref()
       if (m.type === 'result') task.resolve(new Float32Array(m.data))
       else if (m.type === 'error') task.reject(new Error(`ForwardPool worker ${slot.index}: ${m.message}`))
       this.dispatch()
