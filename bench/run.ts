@@ -1,0 +1,328 @@
+// `npm run bench`: our engine vs a PyTorch peer on the same machine, same work, one invocation.
+// Every measurement runs in its own process (clean peak RSS), one after the other. Prints a table and writes
+// bench/results/latest.json plus a dated copy. ratio = how many times faster ours is (peer time / our time).
+//
+//   npm run bench [-- --quick] [--only forward,finetune,phase1] [--no-peer] [--epochs N] [--reps N]
+//
+// --quick: forward/fine-tune on MobileNetV2 1.0 @160 only with fewer reps, phase 1 with 2 epochs.
+// Env: TUNELAB_SHARED_DATA (default /work/shared/data), BENCH_PYTHON (default /usr/bin/python3).
+import Database from 'better-sqlite3'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const DATA = process.env['TUNELAB_SHARED_DATA'] ?? '/work/shared/data'
+const CATS_DOGS = join(DATA, 'cats_and_dogs_filtered')
+const TM_V2 = join(DATA, 'weights', 'tfjs_teachable_machine_mobilenetv2_0.35_dog')
+const PYTHON = process.env['BENCH_PYTHON'] ?? '/usr/bin/python3'
+const PEER = join(ROOT, 'bench', 'peer', 'peer.py')
+const PARTS = ['forward', 'finetune', 'phase1'] as const
+type Part = (typeof PARTS)[number]
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'no-peer': { type: 'boolean', default: false },
+    epochs: { type: 'string' },
+    reps: { type: 'string' },
+    out: { type: 'string', default: join(ROOT, 'bench', 'results') }
+  }
+})
+const quick = values.quick === true
+const only = new Set<Part>(
+  (values.only ?? PARTS.join(',')).split(',').map((p) => {
+    if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--only: '${p}' is not one of ${PARTS.join(', ')}`)
+    return p as Part
+  })
+)
+const reps = values.reps ?? (quick ? '2' : '4')
+const epochs = values.epochs ?? (quick ? '2' : '10')
+const MODELS = quick ? ['mobilenet_v2_1.0_160'] : ['mobilenet_v2_1.0_160', 'mobilenet_v2_0.35_224']
+
+type Json = Record<string, unknown>
+const log = (s: string): void => void process.stderr.write(s + '\n')
+const round = (x: number | null | undefined, d = 2): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 10 ** d) / 10 ** d)
+const ratio = (ours: number | null | undefined, peer: number | null | undefined, higherIsBetter: boolean): number | null =>
+  ours && peer ? round(higherIsBetter ? ours / peer : peer / ours) : null
+const load1 = (): number => round(loadavg()[0] ?? 0) ?? 0
+
+interface Proc {
+  code: number | null
+  wall_s: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs a command to completion, echoing stderr lines prefixed (progress), collecting stdout. */
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, echo = false): Promise<Proc> {
+  return new Promise((res, rej) => {
+    const t = performance.now()
+    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+      if (echo) for (const line of d.toString().split('\n')) if (line.trim()) log(`    ${line.slice(0, 160)}`)
+    })
+    child.on('error', rej)
+    child.on('close', (code) => res({ code, wall_s: (performance.now() - t) / 1000, stdout, stderr }))
+  })
+}
+
+/** The last JSON line of stdout that has `key`. */
+function lastJson(p: Proc, key: string): Json | null {
+  const lines = p.stdout.split('\n').filter((l) => l.startsWith('{'))
+  for (let i = lines.length - 1; i >= 0; i--) {
+    try {
+      const o = JSON.parse(lines[i] as string) as Json
+      if (key in o) return o
+    } catch {
+      // not JSON
+    }
+  }
+  return null
+}
+
+function failed(what: string, p: Proc): Json {
+  const tail = p.stderr.trim().split('\n').slice(-6).join(' | ')
+  log(`  ! ${what} failed (exit ${String(p.code)}): ${tail}`)
+  return { error: `exit ${String(p.code)}: ${tail.slice(0, 600)}` }
+}
+
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx')
+async function ours(args: string[]): Promise<Json> {
+  const l = load1()
+  const p = await run(TSX, [join(ROOT, 'bench', 'ours.ts'), ...args])
+  const o = lastJson(p, 'what')
+  return o && p.code === 0 ? { ...o, load1: l } : failed(`ours ${args.join(' ')}`, p)
+}
+async function peer(args: string[], echo = false): Promise<Json> {
+  const l = load1()
+  const p = await run(PYTHON, [PEER, ...args], {}, echo)
+  const o = lastJson(p, 'what')
+  return o && p.code === 0 ? { ...o, process_wall_s: round(p.wall_s), load1: l } : failed(`peer ${args.join(' ')}`, p)
+}
+const num = (o: Json | undefined, k: string): number | null => (o && typeof o[k] === 'number' ? (o[k] as number) : null)
+/** Timed images per CPU-second of the measuring process (ips * wall / cpu). */
+const perCpu = (o: Json): number | null => {
+  const ips = num(o, 'ips')
+  const wall = num(o, 'wall_s')
+  const cpu = num(o, 'cpu_s')
+  return ips && wall && cpu ? round((ips * wall) / cpu) : null
+}
+
+function peerAvailable(): { ok: boolean; why: string } {
+  if (values['no-peer']) return { ok: false, why: '--no-peer given' }
+  if (!existsSync(PYTHON)) return { ok: false, why: `${PYTHON} not found (set BENCH_PYTHON)` }
+  const r = spawnSync(PYTHON, ['-c', 'import torch, torchvision, PIL, numpy'], { encoding: 'utf8' })
+  if (r.status !== 0)
+    return { ok: false, why: `${PYTHON} cannot import torch/torchvision/PIL/numpy (apt-get install -y python3-torch python3-torchvision): ${r.stderr.trim().split('\n').pop() ?? ''}` }
+  return { ok: true, why: '' }
+}
+
+/** The train/validation/test images of a stored run, as paths relative to the project root, for the peer. */
+function exportSplit(dbPath: string, runId: number, root: string, file: string): Record<string, number> {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true })
+  try {
+    const rows = db
+      .prepare(
+        `SELECT i.rel_path AS path, i.class_name AS cls, m.split AS split FROM runs r
+         JOIN split_members m ON m.split_id = r.split_id JOIN images i ON i.id = m.image_id WHERE r.id = ? ORDER BY i.rel_path`
+      )
+      .all(runId) as { path: string; cls: string; split: string }[]
+    const out: Record<string, [string, string][]> = { train: [], validation: [], test: [] }
+    for (const r of rows) out[r.split]?.push([relative(root, resolve(root, r.path)), r.cls])
+    writeFileSync(file, JSON.stringify(out))
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.length]))
+  } finally {
+    db.close()
+  }
+}
+
+async function ourTrain(stateDir: string, label: string): Promise<Json> {
+  const peakFile = join(stateDir, `peak-${label}.json`)
+  const l = load1()
+  const args = [
+    '--import', 'tsx', '--import', join(ROOT, 'bench', 'lib', 'peak.mjs'), join(ROOT, 'src', 'cli', 'index.ts'),
+    'train', CATS_DOGS, '--base', 'mobilenet_v2_0.35_224', '--weights', TM_V2, '--use-folder-split', '--test-from-val', '0.2',
+    '--augment', 'none', '--epochs', epochs, '--backend', 'wasm', '--json'
+  ]
+  const p = await run(process.execPath, args, { TUNELAB_DATA_DIR: stateDir, BENCH_PEAK_FILE: peakFile })
+  const done = p.stdout
+    .split('\n')
+    .filter((l) => l.includes('"event":"done"'))
+    .map((l) => JSON.parse(l) as Json)[0]
+  if (p.code !== 0 || !done) return failed(`our train (${label})`, p)
+  const metrics = done['metrics'] as Record<string, { accuracy: number }>
+  const peak = existsSync(peakFile) ? (JSON.parse(readFileSync(peakFile, 'utf8')) as { maxrss_kib: number }).maxrss_kib / 1024 : null
+  return {
+    wall_s: round(p.wall_s), stages_s: done['seconds'], test_acc: round(metrics['test']?.accuracy, 4), val_acc: round(metrics['val']?.accuracy, 4),
+    runId: done['runId'], dbPath: done['dbPath'], backend: done['backend'], peak_mib: round(peak, 0), load1: l
+  }
+}
+
+async function main(): Promise<void> {
+  const started = new Date()
+  const require = createRequire(import.meta.url)
+  const tfjsVersion = (require('@tensorflow/tfjs/package.json') as { version: string }).version
+  const avail = peerAvailable()
+  if (!avail.ok) log(`PyTorch peer skipped: ${avail.why}`)
+  const info = avail.ok ? await peer(['info']) : {}
+  const machine = {
+    cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, mem_gib: round(totalmem() / 1024 ** 3, 1), node: process.version,
+    tfjs: tfjsVersion, torch: (info['torch'] as string | undefined) ?? null, torch_threads: (info['threads'] as number | undefined) ?? null,
+    loadavg_start: loadavg().map((x) => round(x))
+  }
+  log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.mem_gib} GiB, node ${machine.node}, tfjs ${tfjsVersion}, torch ${machine.torch ?? '-'}; load ${machine.loadavg_start.join(' ')}`)
+  const result: Json = { date: started.toISOString(), quick, machine, backend: 'wasm (SIMD, 1 thread per process) vs torch CPU', peer: avail.ok ? 'pytorch' : `skipped: ${avail.why}` }
+  const peaks = { ours: 0, peer: 0 }
+  const peakOf = (who: 'ours' | 'peer', o: Json): void => void (peaks[who] = Math.max(peaks[who], num(o, 'peak_mib') ?? 0))
+
+  if (only.has('forward')) {
+    const per: Json = {}
+    for (const m of MODELS) {
+      log(`forward ${m} ...`)
+      const single = await ours(['forward', '--base', m, '--workers', '0', '--reps', reps])
+      const pool = await ours(['forward', '--base', m, '--workers', '2', '--reps', reps])
+      const p = avail.ok ? await peer(['forward', '--model', m, '--reps', reps]) : {}
+      for (const o of [single, pool]) peakOf('ours', o)
+      peakOf('peer', p)
+      const best = Math.max(num(single, 'ips') ?? 0, num(pool, 'ips') ?? 0) || null
+      per[m] = {
+        ours: round(best), ours_1proc: round(num(single, 'ips')), ours_pool2: round(num(pool, 'ips')), peer: round(num(p, 'ips')),
+        // Images per CPU-second: less sensitive to other jobs on the machine than wall-clock images/s.
+        ours_1proc_per_cpu_s: perCpu(single), peer_per_cpu_s: perCpu(p),
+        ratio: ratio(best, num(p, 'ips'), true), ratio_1proc: ratio(num(single, 'ips'), num(p, 'ips'), true),
+        peer_memory_format: p['memory_format'] ?? null, detail: { ours_1proc: single, ours_pool2: pool, peer: p }
+      }
+      const r = per[m] as Json
+      log(`  ours ${String(r['ours_1proc'])} (1 proc) / ${String(r['ours_pool2'])} (pool of 2) img/s, peer ${String(r['peer'])} img/s`)
+    }
+    const first = per[MODELS[0] as string] as Json
+    result['forward'] = { ours: first['ours'], peer: first['peer'], ratio: first['ratio'], model: MODELS[0], per_model: per }
+  }
+
+  if (only.has('finetune')) {
+    const per: Json = {}
+    for (const m of MODELS) {
+      log(`fine-tune step from layer 100, ${m} ...`)
+      const o = await ours(['finetune', '--base', m, '--at', '100', '--steps', reps])
+      const p = avail.ok ? await peer(['finetune', '--model', m, '--steps', reps]) : {}
+      peakOf('ours', o)
+      peakOf('peer', p)
+      per[m] = {
+        ours: round(num(o, 'ips')), peer: round(num(p, 'ips')), ratio: ratio(num(o, 'ips'), num(p, 'ips'), true),
+        ours_per_cpu_s: perCpu(o), peer_per_cpu_s: perCpu(p), detail: { ours: o, peer: p }
+      }
+      log(`  ours ${String(round(num(o, 'ips')))} img/s, peer ${String(round(num(p, 'ips')))} img/s`)
+    }
+    const first = per[MODELS[0] as string] as Json
+    result['finetune'] = { ours: first['ours'], peer: first['peer'], ratio: first['ratio'], model: MODELS[0], per_model: per }
+  }
+
+  if (only.has('phase1')) {
+    if (!existsSync(CATS_DOGS) || !existsSync(TM_V2)) {
+      const why = `${CATS_DOGS} or ${TM_V2} not found (set TUNELAB_SHARED_DATA)`
+      log(`phase 1 skipped: ${why}`)
+      result['phase1'] = { skipped: why }
+    } else {
+      const stateDir = mkdtempSync(join(tmpdir(), 'tunelab-bench-'))
+      try {
+        log(`recipe A phase 1 (MobileNetV2 0.35 @224 TM weights, ${epochs} epochs), ours cold (state in ${stateDir}) ...`)
+        const cold = await ourTrain(stateDir, 'cold')
+        log(`  ours cold ${String(cold['wall_s'])} s, test acc ${String(cold['test_acc'])}; warm ...`)
+        const warm = await ourTrain(stateDir, 'warm')
+        log(`  ours warm ${String(warm['wall_s'])} s, test acc ${String(warm['test_acc'])}`)
+        peakOf('ours', cold)
+        peakOf('ours', warm)
+        let p: Json = {}
+        let conversion: Json = {}
+        if (avail.ok) {
+          const wdir = join(stateDir, 'peer-weights')
+          const checkImages = ['cats/cat.2000.jpg', 'cats/cat.2001.jpg', 'dogs/dog.2000.jpg', 'dogs/dog.2001.jpg'].map((f) => join(CATS_DOGS, 'validation', f))
+          const ex = await ours(['export-weights', '--weights', TM_V2, '--out', wdir, '--images', checkImages.join(',')])
+          conversion = avail.ok && !('error' in ex) ? await peer(['check', '--weights', wdir]) : ex
+          log(`  weights for the peer: max |pooled feature diff| ${String(conversion['max_abs_diff'])} on 4 real images`)
+          const args = ['phase1', '--data', CATS_DOGS, '--epochs', epochs, '--workers', '2']
+          if (conversion['ok'] === true) args.push('--weights', wdir)
+          if (typeof cold['dbPath'] === 'string' && typeof cold['runId'] === 'number') {
+            const splitFile = join(stateDir, 'split.json')
+            const counts = exportSplit(cold['dbPath'], cold['runId'], CATS_DOGS, splitFile)
+            log(`  same split as ours for the peer: ${JSON.stringify(counts)}`)
+            args.push('--split', splitFile)
+          }
+          log(`  peer (DataLoader workers 2, every image through the frozen base every epoch) ...`)
+          p = await peer(args, true)
+          peakOf('peer', p)
+        }
+        const peerS = num(p, 'process_wall_s')
+        result['phase1'] = {
+          epochs: Number(epochs),
+          model: 'mobilenet_v2_0.35_224',
+          cold: {
+            ours_s: cold['wall_s'] ?? null, peer_s: peerS, ratio: ratio(num(cold, 'wall_s'), peerS, false),
+            ours_test_acc: cold['test_acc'] ?? null, peer_test_acc: round(num(p, 'test_acc'), 4), ours_val_acc: cold['val_acc'] ?? null, peer_val_acc: round(num(p, 'val_acc'), 4),
+            peer_weights: p['weights'] ?? null
+          },
+          warm: { ours_s: warm['wall_s'] ?? null, ratio: ratio(num(warm, 'wall_s'), peerS, false), ours_test_acc: warm['test_acc'] ?? null },
+          detail: { ours_cold: cold, ours_warm: warm, peer: p, weight_conversion: conversion }
+        }
+      } finally {
+        rmSync(stateDir, { recursive: true, force: true })
+      }
+    }
+  }
+
+  result['peak_mib'] = { ours: peaks.ours || null, peer: peaks.peer || null }
+  ;(result['machine'] as Json)['loadavg_end'] = loadavg().map((x) => round(x))
+  result['seconds'] = round((Date.now() - started.getTime()) / 1000, 1)
+  printTable(result)
+  mkdirSync(values.out as string, { recursive: true })
+  const text = JSON.stringify(result, null, 2) + '\n'
+  writeFileSync(join(values.out as string, 'latest.json'), text)
+  const stamp = started.toISOString().replace(/[:]/g, '-').replace(/\..*$/, '')
+  writeFileSync(join(values.out as string, `${stamp}${quick ? '-quick' : ''}.json`), text)
+  log(`written ${join(values.out as string, 'latest.json')} and ${stamp}${quick ? '-quick' : ''}.json`)
+}
+
+function printTable(r: Json): void {
+  const rows: string[][] = [['measure', 'ours', 'peer (PyTorch)', 'ours/peer']]
+  const s = (x: unknown): string => (x === null || x === undefined ? '-' : String(x))
+  const fwd = r['forward'] as Json | undefined
+  for (const [m, v] of Object.entries((fwd?.['per_model'] as Record<string, Json> | undefined) ?? {})) {
+    rows.push([`forward ${m} (img/s, best of 1 proc / pool 2)`, `${s(v['ours'])} (${s(v['ours_1proc'])} / ${s(v['ours_pool2'])})`, s(v['peer']), `${s(v['ratio'])}x`])
+  }
+  const ft = r['finetune'] as Json | undefined
+  for (const [m, v] of Object.entries((ft?.['per_model'] as Record<string, Json> | undefined) ?? {})) {
+    rows.push([`fine-tune step from layer 100, ${m} (img/s)`, s(v['ours']), s(v['peer']), `${s(v['ratio'])}x`])
+  }
+  const p1 = r['phase1'] as Json | undefined
+  if (p1 && !('skipped' in p1)) {
+    const c = p1['cold'] as Json
+    const w = p1['warm'] as Json
+    rows.push([`recipe A phase 1 cold, ${s(p1['epochs'])} epochs (s)`, s(c['ours_s']), s(c['peer_s']), `${s(c['ratio'])}x`])
+    rows.push(['recipe A phase 1 warm (s)', s(w['ours_s']), s(c['peer_s']), `${s(w['ratio'])}x`])
+    rows.push(['test accuracy (cold)', s(c['ours_test_acc']), s(c['peer_test_acc']), ''])
+  }
+  const pk = r['peak_mib'] as Json
+  rows.push(['peak RSS of one process (MiB)', s(pk['ours']), s(pk['peer']), ''])
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)))
+  const fmt = (row: string[]): string => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
+  console.log(fmt(rows[0]!))
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '))
+  for (const row of rows.slice(1)) console.log(fmt(row))
+  const m = r['machine'] as Json
+  console.log(`load average start ${JSON.stringify(m['loadavg_start'])}, end ${JSON.stringify(m['loadavg_end'])} on ${s(m['cores'])} cores; ${s(r['peer'])}`)
+}
+
+main().catch((e: unknown) => {
+  console.error(e)
+  process.exit(1)
+})
