@@ -94,6 +94,8 @@ export class ForwardPool {
       this.watch(s)
       // An idle pool does not keep the process alive (a CLI that forgets close() still exits).
       s.worker.unref()
+      // Exited between its 'ready' and now (its 'exit' event may already have passed): fail now, not hang later.
+      if (s.worker.threadId < 0) this.crashed(s, 'exited during start-up')
     }
   }
 
