@@ -12,6 +12,10 @@ export interface UnreadableFile {
   /** Path relative to the project root, forward slashes. */
   path: string
   reason: string
+  /** File size and times when it was scanned (absent when the file could not even be stat'ed). */
+  bytes?: number
+  mtimeMs?: number
+  ctimeMs?: number
 }
 
 export interface ClassCounts {
@@ -39,6 +43,24 @@ export interface ScannedImage {
   width: number
   height: number
   bytes: number
+  /** File modification / status-change times when scanned; with bytes, they let the next scan skip an unchanged file. */
+  mtimeMs?: number
+  ctimeMs?: number
+}
+
+/**
+ * What an earlier scan recorded about one file, keyed by relative path: the next scan reuses hash and size
+ * (or the unreadable reason) without reading the file when bytes, mtimeMs and ctimeMs all match.
+ */
+export interface ScanFileRecord {
+  bytes: number
+  mtimeMs: number
+  ctimeMs: number
+  /** Null when the file was unreadable; `error` then says why. */
+  hash: string | null
+  width: number | null
+  height: number | null
+  error: string | null
 }
 
 export interface ScanResult {

@@ -2,16 +2,19 @@ import { resolve } from 'node:path'
 import type { ScanResult } from '@shared/domain'
 import { scanProject } from '@core/project/scan'
 import { openProjectState } from '@core/store/projectState'
+import { readScanRecords } from '@core/store/scanRecords'
 import type { Command, CommandContext } from '../command'
 import { requireDir } from '../args'
 import { createProgressBar } from '../progress'
 import { table } from '../format'
 
 /** Scans the folder with a progress bar and stores the result in the project database. */
-export async function scanAndStore(dir: string, ctx: CommandContext): Promise<{ scan: ScanResult; projectId: number; dbPath: string; stateNote?: string }> {
+export async function scanAndStore(dir: string, ctx: CommandContext, opts: { rescan?: boolean } = {}): Promise<{ scan: ScanResult; projectId: number; dbPath: string; stateNote?: string }> {
   const root = resolve(dir)
   let bar: ReturnType<typeof createProgressBar> | undefined
+  // Files unchanged since the last stored scan are not read again (--rescan reads them all).
   const scan = await scanProject(root, {
+    previous: opts.rescan === true ? undefined : readScanRecords(root),
     onProgress: (done, total) => {
       if (ctx.json) return
       bar ??= createProgressBar('scan', total)
@@ -74,11 +77,11 @@ function printScan(scan: ScanResult, ctx: CommandContext): void {
 export const scanCommand: Command = {
   name: 'scan',
   summary: 'Detect the layout, classes and counts of a folder; list unreadable files and leakage.',
-  usage: 'scan <dir> [--json]',
-  options: {},
-  async run(positionals, _values, ctx) {
+  usage: 'scan <dir> [--rescan] [--json]',
+  options: { rescan: { type: 'boolean' } },
+  async run(positionals, values, ctx) {
     const dir = requireDir(positionals, 'scan')
-    const { scan, dbPath, stateNote } = await scanAndStore(dir, ctx)
+    const { scan, dbPath, stateNote } = await scanAndStore(dir, ctx, { rescan: values.rescan === true })
     if (ctx.json) {
       ctx.emit({ ...scanSummary(scan), dbPath })
       return

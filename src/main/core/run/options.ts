@@ -36,6 +36,8 @@ export interface TrainOptions {
   topN?: number
   /** Confidence under which a prediction is held back as unsure. */
   unsureThreshold?: number
+  /** Read and decode every file again instead of trusting unchanged size/mtime/ctime from the last scan. */
+  rescan?: boolean
 }
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {

@@ -6,6 +6,7 @@ import { SPLIT_NAMES } from '@shared/domain'
 import { scanProject } from '../project/scan'
 import { assignSplits } from '../project/split'
 import { openProjectState } from '../store/projectState'
+import { readScanRecords } from '../store/scanRecords'
 import type { ProjectStore } from '../store/projectStore'
 import type { JsonValue } from '../store/rows'
 import { ImageCache } from '../pipeline/imageCache'
@@ -165,7 +166,11 @@ export async function trainProject(rootDir: string, opts: TrainOptions, onEvent:
   const emit = (e: RunEvent): void => onEvent(e)
 
   emit({ type: 'stage', stage: 'scan', detail: root })
-  const scan = await scanProject(root, { onProgress: (done, total) => emit({ type: 'scan-progress', done, total }) })
+  // Files unchanged since the last stored scan are not read again (readScanRecords creates nothing).
+  const scan = await scanProject(root, {
+    previous: opts.rescan === true ? undefined : readScanRecords(root),
+    onProgress: (done, total) => emit({ type: 'scan-progress', done, total })
+  })
   lap('scan')
 
   const state = openProjectState(root)

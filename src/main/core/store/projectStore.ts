@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3'
 import { existsSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import type { Layout, ScanResult, SplitName, SplitStrategy } from '@shared/domain'
+import type { Layout, ScanFileRecord, ScanResult, SplitName, SplitStrategy } from '@shared/domain'
 import { SPLIT_NAMES } from '@shared/domain'
 import { migrate, StoreVersionError } from './schema'
 import { currentOwner, judgeOwner } from './runOwner'
@@ -38,6 +38,17 @@ export interface OpenStoreOptions {
   staleHeartbeatMs?: number
   /** Milliseconds to wait for a lock held by another process. Default 5000. */
   busyTimeoutMs?: number
+  /**
+   * better-sqlite3 addon built for another ABI (Electron: scripts/build-native-electron.sh). Default: env
+   * TUNELAB_SQLITE_BINDING when set (the Electron main sets it, its worker threads inherit it), else the Node build.
+   */
+  nativeBinding?: string
+}
+
+/** The nativeBinding to open SQLite with: the option, else env TUNELAB_SQLITE_BINDING, else none (Node's build). */
+export function sqliteNativeBinding(opts: { nativeBinding?: string } = {}): { nativeBinding?: string } {
+  const binding = opts.nativeBinding ?? process.env['TUNELAB_SQLITE_BINDING']
+  return binding ? { nativeBinding: binding } : {}
 }
 
 export interface RecoveredRun {
@@ -109,6 +120,18 @@ interface RawGalleryItem extends RawPrediction {
   width: number | null
   height: number | null
   present: number
+}
+
+/** Present files with their recorded size and times (the previous scan, for an incremental one); `?` = project id. */
+export const SCAN_RECORDS_SQL = `SELECT rel_path AS relPath, bytes, mtime_ms AS mtimeMs, ctime_ms AS ctimeMs,
+    content_hash AS hash, width, height, error
+  FROM images
+  WHERE project_id = ? AND present = 1 AND bytes IS NOT NULL AND mtime_ms IS NOT NULL AND ctime_ms IS NOT NULL`
+
+export type ScanRecordRow = { relPath: string } & ScanFileRecord
+
+export function recordsFromRows(rows: readonly ScanRecordRow[]): Map<string, ScanFileRecord> {
+  return new Map(rows.map(({ relPath, ...record }) => [relPath, record]))
 }
 
 const IMAGE_COLUMNS = `id, project_id AS projectId, rel_path AS relPath, class_name AS className,
@@ -241,7 +264,7 @@ export class ProjectStore {
     }
     let db: Database.Database | undefined
     try {
-      db = new Database(path)
+      db = new Database(path, sqliteNativeBinding(opts))
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`)
       db.pragma('journal_mode = WAL')
       // NORMAL in WAL mode: a killed process loses nothing committed; only an OS crash may lose the last commits.
@@ -392,21 +415,22 @@ export class ProjectStore {
           )
         )
         const upsert = `INSERT INTO images
-            (project_id, rel_path, class_name, folder_split, content_hash, width, height, bytes, readable, error, present)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+            (project_id, rel_path, class_name, folder_split, content_hash, width, height, bytes, readable, error, present, mtime_ms, ctime_ms)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
           ON CONFLICT (project_id, rel_path) DO UPDATE SET
             class_name = excluded.class_name, folder_split = excluded.folder_split,
             content_hash = excluded.content_hash, width = excluded.width, height = excluded.height,
             bytes = excluded.bytes, readable = excluded.readable, error = excluded.error, present = 1,
+            mtime_ms = excluded.mtime_ms, ctime_ms = excluded.ctime_ms,
             split = CASE WHEN excluded.readable = 1 THEN images.split ELSE NULL END`
         let inserted = 0
         for (const img of scan.images) {
           if (!existing.has(img.path)) inserted++
-          this.run(upsert, projectId, img.path, img.className, img.folderSplit, img.hash, img.width, img.height, img.bytes, 1, null)
+          this.run(upsert, projectId, img.path, img.className, img.folderSplit, img.hash, img.width, img.height, img.bytes, 1, null, img.mtimeMs ?? null, img.ctimeMs ?? null)
         }
         for (const bad of scan.unreadable) {
           if (!existing.has(bad.path)) inserted++
-          this.run(upsert, projectId, bad.path, classFromPath(bad.path, scan.layout), null, null, null, null, null, 0, bad.reason)
+          this.run(upsert, projectId, bad.path, classFromPath(bad.path, scan.layout), null, null, null, null, bad.bytes ?? null, 0, bad.reason, bad.mtimeMs ?? null, bad.ctimeMs ?? null)
         }
         let missing = 0
         for (const path of existing) {
@@ -427,6 +451,15 @@ export class ProjectStore {
         return { inserted, updated: seen.size - inserted, missing }
       })
       .immediate()
+  }
+
+  /**
+   * What the last saved scan recorded per present file (readable or not), by relative path, for an incremental
+   * scanProject({ previous }). Rows without file times (scanned before they were stored) are left out, so those
+   * files are read again.
+   */
+  scanRecords(projectId: number): Map<string, ScanFileRecord> {
+    return recordsFromRows(this.all<ScanRecordRow>(SCAN_RECORDS_SQL, projectId))
   }
 
   /** Present, readable images unless told otherwise, ordered by path. */

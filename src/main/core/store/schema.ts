@@ -134,6 +134,16 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX analyses_by_kind ON analyses (run_id, kind, id);
       `)
     }
+  },
+  {
+    // With bytes, the file times let the next scan skip files that have not changed since (incremental scan).
+    name: 'image file times',
+    up: (db) => {
+      db.exec(`
+        ALTER TABLE images ADD COLUMN mtime_ms REAL;
+        ALTER TABLE images ADD COLUMN ctime_ms REAL;
+      `)
+    }
   }
 ]
 
