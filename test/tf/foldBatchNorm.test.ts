@@ -27,7 +27,11 @@ function randomiseBatchNorms(model: tf.LayersModel, seed: number): void {
 }
 
 function predict(model: tf.LayersModel, x: tf.Tensor): Float32Array {
-  return tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync() as Float32Array)
+  // Read outside tidy: tidy walks a returned TypedArray element by element looking for tensors (very slow).
+  const y = model.predict(x) as tf.Tensor
+  const values = y.dataSync() as Float32Array
+  y.dispose()
+  return values
 }
 
 describe('foldBatchNorm on MobileNetV2 (alpha 0.35, 96x96)', () => {

@@ -14,7 +14,7 @@ async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
 
 /** Gradients wrt x and filter of sum(conv(x, f) * r), r random so dy is not uniform. */
 function convGrads(kind: 'conv' | 'depthwise', xShape: Shape4, fShape: Shape4, stride: number, pad: Pad, seed: number): Float32Array[] {
-  return tf.tidy(() => {
+  return readAll(() => {
     const x = randomTensor(xShape, seed) as tf.Tensor4D
     const f = randomTensor(fShape, seed + 1) as tf.Tensor4D
     const conv = (a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D =>
@@ -22,8 +22,16 @@ function convGrads(kind: 'conv' | 'depthwise', xShape: Shape4, fShape: Shape4, s
     const outShape = conv(x, f).shape
     const r = randomTensor(outShape, seed + 2)
     const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a as tf.Tensor4D, b as tf.Tensor4D), r)))
-    return g([x, f]).map((t) => t.dataSync() as Float32Array)
+    return g([x, f])
   })
+}
+
+/** Values of the tensors fn returns; fn's intermediates are freed. (A tidy must not return TypedArrays: it walks them.) */
+function readAll(fn: () => tf.Tensor[]): Float32Array[] {
+  const ts = tf.tidy(fn)
+  const out = ts.map((t) => t.dataSync() as Float32Array)
+  tf.dispose(ts)
+  return out
 }
 
 const CASES: Array<{ kind: 'conv' | 'depthwise'; x: Shape4; f: Shape4; stride: number; pad: Pad }> = [
@@ -66,7 +74,7 @@ describe('wasm gradient kernels match the cpu backend', () => {
 
   it('ZeroPadding + valid stride-2 conv and depthwise (Keras MobileNet downsampling) match', async () => {
     const run = (): Float32Array[] =>
-      tf.tidy(() => {
+      readAll(() => {
         const x = randomTensor([2, 8, 8, 4], 7) as tf.Tensor4D
         const f = randomTensor([3, 3, 4, 5], 8) as tf.Tensor4D
         const d = randomTensor([3, 3, 5, 1], 9) as tf.Tensor4D
@@ -75,7 +83,7 @@ describe('wasm gradient kernels match the cpu backend', () => {
           const z = tf.depthwiseConv2d(tf.pad(tf.relu6(y), [[0, 0], [0, 1], [0, 1], [0, 0]]), c as tf.Tensor4D, 2, 'valid')
           return tf.sum(tf.square(z))
         })
-        return g([x, f, d]).map((t) => t.dataSync() as Float32Array)
+        return g([x, f, d])
       })
     await useBackend('cpu')
     const ref = run()
