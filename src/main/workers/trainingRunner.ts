@@ -34,6 +34,8 @@ export function toProgressEvent(e: RunEvent): TrainingProgressEvent | null {
       return { type: 'phase', phase: e.phase, epochs: e.epochs, fineTuneAt: e.phase === 'fine-tune' ? e.fineTuneAt : null, detail: e.detail }
     case 'features':
       return { type: 'features', split: e.split, done: e.done, total: e.total }
+    case 'activations':
+      return { type: 'activations', split: e.split, done: e.done, total: e.total }
     case 'batch':
       return { type: 'batch', phase: e.phase, epoch: e.epoch, batch: e.batch, batches: e.batches, loss: e.loss, accuracy: e.accuracy, imagesPerSec: e.imagesPerSec, etaSeconds: e.etaSeconds }
     case 'epoch':
@@ -102,8 +104,12 @@ export class TrainingRunner {
     const entry: Running = { worker, projectKey, runId: null, status: 'running' }
     this.runs.add(entry)
     return new Promise<number>((resolve, reject) => {
+      // Events before the run row exists (the backend in use, scan and split stages) are kept and sent once the
+      // run id is known, so the screen sees them too.
+      const early: TrainingProgressEvent[] = []
       const progress = (e: TrainingProgressEvent): void => {
         if (entry.runId !== null) this.opts.events.progress(projectKey, entry.runId, e)
+        else if (early.length < 100) early.push(e)
       }
       worker.on('message', (msg: FromWorker) => {
         if (msg.type === 'event') {
@@ -111,6 +117,7 @@ export class TrainingRunner {
           if (e.type === 'run-created') {
             entry.runId = e.runId
             resolve(e.runId)
+            for (const x of early.splice(0)) progress(x)
           } else if (e.type === 'download-progress') {
             this.opts.events.download({ bytes: e.bytes, total: e.total, bytesPerSecond: e.bytesPerSecond, done: false }, options.baseId)
           } else if (e.type === 'backend') {

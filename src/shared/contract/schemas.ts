@@ -187,6 +187,8 @@ export const trainingProgressSchema = z.object({
   event: z.discriminatedUnion('type', [
     z.object({ type: z.literal('phase'), phase: trainPhaseSchema, epochs: z.number().int(), fineTuneAt: z.number().int().nullable(), detail: z.string() }),
     z.object({ type: z.literal('features'), split: z.enum(['train', 'validation']), done: z.number().int(), total: z.number().int() }),
+    /** Phase 2: the frozen lower part's activations, computed once per image before the first fine-tuning epoch. */
+    z.object({ type: z.literal('activations'), split: z.enum(['train', 'validation']), done: z.number().int(), total: z.number().int() }),
     z.object({
       type: z.literal('batch'),
       phase: trainPhaseSchema,

@@ -40,6 +40,8 @@ export const useTrainingStore = defineStore('training', () => {
   const fineTuneStart = ref<number | null>(null)
   const phase = ref<{ phase: 'head' | 'fine-tune'; epochs: number; detail: string } | null>(null)
   const features = ref<{ split: string; done: number; total: number } | null>(null)
+  /** Phase 2's one-time pass of the frozen layers over every image. */
+  const activations = ref<{ split: string; done: number; total: number } | null>(null)
   const batch = ref<BatchProgress | null>(null)
   const backend = ref<{ name: string; notes: string[] } | null>(null)
   const messages = ref<string[]>([])
@@ -72,6 +74,7 @@ export const useTrainingStore = defineStore('training', () => {
     fineTuneStart.value = null
     phase.value = null
     features.value = null
+    activations.value = null
     batch.value = null
     backend.value = null
     messages.value = []
@@ -94,13 +97,22 @@ export const useTrainingStore = defineStore('training', () => {
     switch (e.type) {
       case 'phase':
         phase.value = { phase: e.phase, epochs: e.epochs, detail: e.detail }
+        // The previous phase's last batch would otherwise stay on screen while the new phase prepares.
+        batch.value = null
+        features.value = null
+        activations.value = null
         if (e.phase === 'fine-tune') fineTuneStart.value = (lastEpoch.value?.epoch ?? 0) + 1
         break
       case 'features':
         features.value = { split: e.split, done: e.done, total: e.total }
         break
+      case 'activations':
+        activations.value = { split: e.split, done: e.done, total: e.total }
+        break
       case 'batch':
         batch.value = { ...e }
+        features.value = null
+        activations.value = null
         break
       case 'epoch': {
         const { epoch, loss, accuracy, valLoss, valAccuracy } = e.epoch
@@ -229,6 +241,7 @@ export const useTrainingStore = defineStore('training', () => {
     fineTuneStart,
     phase,
     features,
+    activations,
     batch,
     backend,
     messages,
