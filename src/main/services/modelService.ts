@@ -5,6 +5,30 @@ import { ApiError, type ModelInfo } from '@shared/contract'
 import { describeBase, ensureCachedFile, listPretrainedBaseIds, officialWeights } from '@core/models'
 import type { PartialHandlers } from './context'
 
+/**
+ * Parameters of each no-top base, by family and alpha (they do not depend on the input size). Counting them means
+ * building the network (up to 4 s for ResNet50V2), too slow for the answering thread, so they were counted once with
+ * buildBase(...).model.countParams(); test/ipc/modelParams.test.ts rebuilds the cheap ones and checks this table.
+ * MobileNetV2 1.0 matches the TF tutorial's 2,257,984; ResNet50V2 Keras' 23,564,800.
+ */
+export const BASE_PARAMS: Readonly<Record<string, number>> = {
+  'mobilenet_v2_0.35': 410_208,
+  'mobilenet_v2_0.5': 706_224,
+  'mobilenet_v2_0.75': 1_382_064,
+  'mobilenet_v2_1': 2_257_984,
+  'mobilenet_v2_1.3': 3_766_048,
+  'mobilenet_v2_1.4': 4_363_712,
+  'mobilenet_v1_0.25': 218_544,
+  'mobilenet_v1_0.5': 829_536,
+  'mobilenet_v1_0.75': 1_832_976,
+  'mobilenet_v1_1': 3_228_864,
+  'resnet50_v2_1': 23_564_800
+}
+
+export function baseParams(family: string, alpha: number): number | null {
+  return BASE_PARAMS[`${family}_${alpha}`] ?? null
+}
+
 export function listModels(cacheDir: string): ModelInfo[] {
   return listPretrainedBaseIds().map((id) => {
     const spec = describeBase(id)
@@ -15,8 +39,7 @@ export function listModels(cacheDir: string): ModelInfo[] {
       alpha: spec.alpha,
       size: spec.size,
       layers: spec.layerCount,
-      // Counting needs the network built (seconds for ResNet50V2): not done on the answering thread.
-      params: null,
+      params: baseParams(spec.family, spec.alpha),
       outputShape: spec.outputShape,
       defaultFineTuneAt: spec.defaultFineTuneAt,
       defaultFineTuneAtLayer: spec.defaultFineTuneAtLayer,
