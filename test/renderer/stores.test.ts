@@ -110,10 +110,15 @@ describe('training store', () => {
     ev({ type: 'epoch', epoch: epoch(1, 1) })
     ev({ type: 'epoch', epoch: epoch(1, 1) }, 99) // another run: ignored
     ev({ type: 'epoch', epoch: epoch(2, 1) })
+    expect(t.batch?.etaSeconds).toBe(9)
     ev({ type: 'phase', phase: 'fine-tune', epochs: 1, fineTuneAt: 100, detail: '' })
+    expect(t.batch).toBeNull() // phase 1's last batch does not linger while phase 2 prepares
+    ev({ type: 'activations', split: 'train', done: 1234, total: 2000 })
+    expect(t.activations).toEqual({ split: 'train', done: 1234, total: 2000 })
+    ev({ type: 'batch', phase: 'fine-tune', epoch: 3, batch: 1, batches: 4, loss: 0.3, accuracy: 0.9, imagesPerSec: 20, etaSeconds: 30 })
+    expect(t.activations).toBeNull()
     ev({ type: 'epoch', epoch: epoch(3, 2) })
     expect(t.backend?.name).toBe('wasm')
-    expect(t.batch?.etaSeconds).toBe(9)
     expect(t.epochs.map((e) => e.epoch)).toEqual([1, 2, 3])
     expect(t.fineTuneStart).toBe(3)
     ev({ type: 'done', status: 'completed', error: null })
