@@ -1,0 +1,89 @@
+// Where our time goes: per-kernel wall time (tf.profile) of one BN-folded forward batch and of one fine-tuning
+// step from layer 100 (same step as bench/ours.ts finetune), aggregated by kernel name, largest first.
+//   npx tsx bench/profile.ts [--base mobilenet_v2_1.0_160] [--top 15] [--json]
+import * as tf from '@tensorflow/tfjs'
+import { parseArgs } from 'node:util'
+import { buildBase } from '@core/models'
+import { initBackend } from '@core/tf/backend'
+import { foldBatchNorm } from '@core/tf/foldBatchNorm'
+import { splitModelAt } from '@core/training/splitModel'
+import { trainStep } from '@core/training/step'
+
+const { values } = parseArgs({ options: { base: { type: 'string', default: 'mobilenet_v2_1.0_160' }, top: { type: 'string', default: '15' }, json: { type: 'boolean', default: false } } })
+const BATCH = 32
+
+interface KernelRow {
+  kernel: string
+  ms: number
+  calls: number
+}
+
+async function profiled(fn: () => Promise<void>): Promise<{ total: number; rows: KernelRow[] }> {
+  await fn() // warm-up
+  const info = await tf.profile(fn)
+  const by = new Map<string, KernelRow>()
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : ((await k.kernelTimeMs) as { error?: string } | number)
+    const t = typeof ms === 'number' ? ms : 0
+    const row = by.get(k.name) ?? { kernel: k.name, ms: 0, calls: 0 }
+    row.ms += t
+    row.calls++
+    by.set(k.name, row)
+  }
+  const rows = [...by.values()].sort((a, b) => b.ms - a.ms)
+  return { total: rows.reduce((a, r) => a + r.ms, 0), rows }
+}
+
+function print(title: string, p: { total: number; rows: KernelRow[] }): void {
+  console.log(`\n${title}: ${p.total.toFixed(0)} ms in kernels`)
+  for (const r of p.rows.slice(0, Number(values.top)))
+    console.log(`  ${r.kernel.padEnd(34)} ${r.ms.toFixed(1).padStart(9)} ms ${((100 * r.ms) / p.total).toFixed(1).padStart(5)} %  ${String(r.calls).padStart(4)} calls`)
+}
+
+async function main(): Promise<void> {
+  const b = await initBackend({ prefer: 'wasm' })
+  const base = buildBase(values.base as string)
+  const S = base.spec.size
+  console.log(`${base.spec.id}, backend ${b.name}${b.simd ? ' simd' : ''}, batch ${BATCH}`)
+  const x = tf.randomUniform([BATCH, S, S, 3], -1, 1) as tf.Tensor4D
+
+  const folded = foldBatchNorm(base.model)
+  const fwd = await profiled(async () => {
+    const y = tf.tidy(() => tf.mean(folded.predict(x) as tf.Tensor, [1, 2]))
+    await y.data()
+    y.dispose()
+  })
+  print('forward, BN folded', fwd)
+
+  const split = splitModelAt(base.model, 100)
+  base.model.layers.forEach((l, i) => (l.trainable = i >= 100))
+  const vars = base.model.layers.slice(100).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable))
+  const w = tf.variable(tf.randomNormal([base.spec.outputShape[2], 1], 0, 0.01))
+  const bias = tf.variable(tf.zeros([1]))
+  const opt = tf.train.adam(1e-5)
+  const labels = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 2), 'int32')
+  const step = async (): Promise<void> => {
+    const inputs = tf.tidy(() => {
+      const out = split.lower ? split.lower.apply(x, { training: false }) : x
+      return Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor]
+    })
+    await trainStep(
+      [{ optimizer: opt, vars: [...vars, w, bias] }],
+      () => tf.tidy(() => tf.mean(split.upper.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, { training: false }) as tf.Tensor, [1, 2]).matMul(w).add(bias) as tf.Tensor2D),
+      labels,
+      null
+    )
+    tf.dispose(inputs)
+  }
+  const ft = await profiled(step)
+  print('fine-tune step from layer 100 (lower part unfolded, no tape; upper part under the tape)', ft)
+  if (values.json) console.log(JSON.stringify({ base: base.spec.id, forward: fwd, finetune: ft }))
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e)
+    process.exit(1)
+  }
+)
