@@ -53,6 +53,19 @@ function depthwiseFilterGradNaive(x: tf.Tensor4D, dy: tf.Tensor4D, stride: numbe
   return tf.stack(rows)
 }
 
+/** 3x3 'same' conv filter gradient by im2col: 9 strided slices, concat, transpose, one matMul. */
+function conv2dFilterGradIm2col(x: tf.Tensor4D, dy: tf.Tensor4D, stride: number): tf.Tensor {
+  const info = tf.backend_util.computeConv2DInfo(x.shape, [3, 3, x.shape[3], dy.shape[3]], stride, 1, 'same')
+  const { top, left } = info.padInfo
+  const xp = tf.pad(x, [[0, 0], [top, 2], [left, 2], [0, 0]])
+  const taps: tf.Tensor4D[] = []
+  for (let i = 0; i < 3; i++)
+    for (let j = 0; j < 3; j++)
+      taps.push(tf.stridedSlice(xp, [0, i, j, 0], [N, i + (info.outHeight - 1) * stride + 1, j + (info.outWidth - 1) * stride + 1, x.shape[3]], [1, stride, stride, 1]) as tf.Tensor4D)
+  const cols = tf.reshape(tf.concat(taps, 3), [-1, 9 * x.shape[3]])
+  return tf.matMul(tf.transpose(cols), tf.reshape(dy, [-1, dy.shape[3]]))
+}
+
 /** conv filter gradient with matMul's transposeA flag instead of an explicit transpose. */
 function conv1x1FilterGradFlag(x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor {
   return tf.matMul(tf.reshape(x, [-1, x.shape[3]]), tf.reshape(dy, [-1, dy.shape[3]]), true, false)
@@ -88,15 +101,16 @@ async function main(): Promise<void> {
     tf.dispose([x, dy, w])
   })
 
-  console.log('\n3x3 conv HxWxCin->Cout s      fwd   | dW ours (im2col + matMul)')
+  console.log('\n3x3 conv HxWxCin->Cout s      fwd   | dW im2col  dW ours (conv trick)')
   const full: Array<[number, number, number, number]> = [[80, 3, 32, 2], [40, 64, 64, 1], [20, 128, 128, 1]]
   for (const [s, cin, cout, st] of full) {
     const x = rand([N, s, s, cin])
     const w = rand([3, 3, cin, cout])
     const dy = rand([N, s / st, s / st, cout])
     const fwd = time(() => tf.conv2d(x, w, st, 'same'))
+    const im2col = time(() => conv2dFilterGradIm2col(x, dy, st))
     const dw = time(() => conv2dFilterGrad(x, dy, [3, 3, cin, cout], st, 'same'))
-    console.log(`  ${s}x${s}x${cin}->${cout} s${st}`.padEnd(28) + fmt(fwd) + ' |' + fmt(dw))
+    console.log(`  ${s}x${s}x${cin}->${cout} s${st}`.padEnd(28) + fmt(fwd) + ' |' + fmt(im2col) + fmt(dw))
     tf.dispose([x, w, dy])
   }
 

@@ -99,7 +99,12 @@ function conv2DBackpropInput1x1Kernel(args: KernelArgs): tf.Tensor | null {
 // ---------------------------------------------------------------------------------------------------------
 // Tensor-level implementations (exported for tests and benchmarks; they work on any backend).
 
-/** Filter gradient of conv2d (NHWC, dilation 1): im2col of x times dy, one matMul. */
+/**
+ * Filter gradient of conv2d (NHWC, dilation 1).
+ * 1x1: x^T · dy, one matMul. kxk: dW[i,j,ci,co] = sum_{n,o,p} x_pad[n, o*s+i, p*s+j, ci] * dy[n,o,p,co], which is
+ * itself a conv2d with x_pad as [Ci, Hp, Wp, N] (batch <-> channels) and dy as an [OH, OW, N, Co] filter dilated
+ * by the stride; output [Ci, kh, kw, Co]. 2-5x faster on wasm than im2col (k*k slices + concat + matMul).
+ */
 export function conv2dFilterGrad(
   x: Tensor4D,
   dy: Tensor4D,
@@ -111,21 +116,33 @@ export function conv2dFilterGrad(
   const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast')
   const [kh, kw, cin, cout] = filterShape
   checkOutShape('Conv2DBackpropFilter', dy, info)
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info
   return tf.tidy(() => {
-    const m = info.batchSize * info.outHeight * info.outWidth
-    const dy2 = tf.reshape(dy, [m, cout])
-    const xp = padInput(x, info)
-    const taps: tf.Tensor4D[] = []
-    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) taps.push(tapSlice(xp, i, j, info))
-    const cols = tf.reshape(taps.length === 1 ? (taps[0] as Tensor4D) : tf.concat(taps, 3), [m, kh * kw * cin])
-    const k = kh * kw * cin
-    // wasm's matMul with a transpose flag is ~10x slower than transposing first; transpose the smaller side.
-    const dw = k <= cout ? tf.matMul(tf.transpose(cols), dy2) : tf.transpose(tf.matMul(tf.transpose(dy2), cols))
-    return tf.reshape(dw, filterShape)
+    const hp = (oh - 1) * sh + kh
+    const wp = (ow - 1) * sw + kw
+    const { top, left } = info.padInfo
+    const xp = padOrCrop(x, [top, hp - top - info.inHeight], [left, wp - left - info.inWidth])
+    if (kh === 1 && kw === 1) {
+      const m = info.batchSize * oh * ow
+      const cols = tf.reshape(tapSlice(xp, 0, 0, info), [m, cin])
+      const dy2 = tf.reshape(dy, [m, cout])
+      // wasm's matMul with a transpose flag is ~10x slower than transposing first; transpose the smaller side.
+      const dw = cin <= cout ? tf.matMul(tf.transpose(cols), dy2) : tf.transpose(tf.matMul(tf.transpose(dy2), cols))
+      return tf.reshape(dw, filterShape)
+    }
+    const xt = tf.transpose(xp, [3, 1, 2, 0]) as Tensor4D
+    const f = tf.transpose(dy, [1, 2, 0, 3]) as Tensor4D
+    const out = tf.conv2d(xt, f, 1, 'valid', 'NHWC', [sh, sw])
+    return tf.transpose(out, [1, 2, 0, 3]) as Tensor4D
   })
 }
 
-/** Filter gradient of a depthwise conv (multiplier 1): per tap, sum over batch and space of x_shifted * dy. */
+/**
+ * Filter gradient of a depthwise conv (multiplier 1). dW[i,j,c] = sum_n correlate(x_pad[n,:,:,c], dy[n,:,:,c])[i,j],
+ * i.e. one depthwise conv over N*C "channels": input x_pad as [1, Hp, Wp, N*C], filter dy as [OH, OW, N*C, 1]
+ * dilated by the stride, output [1, kh, kw, N*C], then a sum over N. ~3x faster on wasm than a
+ * slice + multiply + reduce per tap (wasm's Slice and transposing Sum are the slow parts).
+ */
 export function depthwiseFilterGrad(
   x: Tensor4D,
   dy: Tensor4D,
@@ -137,18 +154,17 @@ export function depthwiseFilterGrad(
   const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, strides, 1, pad, dimRoundingMode, true, 'channelsLast')
   const [kh, kw, c] = filterShape
   checkOutShape('DepthwiseConv2dNativeBackpropFilter', dy, info)
+  const { batchSize: n, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info
   return tf.tidy(() => {
-    const m = info.batchSize * info.outHeight * info.outWidth
-    const xp = padInput(x, info)
-    const ones = tf.ones([1, m])
-    const rows: tf.Tensor2D[] = []
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const prod = tf.reshape(tf.mul(tapSlice(xp, i, j, info), dy), [m, c])
-        rows.push(tf.matMul(ones, prod)) // column sums: a matMul is far cheaper than wasm's transposing Sum
-      }
-    }
-    return tf.reshape(tf.concat(rows, 0), filterShape)
+    // Exactly the rows/cols the taps read: (out-1)*stride + k.
+    const hp = (oh - 1) * sh + kh
+    const wp = (ow - 1) * sw + kw
+    const { top, left } = info.padInfo
+    const xp = padOrCrop(x, [top, hp - top - info.inHeight], [left, wp - left - info.inWidth])
+    const xt = tf.reshape(tf.transpose(xp, [1, 2, 0, 3]), [1, hp, wp, n * c]) as Tensor4D
+    const f = tf.reshape(tf.transpose(dy, [1, 2, 0, 3]), [oh, ow, n * c, 1]) as Tensor4D
+    const out = tf.depthwiseConv2d(xt, f, 1, 'valid', 'NHWC', [sh, sw])
+    return tf.reshape(tf.sum(tf.reshape(out, [kh, kw, n, c]), 2), filterShape)
   })
 }
 
@@ -187,17 +203,6 @@ export function conv1x1InputGrad(inputShape: [number, number, number, number], d
 
 // ---------------------------------------------------------------------------------------------------------
 // helpers
-
-function padInput(x: Tensor4D, info: tf.backend_util.Conv2DInfo): Tensor4D {
-  const { top, bottom, left, right } = info.padInfo
-  // Only rows/cols up to (out-1)*stride + k are read; clamp bottom/right so we never pad what no tap reads.
-  const needH = (info.outHeight - 1) * info.strideHeight + info.filterHeight
-  const needW = (info.outWidth - 1) * info.strideWidth + info.filterWidth
-  const b = Math.max(0, Math.min(bottom, needH - top - info.inHeight))
-  const r = Math.max(0, Math.min(right, needW - left - info.inWidth))
-  if (top === 0 && b === 0 && left === 0 && r === 0) return x
-  return tf.pad(x, [[0, 0], [top, b], [left, r], [0, 0]])
-}
 
 /** x_pad[:, i::sh, j::sw, :] limited to the output size: the input pixels that meet filter tap (i, j). */
 function tapSlice(xp: Tensor4D, i: number, j: number, info: tf.backend_util.Conv2DInfo): Tensor4D {
