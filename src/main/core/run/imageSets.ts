@@ -3,10 +3,20 @@ import { join } from 'node:path'
 import type { ResizeMode, ScannedImage, SplitName } from '@shared/domain'
 import type { ImageCache } from '../pipeline/imageCache'
 import type { ImageSet } from '../training/types'
+import { withReadAhead, type ReadAheadStats } from './readAhead'
 
 export interface SplitImages {
   images: ScannedImage[]
   set: ImageSet
+  /** Read-ahead hits/misses, null when read-ahead is off. */
+  readAhead: ReadAheadStats | null
+}
+
+export interface ImageSetOptions {
+  /** Load batch i+1 while the caller computes on batch i (see readAhead.ts). Default true. */
+  readAhead?: boolean
+  /** Images read/decoded at once per batch. Default 16. */
+  concurrency?: number
 }
 
 /** Images of one split in path order, with class indices into `classes`. */
@@ -18,7 +28,8 @@ export function imageSetFor(
   classes: readonly string[],
   cache: ImageCache,
   size: number,
-  mode: ResizeMode
+  mode: ResizeMode,
+  opts: ImageSetOptions = {}
 ): SplitImages {
   const chosen = images.filter((im) => assignment.get(im.path) === split).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
   const classIndex = new Map(classes.map((c, i) => [c, i]))
@@ -28,22 +39,20 @@ export function imageSetFor(
     return y
   })
   const items = chosen.map((im) => ({ absPath: join(root, im.path), hash: im.hash }))
-  return {
-    images: chosen,
-    set: {
-      keys: chosen.map((im) => im.hash),
-      labels,
-      load: (indices) =>
-        cache.loadBatch(
-          indices.map((i) => {
-            const it = items[i]
-            if (!it) throw new RangeError(`${split}: image index ${i} out of range 0..${items.length - 1}`)
-            return it
-          }),
-          size,
-          mode,
-          { concurrency: 16 }
-        )
-    }
-  }
+  const concurrency = opts.concurrency ?? 16
+  const load = (indices: readonly number[]): Promise<Uint8Array> =>
+    cache.loadBatch(
+      indices.map((i) => {
+        const it = items[i]
+        if (!it) throw new RangeError(`${split}: image index ${i} out of range 0..${items.length - 1}`)
+        return it
+      }),
+      size,
+      mode,
+      { concurrency }
+    )
+  const keys = chosen.map((im) => im.hash)
+  if (opts.readAhead === false) return { images: chosen, set: { keys, labels, load }, readAhead: null }
+  const ahead = withReadAhead(load, items.length)
+  return { images: chosen, set: { keys, labels, load: ahead.load, hint: ahead.hint }, readAhead: ahead.stats }
 }

@@ -19,6 +19,8 @@ export interface PhaseLoopOptions {
   /** Variables trained in this phase (checkpointed for early stopping). */
   vars: tf.Variable[]
   step(indices: number[], epoch: number): Promise<StepResult>
+  /** Told the batch after the one about to be stepped, so its images can be read ahead (ImageSet.hint). */
+  prefetch?(nextIndices: number[]): void
   validate(): Promise<{ loss: number; accuracy: number } | null>
   emit(e: TrainEvent): void
   onEpochEnd?(e: EpochRecord): void | Promise<void>
@@ -53,6 +55,7 @@ export async function runPhase(o: PhaseLoopOptions): Promise<PhaseLoopResult> {
       for (let b = 0; b < batches; b++) {
         if (o.signal?.aborted) return { records, cancelled: true, stoppedEarly, restoredEpoch }
         const idx = order.slice(b * o.batchSize, (b + 1) * o.batchSize)
+        if (o.prefetch && b + 1 < batches) o.prefetch(order.slice((b + 1) * o.batchSize, (b + 2) * o.batchSize))
         const r = await o.step(idx, epoch)
         lossSum += r.loss * idx.length
         correct += r.correct

@@ -155,6 +155,7 @@ export async function runFineTunePhase(ctx: RunContext, firstEpoch: number): Pro
       emit: ctx.emit,
       onEpochEnd: io.onEpochEnd,
       signal: ctx.signal,
+      prefetch: trainCache ? undefined : (next) => io.train.hint?.(next),
       step: async (idx, epoch) => {
         const inputs = await inputsFor(io.train, trainCache, idx, epoch)
         const y = labelTensor(io.train.labels, idx)

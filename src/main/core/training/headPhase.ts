@@ -66,6 +66,7 @@ export async function runHeadPhase(ctx: RunContext): Promise<PhaseLoopResult> {
       emit: ctx.emit,
       onEpochEnd: io.onEpochEnd,
       signal: ctx.signal,
+      prefetch: trainFeatures ? undefined : (next) => train.hint?.(next),
       step: async (idx, epoch) => {
         let x: tf.Tensor2D
         if (trainFeatures) {
