@@ -127,6 +127,20 @@ describe('training store', () => {
     expect(t.batch).toBeNull()
   })
 
+  it('reattaches to a running run after a reload: planned epochs from its config, marker at the first fine-tuning batch', async () => {
+    await openProject()
+    fake.api.training.active = async () => ({ runs: [{ projectKey: KEY, runId: 7, status: 'running' as const }] })
+    const realGet = fake.api.runs.get
+    fake.api.runs.get = async (r) => ({ ...(await realGet(r)), config: { epochs: 10, fineTuneEpochs: 2 } })
+    const t = useTrainingStore()
+    await t.reattach()
+    expect(t.runId).toBe(7)
+    expect(t.plannedEpochs).toBe(12)
+    expect(t.fineTuneStart).toBeNull()
+    fake.emitProgress({ projectKey: KEY, runId: 7, event: { type: 'batch', phase: 'fine-tune', epoch: 11, batch: 1, batches: 63, loss: 0.2, accuracy: 0.9, imagesPerSec: 8, etaSeconds: 400 } })
+    expect(t.fineTuneStart).toBe(11)
+  })
+
   it('keeps events that arrive before training.start answers', async () => {
     await openProject()
     const t = useTrainingStore()

@@ -22,6 +22,14 @@ export interface BatchProgress {
   etaSeconds: number
 }
 
+/** Phase 1 + phase 2 epochs of a stored run config (TrainingConfig for runs the app started); null when unknown. */
+export function plannedEpochsOf(config: unknown): number | null {
+  if (typeof config !== 'object' || config === null) return null
+  const c = config as { epochs?: unknown; fineTuneEpochs?: unknown }
+  if (typeof c.epochs !== 'number') return null
+  return c.epochs + (typeof c.fineTuneEpochs === 'number' ? c.fineTuneEpochs : 0)
+}
+
 export const useTrainingStore = defineStore('training', () => {
   const project = useProjectStore()
   const dataset = useDatasetStore()
@@ -111,6 +119,8 @@ export const useTrainingStore = defineStore('training', () => {
         break
       case 'batch':
         batch.value = { ...e }
+        // After a reload no 'phase' event comes again: the first fine-tuning batch places the marker.
+        if (e.phase === 'fine-tune' && fineTuneStart.value === null) fineTuneStart.value = e.epoch
         features.value = null
         activations.value = null
         break
@@ -223,6 +233,7 @@ export const useTrainingStore = defineStore('training', () => {
       epochs.value = detail.epochs.map((x) => ({ epoch: x.epoch, loss: x.loss, accuracy: x.accuracy, valLoss: x.valLoss, valAccuracy: x.valAccuracy }))
       const firstPhase2 = detail.epochs.find((x) => x.phase === 2)
       fineTuneStart.value = firstPhase2?.epoch ?? null
+      plannedEpochs.value = plannedEpochsOf(detail.config) ?? Math.max(0, ...epochs.value.map((x) => x.epoch))
     } catch (e) {
       error.value = errorMessage(e)
     }
