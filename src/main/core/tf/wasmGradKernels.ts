@@ -8,6 +8,7 @@
  * a number or explicit [[0,0],[t,b],[l,r],[0,0]] (all go through backend_util.computeConv2DInfo).
  */
 import * as tf from '@tensorflow/tfjs'
+import { registerFastBatchNormGrad } from './batchNormGrad'
 
 type Tensor4D = tf.Tensor4D
 type PadAttr = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding
@@ -24,9 +25,13 @@ interface ConvAttrs {
 
 let registered = false
 
-/** Register the kernels for backend 'wasm'. Idempotent; call after '@tensorflow/tfjs-backend-wasm' is imported. */
+/**
+ * Register the kernels for backend 'wasm' (and the leaner FusedBatchNorm gradient, which is global).
+ * Idempotent; call after '@tensorflow/tfjs-backend-wasm' is imported (initBackend does).
+ */
 export function registerWasmGradKernels(): void {
   if (registered) return
+  registerFastBatchNormGrad()
   const nativeBackpropInput = tf.getKernel(tf.Conv2DBackpropInput, 'wasm')
   if (!nativeBackpropInput) {
     throw new Error("registerWasmGradKernels: the wasm backend is not loaded (import '@tensorflow/tfjs-backend-wasm' first)")
