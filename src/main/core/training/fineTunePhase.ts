@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs'
 import { augmentLoaded, labelTensor, LossAccumulator, weightTensor, type RunContext } from './context'
 import { runPhase, type PhaseLoopResult } from './epochLoop'
 import { abortError } from './features'
+import { foldBatchNorm } from '../tf/foldBatchNorm'
 import { createOptimizer } from './optimizers'
 import { nextSeed } from './random'
 import { splitModelAt, type SplitModel } from './splitModel'
@@ -84,6 +85,10 @@ export async function runFineTunePhase(ctx: RunContext, firstEpoch: number): Pro
   const at = params.fineTuneAt ?? base.spec.defaultFineTuneAt
   if (at === undefined) throw new Error(`fineTuneAt: not given and base '${base.spec.id}' has no defaultFineTuneAt`)
   const split = splitModelAt(base.model, at)
+  // The lower part is frozen and runs in inference mode only: BatchNorm folded into its convolutions gives the
+  // same activations at about twice the speed.
+  const foldedLower = split.lower ? foldBatchNorm(split.lower) : null
+  split.lower = foldedLower
   const restoreTrainable = setTrainableFrom(base.model, at)
   const baseVars = base.model.layers.slice(at).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable))
   const headVars = head.variables()
@@ -186,6 +191,7 @@ export async function runFineTunePhase(ctx: RunContext, firstEpoch: number): Pro
     return { ...result, fineTuneAt: at }
   } finally {
     for (const o of optimizers) o.dispose()
+    foldedLower?.dispose()
     restoreTrainable()
   }
 }
