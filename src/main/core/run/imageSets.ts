@@ -4,6 +4,7 @@ import type { ResizeMode, ScannedImage, SplitName } from '@shared/domain'
 import type { ImageCache } from '../pipeline/imageCache'
 import type { ImageSet } from '../training/types'
 import { withReadAhead, type ReadAheadStats } from './readAhead'
+import { sharedDecodeThread } from './decodeThread'
 
 export interface SplitImages {
   images: ScannedImage[]
@@ -15,6 +16,11 @@ export interface SplitImages {
 export interface ImageSetOptions {
   /** Load batch i+1 while the caller computes on batch i (see readAhead.ts). Default true. */
   readAhead?: boolean
+  /**
+   * Load batches in a worker thread (sharedDecodeThread) instead of on this thread. Default: on with readAhead.
+   * Needed for real overlap: while this thread runs synchronous wasm compute, its own fs/sharp continuations stall.
+   */
+  decodeThread?: boolean
   /** Images read/decoded at once per batch. Default 16. */
   concurrency?: number
 }
@@ -40,17 +46,15 @@ export function imageSetFor(
   })
   const items = chosen.map((im) => ({ absPath: join(root, im.path), hash: im.hash }))
   const concurrency = opts.concurrency ?? 16
-  const load = (indices: readonly number[]): Promise<Uint8Array> =>
-    cache.loadBatch(
-      indices.map((i) => {
-        const it = items[i]
-        if (!it) throw new RangeError(`${split}: image index ${i} out of range 0..${items.length - 1}`)
-        return it
-      }),
-      size,
-      mode,
-      { concurrency }
-    )
+  const pick = (indices: readonly number[]): { absPath: string; hash: string }[] =>
+    indices.map((i) => {
+      const it = items[i]
+      if (!it) throw new RangeError(`${split}: image index ${i} out of range 0..${items.length - 1}`)
+      return it
+    })
+  const inWorker = opts.decodeThread ?? opts.readAhead !== false
+  const load = async (indices: readonly number[]): Promise<Uint8Array> =>
+    inWorker ? sharedDecodeThread().loadBatch(cache, pick(indices), size, mode, concurrency) : cache.loadBatch(pick(indices), size, mode, { concurrency })
   const keys = chosen.map((im) => im.hash)
   if (opts.readAhead === false) return { images: chosen, set: { keys, labels, load }, readAhead: null }
   const ahead = withReadAhead(load, items.length)
