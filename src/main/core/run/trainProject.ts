@@ -20,6 +20,7 @@ import type { AugmentBatch, BaseLike, ImageSet, TrainIO, TrainParams, TrainResul
 import { evaluateSet, type PredictFn } from '../eval/evaluate'
 import { foldBatchNorm } from '../tf/foldBatchNorm'
 import { exportModel } from '../export/exportModel'
+import { createFeaturePool, type FeaturePool } from './featurePool'
 import { join } from 'node:path'
 import type { SplitMetrics } from '../eval/types'
 import type { Analyses } from '../eval/analyses'
@@ -136,7 +137,7 @@ function foldedBase(base: BaseNetwork): BaseLike {
  */
 async function featurePredictor(io: TrainIO, frozenBase: BaseLike, result: TrainResult, set: ImageSet, batchSize: number, signal?: AbortSignal): Promise<{ predict: PredictFn; set: ImageSet }> {
   const key = featureCacheKeyOf(io)
-  const features = await extractFeatures(frozenBase, set, { batchSize, cache: io.featureCache && key ? { ...io.featureCache, key } : undefined, signal })
+  const features = await extractFeatures(frozenBase, set, { batchSize, cache: io.featureCache && key ? { ...io.featureCache, key } : undefined, signal, forward: io.featureForward })
   const probs = await result.headProbabilities(features.data, set.keys.length)
   const k = probs.length / Math.max(1, set.keys.length)
   let offset = 0
@@ -176,6 +177,7 @@ export async function trainProject(rootDir: string, opts: TrainOptions, onEvent:
   const state = openProjectState(root)
   const { store } = state
   let runId: number | null = null
+  let pool: FeaturePool | null = null
   try {
     const projectId = store.upsertProject(root, scan.layout)
     const project = { id: projectId }
@@ -229,9 +231,11 @@ export async function trainProject(rootDir: string, opts: TrainOptions, onEvent:
     let phaseMark = performance.now()
     let phase: 'head' | 'fine-tune' | null = null
     const frozenBase = foldedBase(base)
+    pool = createFeaturePool(base, frozenBase, backend, (message) => emit({ type: 'info', message }))
     const io: TrainIO = {
         base,
         frozenBase,
+        featureForward: pool.forward,
         train: sets.train.set,
         validation: counts.validation > 0 ? sets.validation.set : undefined,
         augmentBatch,
@@ -303,6 +307,7 @@ export async function trainProject(rootDir: string, opts: TrainOptions, onEvent:
     }
     throw err
   } finally {
+    await pool?.close()
     store.close()
   }
 }

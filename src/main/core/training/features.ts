@@ -62,7 +62,11 @@ export interface ExtractOptions {
   cache?: FeatureCacheOptions & { key: string }
   signal?: AbortSignal
   onProgress?(p: FeatureProgress): void
+  /** Pooled features [count, C] for RGB uint8 pixels, e.g. from a worker pool; default: the base on this thread. */
+  forward?: PooledForward
 }
+
+export type PooledForward = (pixels: Uint8Array, count: number) => Promise<Float32Array>
 
 /** Pooled features for every image of the set; reads/writes `<dir>/features/<key>/<hash>.f32` when a cache is given. */
 export async function extractFeatures(base: BaseLike, set: ImageSet, opts: ExtractOptions): Promise<FeatureMatrix & { fromDisk: number }> {
@@ -84,20 +88,40 @@ export async function extractFeatures(base: BaseLike, set: ImageSet, opts: Extra
   } else for (let i = 0; i < n; i++) missing.push(i)
   opts.onProgress?.({ done: fromDisk, total: n, fromDisk })
 
-  for (let start = 0; start < missing.length; start += opts.batchSize) {
+  const forward: PooledForward =
+    opts.forward ??
+    (async (pixels, count) => {
+      const pooled = poolFeatures(base, pixels, count)
+      const rows = (await pooled.data()) as Float32Array
+      pooled.dispose()
+      return rows
+    })
+  const batches: number[][] = []
+  for (let start = 0; start < missing.length; start += opts.batchSize) batches.push(missing.slice(start, start + opts.batchSize))
+  // Decoding the next batch overlaps the forward pass of this one.
+  const load = (b: number): Promise<Uint8Array> | null => {
+    const idx = batches[b]
+    if (!idx) return null
+    const p = set.load(idx)
+    p.catch(() => undefined)
+    return p
+  }
+  let next = load(0)
+  let start = 0
+  for (let b = 0; b < batches.length; b++) {
     if (opts.signal?.aborted) throw abortError()
-    const idx = missing.slice(start, start + opts.batchSize)
-    const pixels = await set.load(idx)
-    const pooled = poolFeatures(base, pixels, idx.length)
-    const rows = (await pooled.data()) as Float32Array
-    pooled.dispose()
+    const idx = batches[b] as number[]
+    const pixels = await (next as Promise<Uint8Array>)
+    next = load(b + 1)
+    const rows = await forward(pixels, idx.length)
     for (let k = 0; k < idx.length; k++) {
       const i = idx[k] as number
       const row = rows.subarray(k * dim, (k + 1) * dim)
       data.set(row, i * dim)
       if (dir) await writeAtomic(join(dir, `${set.keys[i]}.f32`), row)
     }
-    opts.onProgress?.({ done: fromDisk + start + idx.length, total: n, fromDisk })
+    start += idx.length
+    opts.onProgress?.({ done: fromDisk + start, total: n, fromDisk })
   }
   return { data, dim, count: n, fromDisk }
 }

@@ -14,6 +14,7 @@ async function featuresOf(ctx: RunContext, set: ImageSet, split: 'train' | 'vali
   const cache = io.featureCache && key ? { ...io.featureCache, key } : undefined
   return extractFeatures(io.frozenBase ?? io.base, set, {
     batchSize: params.batchSize,
+    forward: io.featureForward,
     cache,
     signal: ctx.signal,
     onProgress: (p) => ctx.emit({ type: 'features', split, ...p })

@@ -113,6 +113,8 @@ export interface TrainIO {
    * is frozen and runs forward only: phase-1 features. Must give the same outputs as base.model.
    */
   frozenBase?: BaseLike
+  /** Pooled features of the frozen base for RGB uint8 pixels (e.g. a worker pool); default: frozenBase on this thread. */
+  featureForward?: (pixels: Uint8Array, count: number) => Promise<Float32Array>
   train: ImageSet
   validation?: ImageSet
   /** Used when params.augment is active; default: the pipeline's augmentRgb with augmentRng(seed, epoch, image key). */

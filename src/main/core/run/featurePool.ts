@@ -1,0 +1,54 @@
+// Frozen-base features on all cores: a pool of worker threads, each with its own wasm backend (wasm threads do not
+// work under Node). Started on first use, so warm runs whose features are all cached pay nothing.
+import { availableParallelism } from 'node:os'
+import { ForwardPool } from '../parallel/forwardPool'
+import { poolFeatures } from '../training/features'
+import type { BaseLike } from '../training/types'
+import type { BackendInfo } from '../tf/backend'
+import type { BaseNetwork } from '../models'
+
+export interface FeaturePool {
+  /** Undefined when the pool is not worth it (native backend, one core): features then run on this thread. */
+  forward?: (pixels: Uint8Array, count: number) => Promise<Float32Array>
+  close(): Promise<void>
+}
+
+/** Workers to use: TUNELAB_WORKERS, else the number of cores (at most 4); 1 means no pool. */
+export function featureWorkers(env: NodeJS.ProcessEnv = process.env): number {
+  const fromEnv = Number(env.TUNELAB_WORKERS)
+  if (env.TUNELAB_WORKERS !== undefined && Number.isInteger(fromEnv) && fromEnv >= 0) return Math.max(1, fromEnv)
+  return Math.min(4, availableParallelism())
+}
+
+export function createFeaturePool(base: BaseNetwork, frozenBase: BaseLike, backend: BackendInfo, onInfo: (message: string) => void): FeaturePool {
+  const workers = featureWorkers()
+  // The native backends use every core already; the pool is for wasm.
+  if (backend.name !== 'wasm' || workers < 2) return { close: async () => undefined }
+  let starting: Promise<ForwardPool | null> | null = null
+  const onThisThread = async (pixels: Uint8Array, count: number): Promise<Float32Array> => {
+    const t = poolFeatures(frozenBase, pixels, count)
+    const rows = (await t.data()) as Float32Array
+    t.dispose()
+    return rows
+  }
+  return {
+    forward: async (pixels, count) => {
+      starting ??= ForwardPool.forBase(base, { workers, foldBn: true }).then(
+        (pool) => {
+          onInfo(`features: ${workers} worker threads, each with its own wasm backend`)
+          return pool
+        },
+        (err: unknown) => {
+          onInfo(`features: worker pool unavailable (${(err as Error).message}); computing on the main thread`)
+          return null
+        }
+      )
+      const pool = await starting
+      return pool ? pool.run(pixels, count) : onThisThread(pixels, count)
+    },
+    close: async () => {
+      const pool = starting ? await starting : null
+      pool?.close()
+    }
+  }
+}
