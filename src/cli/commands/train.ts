@@ -78,7 +78,8 @@ export function trainOptionsFromCli(values: Values): TrainOptions {
     earlyStopPatience: num(values, 'early-stop', { integer: true, min: 0 }),
     classWeights: classWeights === 'balanced' ? 'balanced' : null,
     backend: oneOf(values, 'backend', BACKENDS) ?? 'auto',
-    topN: num(values, 'top', { integer: true, min: 1, max: 1000 }) ?? d.topN
+    topN: num(values, 'top', { integer: true, min: 1, max: 1000 }) ?? d.topN,
+    rescan: values.rescan === true
   }
 }
 
@@ -191,14 +192,15 @@ export const TRAIN_OPTIONS = {
   'early-stop': { type: 'string' },
   'class-weights': { type: 'string' },
   backend: { type: 'string' },
-  top: { type: 'string' }
+  top: { type: 'string' },
+  rescan: { type: 'boolean' }
 } as const
 
 export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a classifier on top of a pretrained base (phase 1), optionally fine-tune it (phase 2), evaluate and store everything.',
   usage:
-    'train <dir> [--base ID] [--weights PATH | --random-weights] [--size N] [--resize squash|center-crop|pad] [--ratios a,b,c | --use-folder-split] [--test-from-val F] [--augment SPEC|none] [--epochs N] [--fine-tune-at N --fine-tune-epochs N] [--fine-tune-lr X] [--head-lr-mult X] [--batch N] [--lr X] [--optimizer adam|rmsprop|sgd] [--momentum X] [--dense N] [--dropout X] [--early-stop N] [--class-weights balanced] [--backend NAME] [--seed N] [--json]',
+    'train <dir> [--base ID] [--weights PATH | --random-weights] [--size N] [--resize squash|center-crop|pad] [--ratios a,b,c | --use-folder-split] [--test-from-val F] [--augment SPEC|none] [--epochs N] [--fine-tune-at N --fine-tune-epochs N] [--fine-tune-lr X] [--head-lr-mult X] [--batch N] [--lr X] [--optimizer adam|rmsprop|sgd] [--momentum X] [--dense N] [--dropout X] [--early-stop N] [--class-weights balanced] [--backend NAME] [--seed N] [--rescan] [--json]',
   options: TRAIN_OPTIONS,
   async run(positionals, values, ctx) {
     const dir = requireDir(positionals, 'train')
