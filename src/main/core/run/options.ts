@@ -1,12 +1,13 @@
 // Options of a training run as the CLI and the app give them, with the defaults of the TF tutorial (recipe A).
-import type { AugmentSpec, ResizeMode, SplitStrategy } from '@shared/domain'
+import type { ResizeMode, SplitStrategy } from '@shared/domain'
 import { NO_AUGMENTATION } from '@shared/domain'
-import type { OptimizerName } from '../training/types'
+import type { TrainParams } from '../training/types'
 import type { BackendPreference } from '../tf/backend'
 
 export type WeightsChoice = { kind: 'file'; path: string } | { kind: 'download'; baseUrl?: string; cacheDir?: string } | { kind: 'random' }
 
-export interface TrainOptions {
+/** Everything a run needs: the engine's parameters (classes come from the scan) plus data, base and backend choices. */
+export interface TrainOptions extends Omit<TrainParams, 'classes'> {
   /** '<family>_<alpha>_<size>', e.g. mobilenet_v2_1.0_160. */
   baseId: string
   weights: WeightsChoice
@@ -15,28 +16,12 @@ export interface TrainOptions {
   resizeMode: ResizeMode
   /** 'reuse': the project's stored split if there is one, else ratios 0.8/0.1/0.1 seed 42. */
   split: SplitStrategy | 'reuse'
-  augment: AugmentSpec
-  epochs: number
-  batchSize: number
-  lr: number
-  optimizer: OptimizerName
-  momentum?: number
-  dense?: number
-  dropout: number
-  seed: number
-  fineTuneAt?: number
-  fineTuneEpochs?: number
-  fineTuneLr?: number
-  headLrMultiplier?: number
-  fineTuneOptimizer?: OptimizerName
-  earlyStopPatience?: number
-  classWeights?: 'balanced' | null
   backend?: BackendPreference
   /** Images per gallery in the stored analyses. */
   topN?: number
   /** Confidence under which a prediction is held back as unsure. */
   unsureThreshold?: number
-  /** Read and decode every file again instead of trusting unchanged size/mtime/ctime from the last scan. */
+  /** Read and validate every image again instead of trusting unchanged files' stored scan records. */
   rescan?: boolean
 }
 

@@ -18,6 +18,7 @@ import { extractFeatures } from '../training/features'
 import { featureCacheKeyOf } from '../training/headPhase'
 import type { AugmentBatch, BaseLike, ImageSet, TrainIO, TrainParams, TrainResult } from '../training/types'
 import { evaluateSet, type PredictFn } from '../eval/evaluate'
+import { toNewEpoch, toNewPredictions } from '../eval/storeRows'
 import { foldBatchNorm } from '../tf/foldBatchNorm'
 import { exportModel } from '../export/exportModel'
 import { createFeaturePool, type FeaturePool } from './featurePool'
@@ -80,45 +81,18 @@ const augmentBatch: AugmentBatch = (pixels, count, size, spec, at) => {
 }
 
 function trainParams(opts: TrainOptions, classes: string[]): TrainParams {
-  return {
-    classes,
-    epochs: opts.epochs,
-    batchSize: opts.batchSize,
-    lr: opts.lr,
-    optimizer: opts.optimizer,
-    momentum: opts.momentum,
-    dense: opts.dense,
-    dropout: opts.dropout,
-    seed: opts.seed,
-    fineTuneAt: opts.fineTuneAt,
-    fineTuneEpochs: opts.fineTuneEpochs,
-    fineTuneLr: opts.fineTuneLr,
-    headLrMultiplier: opts.headLrMultiplier,
-    fineTuneOptimizer: opts.fineTuneOptimizer,
-    earlyStopPatience: opts.earlyStopPatience,
-    classWeights: opts.classWeights ?? null,
-    augment: opts.augment
-  }
+  const { baseId: _b, weights: _w, size: _s, resizeMode: _r, split: _sp, backend: _be, topN: _t, unsureThreshold: _u, rescan: _re, ...engine } = opts
+  return { ...engine, classes, classWeights: opts.classWeights ?? null }
 }
 
-function storePredictions(store: ProjectStore, projectId: number, runId: number, split: SplitName, images: SplitImages, classes: string[], rows: { trueClass: number; predictedClass: number; probs: number[]; loss: number }[]): void {
+/** The store's image id of each relative path (predictions are stored against image rows). */
+function imageIdsByPath(store: ProjectStore, projectId: number): (path: string) => number {
   const ids = new Map(store.listImages(projectId).map((r) => [r.relPath, r.id]))
-  store.savePredictions(
-    runId,
-    rows.map((r, i) => {
-      const image = images.images[i]
-      const imageId = image ? ids.get(image.path) : undefined
-      if (!image || imageId === undefined) throw new Error(`internal: no stored image for prediction ${i} of ${split}`)
-      return {
-        imageId,
-        split,
-        trueClass: classes[r.trueClass] ?? String(r.trueClass),
-        predictedClass: classes[r.predictedClass] ?? String(r.predictedClass),
-        probabilities: r.probs,
-        loss: r.loss
-      }
-    })
-  )
+  return (path) => {
+    const id = ids.get(path)
+    if (id === undefined) throw new Error(`internal: no stored image for ${path}`)
+    return id
+  }
 }
 
 /** Where the trained model of a completed run is kept (TF.js layers format + tunelab.json). */
@@ -250,17 +224,7 @@ export async function trainProject(rootDir: string, opts: TrainOptions, onEvent:
           emit(e)
         },
         onEpochEnd: (e) => {
-          store.appendEpoch(run.id, {
-            phase: e.phase === 'head' ? 1 : 2,
-            epoch: e.epoch,
-            loss: e.loss,
-            accuracy: e.accuracy,
-            valLoss: e.valLoss,
-            valAccuracy: e.valAccuracy,
-            lr: e.lr,
-            seconds: e.seconds,
-            imagesPerSec: e.imagesPerSec
-          })
+          store.appendEpoch(run.id, toNewEpoch(e))
           store.heartbeat(run.id)
         }
       }
@@ -281,7 +245,8 @@ export async function trainProject(rootDir: string, opts: TrainOptions, onEvent:
       emit({ type: 'stage', stage: 'evaluate', detail: `${s}: ${counts[s]} images` })
       const via = result.baseChanged ? { predict: result.predict, set: sets[s].set } : await featurePredictor(io, frozenBase, result, sets[s].set, opts.batchSize, signal)
       const ev = await evaluateSet(via.predict, via.set, classes, { batchSize: opts.batchSize, topN: opts.topN, unsureThreshold: opts.unsureThreshold, signal, imageIds: sets[s].images.map((im) => im.path) })
-      storePredictions(store, project.id, run.id, s, sets[s], classes, ev.rows)
+      const idOf = imageIdsByPath(store, project.id)
+      store.savePredictions(run.id, toNewPredictions(ev.rows, s, classes, idOf))
       store.saveAnalysis(run.id, `analyses:${s}`, ev.analyses as unknown as JsonValue)
       store.saveAnalysis(run.id, `metrics:${s}`, ev.metrics as unknown as JsonValue)
       metrics[s] = ev.metrics
