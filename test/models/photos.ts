@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
+import { SHARED_DATA } from '../support/sharedData'
 
 // TUNELAB_SHARED_DATA lets CI point elsewhere (or at nothing, to check the no-data path).
-export const DATA = process.env['TUNELAB_SHARED_DATA'] ?? '/work/shared/data'
+export const DATA = SHARED_DATA
 export const WEIGHTS = join(DATA, 'weights')
 export const V1_H5 = join(WEIGHTS, 'mobilenet_2_5_224_tf_no_top.h5')
 export const V1_TFJS = join(WEIGHTS, 'tfjs_mobilenet_v1_0.25_224')

@@ -5,6 +5,7 @@ import { scanProject, type ScanReport } from '@core/project/scan'
 import { ProjectError, type ProjectErrorCode } from '@core/project/errors'
 import { decodeFull } from '@core/pipeline/decode'
 import { makeProject, tempDir, writeOddFiles, type OddFile } from '../helpers/synthetic'
+import { SHARED_DATA } from '../support/sharedData'
 
 const tmp = tempDir('tunelab-scan-')
 afterAll(() => tmp.cleanup())
@@ -219,7 +220,7 @@ describe('errors', () => {
   })
 })
 
-const REAL = '/work/shared/data/cats_and_dogs_filtered'
+const REAL = join(SHARED_DATA, 'cats_and_dogs_filtered')
 describe.skipIf(!existsSync(REAL))('real data: cats_and_dogs_filtered (skipped when /work/shared/data is absent)', () => {
   it('is pre-split, 2 classes, 1000/1000 train, 500/500 validation, nothing unreadable', async () => {
     const scan = await scanProject(REAL)

@@ -6,8 +6,9 @@ import { scanProject } from '@core/project/scan'
 import { assignSplits } from '@core/project/split'
 import { openProjectState, type ProjectState } from '@core/store/projectState'
 import { makeTempDir } from './helpers'
+import { SHARED_DATA } from '../support/sharedData'
 
-const DATA = process.env.TUNELAB_SHARED_DATA ?? '/work/shared/data'
+const DATA = SHARED_DATA
 const CATS_DOGS = join(DATA, 'cats_and_dogs_filtered')
 const PER_FOLDER = 12
 

@@ -4,8 +4,9 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import type { ImageSet } from '@core/training/types'
+import { SHARED_DATA } from '../support/sharedData'
 
-export const DATA = process.env['TUNELAB_SHARED_DATA'] ?? '/work/shared/data'
+export const DATA = SHARED_DATA
 export const CATS_DOGS = join(DATA, 'cats_and_dogs_filtered')
 export const TM_V2 = join(DATA, 'weights', 'tfjs_teachable_machine_mobilenetv2_0.35_dog')
 
