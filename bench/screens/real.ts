@@ -72,6 +72,13 @@ async function waitStage(page: Page, pattern: RegExp, timeout = LONG): Promise<v
   await page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[data-test=stage]')?.textContent ?? ''), pattern.source, { timeout, polling: 200 })
 }
 
+function printLatency(samples: Map<string, number[]>): void {
+  console.log('\nAPI round-trip latency (runs.list over the serve-mode WebSocket, one at a time, 20 ms apart):')
+  for (const [stage, xs] of samples) console.log(`  ${stage.padEnd(36)} ${formatLatency(xs)}`)
+  const during = [...samples].filter(([s]) => s.startsWith('phase')).flatMap(([, xs]) => xs)
+  console.log(`  ${'all of the training'.padEnd(36)} ${formatLatency(during)}\n`)
+}
+
 async function main(): Promise<void> {
   if (!existsSync(PROJECT)) throw new Error(`real data set not found: ${PROJECT} (set DATA)`)
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`)
@@ -158,6 +165,8 @@ async function main(): Promise<void> {
     await shot(page, 'training-finetune.png')
     if (status !== 'completed') throw new Error(`run ended ${status}: ${await page.textContent('[data-test=training-error]').catch(() => '')}`)
 
+    printLatency(sampler.samples())
+
     // Results
     await page.click('[data-test=view-results]')
     await page.waitForSelector('[data-test=confusion]', { timeout: 120_000 })
@@ -183,10 +192,17 @@ async function main(): Promise<void> {
     if (!flag('--no-second-run')) {
       await page.click('[data-test=nav-training]')
       await page.waitForSelector('[data-test=start]', { timeout: 60_000 })
+      // The form keeps run 1's settings (base, weights path); set them anyway so a change there cannot mislead
+      await page.selectOption('[data-test=base]', BASE)
+      await page.selectOption('[data-test=weights]', 'file')
+      await page.fill('[data-test=weights-path]', WEIGHTS)
       await page.uncheck('[data-test=fine-tune]')
       await page.fill('[data-test=epochs]', '5')
       await page.fill('[data-test=lr]', '0.001')
       await page.click('[data-test=start]')
+      await page.waitForFunction(() => document.querySelector('[data-test=run-status]')?.textContent?.trim() === 'running' || document.querySelector('[data-test=training-error]'), undefined, { timeout: 120_000 })
+      const startError = await page.$('[data-test=training-error]')
+      if (startError) throw new Error(`run 2 did not start: ${await startError.textContent()}`)
       await page.waitForFunction(() => ['completed', 'failed', 'cancelled'].includes(document.querySelector('[data-test=run-status]')?.textContent?.trim() ?? ''), undefined, { timeout: LONG })
       log(`run 2 ${(await page.textContent('[data-test=run-status]'))?.trim()}`)
     }
@@ -197,10 +213,6 @@ async function main(): Promise<void> {
     await page.waitForTimeout(1000)
     await shot(page, 'runs.png')
 
-    console.log('\nAPI round-trip latency (runs.list over the serve-mode WebSocket, one at a time, 20 ms apart):')
-    for (const [stage, xs] of sampler.samples()) console.log(`  ${stage.padEnd(36)} ${formatLatency(xs)}`)
-    const during = [...sampler.samples()].filter(([s]) => s.startsWith('phase')).flatMap(([, xs]) => xs)
-    console.log(`  ${'all of the training'.padEnd(36)} ${formatLatency(during)}`)
     if (pageErrors.length) console.log(`\npage errors:\n  ${pageErrors.join('\n  ')}`)
   } finally {
     close()

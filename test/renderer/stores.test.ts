@@ -102,6 +102,7 @@ describe('training store', () => {
     expect(req.config).toMatchObject({ baseId: 'mobilenet_v2_0.35_96', weights: 'random', resizeMode: 'pad', split: { kind: 'ratios', ratios: [0.7, 0.2, 0.1], seed: 3 }, epochs: 2, fineTuneEpochs: 1 })
     expect(t.status).toBe('running')
     expect(t.plannedEpochs).toBe(3)
+    expect(t.lastForm).toEqual(form) // the form starts from it when the Training screen is shown again
 
     const ev = (event: Parameters<FakeApi['emitProgress']>[0]['event'], runId = 7) => fake.emitProgress({ projectKey: KEY, runId, event })
     const epoch = (n: number, phase: 1 | 2) => ({ phase, epoch: n, loss: 1 / n, accuracy: 0.5 + n / 10, valLoss: 1.1 / n, valAccuracy: 0.5, lr: 1e-4, seconds: 1, imagesPerSec: 100 })

@@ -53,6 +53,8 @@ export const useTrainingStore = defineStore('training', () => {
   const batch = ref<BatchProgress | null>(null)
   const backend = ref<{ name: string; notes: string[] } | null>(null)
   const messages = ref<string[]>([])
+  /** The settings of the last run started here: the form starts from them when the screen is shown again. */
+  const lastForm = ref<TrainingFormValue | null>(null)
   /** Planned total epochs (phase 1 + phase 2) of the current run. */
   const plannedEpochs = ref(0)
 
@@ -193,6 +195,7 @@ export const useTrainingStore = defineStore('training', () => {
     pending.length = 0
     starting.value = true
     plannedEpochs.value = form.epochs + (form.fineTune ? form.fineTuneEpochs : 0)
+    lastForm.value = { ...form }
     try {
       const r = await useApi().training.start({ projectKey: key, config: buildConfig(form) })
       runId.value = r.runId
@@ -257,6 +260,7 @@ export const useTrainingStore = defineStore('training', () => {
     backend,
     messages,
     plannedEpochs,
+    lastForm,
     running,
     lastEpoch,
     onProgress,
