@@ -1,14 +1,12 @@
 // Round-trip latency of a request over the serve-mode WebSocket (app.info, runs.list) while a training runs in
-// the worker thread, versus idle. Prints p50/p99 in ms. Run: npx tsx bench/ipc/latency.ts
+// the worker thread, versus idle, on a small generated project. Prints p50/p99 in ms. Run: npx tsx bench/ipc/latency.ts
+// The same measurement during a real training on the real data set: bench/screens/real.ts.
 import { join } from 'node:path'
 import { NO_AUGMENTATION } from '@shared/domain'
 import { makeProject, tempDir } from '../../test/helpers/synthetic'
 import { startTestServer, wsApi } from '../../test/ipc/serveHelpers'
+import { formatLatency as fmt } from './sampler'
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN
-}
 
 const tmp = tempDir('tunelab-bench-ipc-')
 const server = await startTestServer(tmp.dir)
@@ -43,7 +41,6 @@ try {
   })
   const busy: number[] = []
   while (!done) busy.push(...(await sample(20)))
-  const fmt = (xs: number[]): string => `n=${xs.length} p50=${pct(xs, 50).toFixed(2)} ms p99=${pct(xs, 99).toFixed(2)} ms max=${Math.max(...xs).toFixed(2)} ms`
   console.log(`idle:               ${fmt(idle)}`)
   console.log(`while training:     ${fmt(busy)} (${batches} batch events pushed meanwhile)`)
 } finally {
