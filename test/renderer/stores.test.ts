@@ -132,11 +132,13 @@ describe('training store', () => {
     await openProject()
     fake.api.training.active = async () => ({ runs: [{ projectKey: KEY, runId: 7, status: 'running' as const }] })
     const realGet = fake.api.runs.get
-    fake.api.runs.get = async (r) => ({ ...(await realGet(r)), config: { epochs: 10, fineTuneEpochs: 2 } })
+    fake.api.runs.get = async (r) => ({ ...(await realGet(r)), config: { baseId: 'mobilenet_v2_0.35_224', weights: { path: '/w/tm' }, epochs: 10, lr: 1e-4, fineTuneAt: 100, fineTuneEpochs: 2 } })
     const t = useTrainingStore()
     await t.reattach()
     expect(t.runId).toBe(7)
     expect(t.plannedEpochs).toBe(12)
+    // the form shows the running run's settings, not the defaults
+    expect(t.lastForm).toMatchObject({ baseId: 'mobilenet_v2_0.35_224', weights: 'file', weightsPath: '/w/tm', epochs: 10, fineTune: true, fineTuneAt: 100, fineTuneEpochs: 2 })
     expect(t.fineTuneStart).toBeNull()
     fake.emitProgress({ projectKey: KEY, runId: 7, event: { type: 'batch', phase: 'fine-tune', epoch: 11, batch: 1, batches: 63, loss: 0.2, accuracy: 0.9, imagesPerSec: 8, etaSeconds: 400 } })
     expect(t.fineTuneStart).toBe(11)

@@ -117,3 +117,35 @@ export function trainingOptions(v: TrainingFormValue): {
     ...(v.earlyStop ? { earlyStopPatience: v.earlyStopPatience } : {})
   }
 }
+
+/** The form values of a stored run config (what trainingOptions sent); null when it is not an app run's config. */
+export function formFromConfig(config: unknown, defaults: TrainingFormValue = defaultTrainingForm()): TrainingFormValue | null {
+  if (typeof config !== 'object' || config === null) return null
+  const c = config as Record<string, unknown>
+  const num = (k: string, d: number): number => (typeof c[k] === 'number' ? (c[k] as number) : d)
+  const opt = (k: string, d: OptimizerName): OptimizerName => (c[k] === 'adam' || c[k] === 'rmsprop' || c[k] === 'sgd' ? c[k] : d)
+  if (typeof c['baseId'] !== 'string' || typeof c['epochs'] !== 'number') return null
+  const w = c['weights']
+  const path = typeof w === 'object' && w !== null && typeof (w as { path?: unknown }).path === 'string' ? (w as { path: string }).path : null
+  return {
+    ...defaults,
+    baseId: c['baseId'],
+    weights: path !== null ? 'file' : w === 'random' ? 'random' : 'official',
+    weightsPath: path ?? '',
+    epochs: c['epochs'],
+    batchSize: num('batchSize', defaults.batchSize),
+    lr: num('lr', defaults.lr),
+    optimizer: opt('optimizer', defaults.optimizer),
+    dense: num('dense', 0),
+    dropout: num('dropout', defaults.dropout),
+    seed: num('seed', defaults.seed),
+    fineTune: typeof c['fineTuneEpochs'] === 'number' && c['fineTuneEpochs'] > 0,
+    fineTuneAt: num('fineTuneAt', defaults.fineTuneAt),
+    fineTuneEpochs: num('fineTuneEpochs', defaults.fineTuneEpochs),
+    fineTuneLr: num('fineTuneLr', defaults.fineTuneLr),
+    headLrMultiplier: num('headLrMultiplier', defaults.headLrMultiplier),
+    fineTuneOptimizer: opt('fineTuneOptimizer', defaults.fineTuneOptimizer),
+    earlyStop: typeof c['earlyStopPatience'] === 'number',
+    earlyStopPatience: num('earlyStopPatience', defaults.earlyStopPatience)
+  }
+}

@@ -5,7 +5,7 @@ import type { ModelDownloadProgress, ModelInfo, TrainingConfig, TrainingProgress
 import type { RunStatus } from '@shared/domain'
 import type { EpochPoint } from '../components/LearningCurves.vue'
 import { errorMessage } from '../lib/format'
-import { trainingOptions, type TrainingFormValue } from '../lib/trainingForm'
+import { formFromConfig, trainingOptions, type TrainingFormValue } from '../lib/trainingForm'
 import { useApi } from './apiContext'
 import { useAppStore } from './app'
 import { useDatasetStore } from './dataset'
@@ -237,6 +237,7 @@ export const useTrainingStore = defineStore('training', () => {
       const firstPhase2 = detail.epochs.find((x) => x.phase === 2)
       fineTuneStart.value = firstPhase2?.epoch ?? null
       plannedEpochs.value = plannedEpochsOf(detail.config) ?? Math.max(0, ...epochs.value.map((x) => x.epoch))
+      lastForm.value = formFromConfig(detail.config) ?? lastForm.value
     } catch (e) {
       error.value = errorMessage(e)
     }
