@@ -3,7 +3,7 @@
 // from a second WebSocket client while that training runs.
 //
 // Run: npx tsx bench/screens/real.ts [--out docs/screenshots] [--no-build] [--no-second-run]
-//   env DATA (default /work/shared/data or ../shared/data), EPOCHS (10), FT_EPOCHS (2)
+//   env TUNELAB_SHARED_DATA (or DATA; default /work/shared/data, else ../shared/data), EPOCHS (10), FT_EPOCHS (2)
 // Starts clean: project state, user data and the weights cache go to a fresh temp dir (the data set is read-only).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -19,7 +19,7 @@ const ROOT = resolve(import.meta.dirname, '../..')
 const args = process.argv.slice(2)
 const flag = (name: string): boolean => args.includes(name)
 const OUT = resolve(args[args.indexOf('--out') + 1] && args.includes('--out') ? (args[args.indexOf('--out') + 1] ?? '') : join(ROOT, 'docs/screenshots'))
-const DATA = process.env['DATA'] ?? (existsSync('/work/shared/data') ? '/work/shared/data' : resolve(ROOT, '../shared/data'))
+const DATA = process.env['TUNELAB_SHARED_DATA'] ?? process.env['DATA'] ?? (existsSync('/work/shared/data') ? '/work/shared/data' : resolve(ROOT, '../shared/data'))
 const PROJECT = join(DATA, 'cats_and_dogs_filtered')
 const WEIGHTS = join(DATA, 'weights/tfjs_teachable_machine_mobilenetv2_0.35_dog')
 const BASE = 'mobilenet_v2_0.35_224'
