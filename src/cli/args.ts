@@ -9,7 +9,11 @@ export function str(values: Values, name: string): string | undefined {
   return v
 }
 
-export function num(values: Values, name: string, opts: { min?: number; max?: number; integer?: boolean } = {}): number | undefined {
+export function num(
+  values: Values,
+  name: string,
+  opts: { min?: number; max?: number; integer?: boolean } = {}
+): number | undefined {
   const text = str(values, name)
   if (text === undefined) return undefined
   const n = Number(text)

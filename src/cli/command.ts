@@ -16,5 +16,9 @@ export interface Command {
   summary: string
   usage: string
   options: OptionSpec
-  run(positionals: string[], values: Record<string, string | boolean | string[] | undefined>, ctx: CommandContext): Promise<void>
+  run(
+    positionals: string[],
+    values: Record<string, string | boolean | string[] | undefined>,
+    ctx: CommandContext
+  ): Promise<void>
 }

@@ -85,8 +85,10 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write('tunelab: cancelled\n')
       return 130
     }
-    const message = err instanceof UsageError || err.name === 'ProjectError' || err.code ? err.message : (err.stack ?? String(err))
-    if (json) process.stdout.write(JSON.stringify({ event: 'error', code: err.code ?? err.name, message: err.message }) + '\n')
+    const message =
+      err instanceof UsageError || err.name === 'ProjectError' || err.code ? err.message : (err.stack ?? String(err))
+    if (json)
+      process.stdout.write(JSON.stringify({ event: 'error', code: err.code ?? err.name, message: err.message }) + '\n')
     process.stderr.write(`tunelab: error: ${message}\n`)
     return err instanceof UsageError ? 2 : 1
   }

@@ -16,7 +16,11 @@ function formatSeconds(s: number): string {
   return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`
 }
 
-export function createProgressBar(label: string, total: number, stream: NodeJS.WriteStream = process.stderr): ProgressBar {
+export function createProgressBar(
+  label: string,
+  total: number,
+  stream: NodeJS.WriteStream = process.stderr
+): ProgressBar {
   const started = Date.now()
   const tty = stream.isTTY === true
   let lastPrint = 0

@@ -18,11 +18,19 @@ export interface SplitReport {
 }
 
 /** Recomputes metrics and analyses of a stored run from its stored per-image predictions. */
-export function analyseRun(store: ProjectStore, projectId: number, runId: number, topN: number, unsureThreshold: number): SplitReport[] {
+export function analyseRun(
+  store: ProjectStore,
+  projectId: number,
+  runId: number,
+  topN: number,
+  unsureThreshold: number
+): SplitReport[] {
   const run = store.getRun(runId)
   if (!run || run.projectId !== projectId) throw new UsageError(`--run: there is no run #${runId} in this project`)
   const classes = run.classes
-  const paths = new Map(store.listImages(projectId, { includeMissing: true, includeUnreadable: true }).map((im) => [im.id, im.relPath]))
+  const paths = new Map(
+    store.listImages(projectId, { includeMissing: true, includeUnreadable: true }).map((im) => [im.id, im.relPath])
+  )
   const out: SplitReport[] = []
   for (const split of ['validation', 'test'] as const) {
     const preds = store.getPredictions(runId, { split })
@@ -35,7 +43,11 @@ export function analyseRun(store: ProjectStore, projectId: number, runId: number
       confidence: p.confidence,
       loss: p.loss ?? Number.NaN
     }))
-    out.push({ split, metrics: splitMetrics(rows, classes), analyses: analyse(rows, classes, { topN, unsureThreshold }) })
+    out.push({
+      split,
+      metrics: splitMetrics(rows, classes),
+      analyses: analyse(rows, classes, { topN, unsureThreshold })
+    })
   }
   return out
 }
@@ -43,13 +55,26 @@ export function analyseRun(store: ProjectStore, projectId: number, runId: number
 function printReport(r: SplitReport, classes: string[], ctx: CommandContext): void {
   const m = r.metrics
   ctx.say(`== ${r.split}: ${m.count} images, accuracy ${(m.accuracy * 100).toFixed(2)}%, loss ${m.loss.toFixed(4)}`)
-  ctx.say(table(['class', 'precision', 'recall', 'f1', 'support'], m.perClass.map((c) => [c.name, c.precision.toFixed(3), c.recall.toFixed(3), c.f1.toFixed(3), c.support])))
+  ctx.say(
+    table(
+      ['class', 'precision', 'recall', 'f1', 'support'],
+      m.perClass.map((c) => [c.name, c.precision.toFixed(3), c.recall.toFixed(3), c.f1.toFixed(3), c.support])
+    )
+  )
   ctx.say('')
   ctx.say('confusion (rows: true, columns: predicted)')
-  ctx.say(table(['', ...classes], m.confusion.map((row, i) => [classes[i] ?? String(i), ...row])))
+  ctx.say(
+    table(
+      ['', ...classes],
+      m.confusion.map((row, i) => [classes[i] ?? String(i), ...row])
+    )
+  )
   for (const c of r.analyses.perClass) {
     const fmt = (list: ImagePrediction[], cls: (p: ImagePrediction) => number): string[] =>
-      list.map((p) => `    ${(p.probs[cls(p)] ?? 0).toFixed(3)}  ${p.imageId}${p.predictedClass !== p.trueClass ? `  (predicted ${classes[p.predictedClass]})` : ''}`)
+      list.map(
+        (p) =>
+          `    ${(p.probs[cls(p)] ?? 0).toFixed(3)}  ${p.imageId}${p.predictedClass !== p.trueClass ? `  (predicted ${classes[p.predictedClass]})` : ''}`
+      )
     ctx.say('')
     ctx.say(`class ${c.name}`)
     ctx.say(`  most confident (correct):`)
@@ -62,14 +87,24 @@ function printReport(r: SplitReport, classes: string[], ctx: CommandContext): vo
   }
   ctx.say('')
   ctx.say('threshold sweep (predictions under the threshold are held back as unsure)')
-  ctx.say(table(['threshold', 'coverage', 'accuracy'], r.analyses.sweep.map((p) => [p.threshold.toFixed(2), (p.coverage * 100).toFixed(1) + '%', p.accuracy === null ? '-' : (p.accuracy * 100).toFixed(2) + '%'])))
+  ctx.say(
+    table(
+      ['threshold', 'coverage', 'accuracy'],
+      r.analyses.sweep.map((p) => [
+        p.threshold.toFixed(2),
+        (p.coverage * 100).toFixed(1) + '%',
+        p.accuracy === null ? '-' : (p.accuracy * 100).toFixed(2) + '%'
+      ])
+    )
+  )
   ctx.say(`unsure at ${r.analyses.unsure.threshold}: ${r.analyses.unsure.count} of ${m.count}`)
   ctx.say('')
 }
 
 export const analyzeCommand: Command = {
   name: 'analyze',
-  summary: 'Metrics, confusion matrix, per-class galleries (most/least confident, confidently wrong) and a threshold sweep of a run.',
+  summary:
+    'Metrics, confusion matrix, per-class galleries (most/least confident, confidently wrong) and a threshold sweep of a run.',
   usage: 'analyze <dir> --run ID [--top N] [--threshold X] [--json]',
   options: { run: { type: 'string' }, top: { type: 'string' }, threshold: { type: 'string' } },
   async run(positionals, values, ctx) {

@@ -13,7 +13,11 @@ import { createProgressBar } from '../progress'
 type Values = Record<string, string | boolean | string[] | undefined>
 
 /** The saved model folder of run --run in the project at positionals[0]. */
-function runModel(positionals: string[], values: Values, command: string): { dir: string; runId: number; modelDir: string } {
+function runModel(
+  positionals: string[],
+  values: Values,
+  command: string
+): { dir: string; runId: number; modelDir: string } {
   const dir = resolve(requireDir(positionals, command))
   if (!existsSync(dir)) throw new UsageError(`${command}: ${dir} does not exist`)
   const runId = num(values, 'run', { integer: true, min: 1 })
@@ -21,10 +25,13 @@ function runModel(positionals: string[], values: Values, command: string): { dir
   const state = openProjectState(dir)
   try {
     const run = state.store.getRun(runId)
-    if (!run || run.projectId !== state.project.id) throw new UsageError(`--run: there is no run #${runId} in this project`)
+    if (!run || run.projectId !== state.project.id)
+      throw new UsageError(`--run: there is no run #${runId} in this project`)
     const modelDir = runModelDir(state.modelsDir, runId)
     if (run.status !== 'completed' || !existsSync(join(modelDir, 'tunelab.json'))) {
-      throw new UsageError(`--run: run #${runId} has no saved model (status: ${run.status}); only completed runs keep one`)
+      throw new UsageError(
+        `--run: run #${runId} has no saved model (status: ${run.status}); only completed runs keep one`
+      )
     }
     return { dir, runId, modelDir }
   } finally {
@@ -39,7 +46,8 @@ async function loadModel(modelDir: string): Promise<LoadedModel> {
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'Write the model of a completed run (TF.js layers format + tunelab.json with classes, size, resize mode, preprocessing) to a folder.',
+  summary:
+    'Write the model of a completed run (TF.js layers format + tunelab.json with classes, size, resize mode, preprocessing) to a folder.',
   usage: 'export <dir> --run ID --out DIR [--force] [--json]',
   options: { run: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' } },
   async run(positionals, values, ctx) {
@@ -47,17 +55,28 @@ export const exportCommand: Command = {
     const out = str(values, 'out')
     if (!out) throw new UsageError('export: --out DIR is required')
     const target = resolve(out)
-    if (existsSync(target) && (!statSync(target).isDirectory() || (existsSync(join(target, 'model.json')) && values.force !== true))) {
+    if (
+      existsSync(target) &&
+      (!statSync(target).isDirectory() || (existsSync(join(target, 'model.json')) && values.force !== true))
+    ) {
       throw new UsageError(`--out: ${target} already holds a model (use --force to replace it)`)
     }
     cpSync(modelDir, target, { recursive: true, force: true })
     const loaded = await loadModel(target)
     if (ctx.json) ctx.emit({ runId, out: target, meta: loaded.meta })
-    else ctx.say(`run #${runId} exported to ${target} (${loaded.meta.classes.length} classes, ${loaded.meta.inputSize}px ${loaded.meta.resizeMode}, base ${loaded.meta.base.id})`)
+    else
+      ctx.say(
+        `run #${runId} exported to ${target} (${loaded.meta.classes.length} classes, ${loaded.meta.inputSize}px ${loaded.meta.resizeMode}, base ${loaded.meta.base.id})`
+      )
   }
 }
 
-async function predictPaths(loaded: LoadedModel, paths: string[], csv: string | undefined, ctx: CommandContext): Promise<void> {
+async function predictPaths(
+  loaded: LoadedModel,
+  paths: string[],
+  csv: string | undefined,
+  ctx: CommandContext
+): Promise<void> {
   const files: string[] = []
   for (const p of paths) {
     const abs = resolve(p)
@@ -74,7 +93,15 @@ async function predictPaths(loaded: LoadedModel, paths: string[], csv: string | 
         }
       })
       bar?.finish()
-      if (ctx.json) ctx.emit({ event: 'folder', folder: abs, csvPath: r.csvPath, total: r.total, predicted: r.predicted, failed: r.failed })
+      if (ctx.json)
+        ctx.emit({
+          event: 'folder',
+          folder: abs,
+          csvPath: r.csvPath,
+          total: r.total,
+          predicted: r.predicted,
+          failed: r.failed
+        })
       else ctx.say(`${abs}: ${r.predicted} predicted, ${r.failed} unreadable -> ${r.csvPath}`)
     } else files.push(abs)
   }
@@ -87,20 +114,31 @@ async function predictPaths(loaded: LoadedModel, paths: string[], csv: string | 
   ctx.say(
     table(
       ['file', 'predicted', 'confidence', ...loaded.meta.classes],
-      preds.map((p) => (isFailed(p) ? [p.path, `error: ${p.error}`, '', ...loaded.meta.classes.map(() => '')] : [p.path, p.predictedClass, p.confidence.toFixed(4), ...loaded.meta.classes.map((c) => (p.probabilities[c] ?? 0).toFixed(4))]))
+      preds.map((p) =>
+        isFailed(p)
+          ? [p.path, `error: ${p.error}`, '', ...loaded.meta.classes.map(() => '')]
+          : [
+              p.path,
+              p.predictedClass,
+              p.confidence.toFixed(4),
+              ...loaded.meta.classes.map((c) => (p.probabilities[c] ?? 0).toFixed(4))
+            ]
+      )
     )
   )
 }
 
 export const predictCommand: Command = {
   name: 'predict',
-  summary: 'Predict image files, or whole folders to CSV, with the model of a run and exactly its training preprocessing.',
+  summary:
+    'Predict image files, or whole folders to CSV, with the model of a run and exactly its training preprocessing.',
   usage: 'predict <dir> --run ID PATHS… [--csv FILE] [--json]',
   options: { run: { type: 'string' }, csv: { type: 'string' } },
   async run(positionals, values, ctx) {
     const { modelDir } = runModel(positionals, values, 'predict')
     const paths = positionals.slice(1)
-    if (paths.length === 0) throw new UsageError('predict: give at least one image file or folder after the project folder')
+    if (paths.length === 0)
+      throw new UsageError('predict: give at least one image file or folder after the project folder')
     const loaded = await loadModel(modelDir)
     await predictPaths(loaded, paths, str(values, 'csv'), ctx)
   }

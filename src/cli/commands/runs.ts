@@ -34,7 +34,17 @@ export const runsCommand: Command = {
           ['run', 'created', 'status', 'base', 'epochs', 'best val acc', 'val acc', 'test acc', 'backend'],
           runs.map((r) => {
             const m = (r.metrics ?? {}) as Record<string, { accuracy?: number } | undefined>
-            return [`#${r.id}`, r.createdAt.replace('T', ' ').slice(0, 19), r.status, r.baseId ?? '-', r.epochs, pct(r.bestValAccuracy), pct(m.validation?.accuracy), pct(m.test?.accuracy), r.backend ?? '-']
+            return [
+              `#${r.id}`,
+              r.createdAt.replace('T', ' ').slice(0, 19),
+              r.status,
+              r.baseId ?? '-',
+              r.epochs,
+              pct(r.bestValAccuracy),
+              pct(m.validation?.accuracy),
+              pct(m.test?.accuracy),
+              r.backend ?? '-'
+            ]
           })
         )
       )

@@ -9,7 +9,11 @@ import { createProgressBar } from '../progress'
 import { table } from '../format'
 
 /** Scans the folder with a progress bar and stores the result in the project database. */
-export async function scanAndStore(dir: string, ctx: CommandContext, opts: { rescan?: boolean } = {}): Promise<{ scan: ScanResult; projectId: number; dbPath: string; stateNote?: string }> {
+export async function scanAndStore(
+  dir: string,
+  ctx: CommandContext,
+  opts: { rescan?: boolean } = {}
+): Promise<{ scan: ScanResult; projectId: number; dbPath: string; stateNote?: string }> {
   const root = resolve(dir)
   let bar: ReturnType<typeof createProgressBar> | undefined
   // Files unchanged since the last stored scan are not read again (--rescan reads them all).
@@ -30,7 +34,9 @@ export async function scanAndStore(dir: string, ctx: CommandContext, opts: { res
       scan,
       projectId,
       dbPath: state.dbPath,
-      stateNote: state.fallback ? `project folder is read-only: state kept in ${state.stateDir} (${state.reason ?? ''})` : undefined
+      stateNote: state.fallback
+        ? `project folder is read-only: state kept in ${state.stateDir} (${state.reason ?? ''})`
+        : undefined
     }
   } finally {
     state.store.close()
@@ -53,8 +59,12 @@ export function scanSummary(scan: ScanResult): Record<string, unknown> {
 function printScan(scan: ScanResult, ctx: CommandContext): void {
   const cols = scan.layout === 'flat' ? (['all'] as const) : scan.folderSplits
   ctx.say(`${scan.root}`)
-  ctx.say(`layout: ${scan.layout === 'flat' ? 'flat (<class>/<images>)' : `pre-split (${scan.folderSplits.join(', ')})`}`)
-  ctx.say(`${scan.classes.length} classes, ${scan.images.length} readable images, scanned in ${scan.seconds.toFixed(1)} s`)
+  ctx.say(
+    `layout: ${scan.layout === 'flat' ? 'flat (<class>/<images>)' : `pre-split (${scan.folderSplits.join(', ')})`}`
+  )
+  ctx.say(
+    `${scan.classes.length} classes, ${scan.images.length} readable images, scanned in ${scan.seconds.toFixed(1)} s`
+  )
   ctx.say('')
   ctx.say(
     table(

@@ -17,9 +17,11 @@ export function strategyFromOptions(values: Values, folderSplitAvailable: boolea
   const useFolder = values['use-folder-split'] === true
   const testFromVal = num(values, 'test-from-val', { min: 0, max: 1 })
   if (ratiosText !== undefined && useFolder) throw new UsageError('--ratios and --use-folder-split exclude each other')
-  if (ratiosText !== undefined && testFromVal !== undefined) throw new UsageError('--test-from-val goes with the folder split, not with --ratios')
+  if (ratiosText !== undefined && testFromVal !== undefined)
+    throw new UsageError('--test-from-val goes with the folder split, not with --ratios')
   if (useFolder || (ratiosText === undefined && testFromVal !== undefined)) {
-    if (!folderSplitAvailable) throw new UsageError('--use-folder-split: this folder is not split into train/validation/test subfolders')
+    if (!folderSplitAvailable)
+      throw new UsageError('--use-folder-split: this folder is not split into train/validation/test subfolders')
     return { kind: 'folder', testFromVal: testFromVal ?? 0, seed }
   }
   let ratios: [number, number, number]

@@ -24,7 +24,8 @@ const BACKENDS: readonly BackendPreference[] = ['auto', 'tensorflow-gpu', 'tenso
 function oneOf<T extends string>(values: Values, name: string, allowed: readonly T[]): T | undefined {
   const v = str(values, name)
   if (v === undefined) return undefined
-  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`--${name}: '${v}' is not one of ${allowed.join(', ')}`)
+  if (!(allowed as readonly string[]).includes(v))
+    throw new UsageError(`--${name}: '${v}' is not one of ${allowed.join(', ')}`)
   return v as T
 }
 
@@ -37,10 +38,16 @@ export function trainOptionsFromCli(values: Values): TrainOptions {
     throw new UsageError(`--base: ${(e as Error).message}`)
   }
   const weightsPath = str(values, 'weights')
-  if (weightsPath !== undefined && values['random-weights'] === true) throw new UsageError('--weights and --random-weights exclude each other')
-  if (weightsPath !== undefined && !existsSync(weightsPath)) throw new UsageError(`--weights: ${weightsPath} does not exist`)
+  if (weightsPath !== undefined && values['random-weights'] === true)
+    throw new UsageError('--weights and --random-weights exclude each other')
+  if (weightsPath !== undefined && !existsSync(weightsPath))
+    throw new UsageError(`--weights: ${weightsPath} does not exist`)
   const weights: WeightsChoice =
-    weightsPath !== undefined ? { kind: 'file', path: weightsPath } : values['random-weights'] === true ? { kind: 'random' } : { kind: 'download', baseUrl: str(values, 'weights-url') }
+    weightsPath !== undefined
+      ? { kind: 'file', path: weightsPath }
+      : values['random-weights'] === true
+        ? { kind: 'random' }
+        : { kind: 'download', baseUrl: str(values, 'weights-url') }
 
   const augmentText = str(values, 'augment') ?? 'none'
   let augment
@@ -49,10 +56,12 @@ export function trainOptionsFromCli(values: Values): TrainOptions {
   } catch (e) {
     throw new UsageError(`--augment: ${(e as Error).message}`)
   }
-  const splitGiven = values.ratios !== undefined || values['use-folder-split'] === true || values['test-from-val'] !== undefined
+  const splitGiven =
+    values.ratios !== undefined || values['use-folder-split'] === true || values['test-from-val'] !== undefined
   const fineTuneAt = num(values, 'fine-tune-at', { integer: true, min: 1 })
   const fineTuneEpochs = num(values, 'fine-tune-epochs', { integer: true, min: 0 })
-  if (fineTuneAt !== undefined && fineTuneEpochs === undefined) throw new UsageError('--fine-tune-at needs --fine-tune-epochs N')
+  if (fineTuneAt !== undefined && fineTuneEpochs === undefined)
+    throw new UsageError('--fine-tune-at needs --fine-tune-epochs N')
   const classWeights = oneOf(values, 'class-weights', ['balanced', 'none'] as const)
   return {
     ...d,
@@ -101,7 +110,14 @@ export function createRunReporter(ctx: CommandContext): (e: RunEvent) => void {
   }
   return (e) => {
     if (ctx.json) {
-      if (e.type === 'scan-progress' || e.type === 'download-progress' || e.type === 'features' || e.type === 'activations' || e.type === 'evaluate-progress') return
+      if (
+        e.type === 'scan-progress' ||
+        e.type === 'download-progress' ||
+        e.type === 'features' ||
+        e.type === 'activations' ||
+        e.type === 'evaluate-progress'
+      )
+        return
       const { type, ...rest } = e
       ctx.emit({ event: type, ...rest })
       return
@@ -119,17 +135,26 @@ export function createRunReporter(ctx: CommandContext): (e: RunEvent) => void {
         ctx.say(`» ${e.stage}: ${e.detail}`)
         return
       case 'backend':
-        ctx.say(`  backend: ${e.info.name}${e.info.simd ? ' (SIMD)' : ''}${e.info.skipped.length ? `; not used: ${e.info.skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}` : ''}`)
+        ctx.say(
+          `  backend: ${e.info.name}${e.info.simd ? ' (SIMD)' : ''}${e.info.skipped.length ? `; not used: ${e.info.skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}` : ''}`
+        )
         return
       case 'run-created':
-        ctx.say(`  run #${e.runId}: ${e.classes.length} classes (${e.classes.join(', ')}); train ${e.counts.train}, validation ${e.counts.validation}, test ${e.counts.test}`)
+        ctx.say(
+          `  run #${e.runId}: ${e.classes.length} classes (${e.classes.join(', ')}); train ${e.counts.train}, validation ${e.counts.validation}, test ${e.counts.test}`
+        )
         return
       case 'phase-start':
         if (bar) endBar()
-        ctx.say(`» ${e.phase === 'head' ? 'phase 1 (head, base frozen)' : `phase 2 (fine-tuning from layer ${e.fineTuneAt})`}: ${e.epochs} epoch(s), ${e.path}: ${e.detail}`)
+        ctx.say(
+          `» ${e.phase === 'head' ? 'phase 1 (head, base frozen)' : `phase 2 (fine-tuning from layer ${e.fineTuneAt})`}: ${e.epochs} epoch(s), ${e.path}: ${e.detail}`
+        )
         return
       case 'features':
-        barFor(`features-${e.split}`, `features ${e.split === 'train' ? 'train' : 'val  '}`, e.total).update(e.done, e.fromDisk ? `(${e.fromDisk} cached)` : '')
+        barFor(`features-${e.split}`, `features ${e.split === 'train' ? 'train' : 'val  '}`, e.total).update(
+          e.done,
+          e.fromDisk ? `(${e.fromDisk} cached)` : ''
+        )
         if (e.done === e.total) endBar()
         return
       case 'activations':
@@ -137,10 +162,14 @@ export function createRunReporter(ctx: CommandContext): (e: RunEvent) => void {
         if (e.done === e.total) endBar()
         return
       case 'batch':
-        barFor(`epoch-${e.epoch}`, `epoch ${String(e.epoch).padStart(3)}`, e.batches).update(e.batch, `loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(3)} ${e.imagesPerSec.toFixed(0)} img/s`)
+        barFor(`epoch-${e.epoch}`, `epoch ${String(e.epoch).padStart(3)}`, e.batches).update(
+          e.batch,
+          `loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(3)} ${e.imagesPerSec.toFixed(0)} img/s`
+        )
         return
       case 'epoch': {
-        const val = e.valLoss !== null ? ` val_loss ${e.valLoss.toFixed(4)} val_acc ${(e.valAccuracy ?? 0).toFixed(4)}` : ''
+        const val =
+          e.valLoss !== null ? ` val_loss ${e.valLoss.toFixed(4)} val_acc ${(e.valAccuracy ?? 0).toFixed(4)}` : ''
         const line = `epoch ${String(e.epoch).padStart(3)} ${e.phase === 'head' ? 'p1' : 'p2'} loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(4)}${val} (${e.seconds.toFixed(1)} s, ${e.imagesPerSec.toFixed(0)} img/s)`
         if (bar && barKey === `epoch-${e.epoch}`) {
           bar = undefined
@@ -160,7 +189,9 @@ export function createRunReporter(ctx: CommandContext): (e: RunEvent) => void {
         barFor(`eval-${e.split}`, `eval ${e.split}`, e.total).update(e.done)
         return
       case 'evaluation':
-        ctx.say(`  ${e.split}: accuracy ${e.metrics.accuracy.toFixed(4)}, loss ${e.metrics.loss.toFixed(4)} (${e.metrics.count} images)`)
+        ctx.say(
+          `  ${e.split}: accuracy ${e.metrics.accuracy.toFixed(4)}, loss ${e.metrics.loss.toFixed(4)} (${e.metrics.count} images)`
+        )
         return
       case 'info':
         ctx.say(`  ${e.message}`)
@@ -198,7 +229,8 @@ export const TRAIN_OPTIONS = {
 
 export const trainCommand: Command = {
   name: 'train',
-  summary: 'Train a classifier on top of a pretrained base (phase 1), optionally fine-tune it (phase 2), evaluate and store everything.',
+  summary:
+    'Train a classifier on top of a pretrained base (phase 1), optionally fine-tune it (phase 2), evaluate and store everything.',
   usage:
     'train <dir> [--base ID] [--weights PATH | --random-weights] [--size N] [--resize squash|center-crop|pad] [--ratios a,b,c | --use-folder-split] [--test-from-val F] [--augment SPEC|none] [--epochs N] [--fine-tune-at N --fine-tune-epochs N] [--fine-tune-lr X] [--head-lr-mult X] [--batch N] [--lr X] [--optimizer adam|rmsprop|sgd] [--momentum X] [--dense N] [--dropout X] [--early-stop N] [--class-weights balanced] [--backend NAME] [--seed N] [--rescan] [--json]',
   options: TRAIN_OPTIONS,
@@ -218,13 +250,30 @@ export const trainCommand: Command = {
     for (const [s, m] of Object.entries(outcome.metrics) as [SplitName, { accuracy: number; loss: number }][]) {
       metrics[s === 'validation' ? 'val' : s] = { accuracy: m.accuracy, loss: m.loss }
     }
-    const seconds = Object.fromEntries(Object.entries(outcome.seconds).map(([k, v]) => [k, Math.round(v * 1000) / 1000]))
+    const seconds = Object.fromEntries(
+      Object.entries(outcome.seconds).map(([k, v]) => [k, Math.round(v * 1000) / 1000])
+    )
     if (ctx.json) {
-      ctx.emit({ event: 'done', status: outcome.status, runId: outcome.runId, dbPath: outcome.dbPath, backend: outcome.backend.name, seconds, metrics })
+      ctx.emit({
+        event: 'done',
+        status: outcome.status,
+        runId: outcome.runId,
+        dbPath: outcome.dbPath,
+        backend: outcome.backend.name,
+        seconds,
+        metrics
+      })
     } else {
       ctx.say('')
-      ctx.say(`run #${outcome.runId} ${outcome.status} on ${outcome.backend.name} in ${outcome.seconds.total?.toFixed(1) ?? '?'} s`)
-      ctx.say(table(['stage', 'seconds'], Object.entries(seconds).map(([k, v]) => [k, v])))
+      ctx.say(
+        `run #${outcome.runId} ${outcome.status} on ${outcome.backend.name} in ${outcome.seconds.total?.toFixed(1) ?? '?'} s`
+      )
+      ctx.say(
+        table(
+          ['stage', 'seconds'],
+          Object.entries(seconds).map(([k, v]) => [k, v])
+        )
+      )
       for (const [s, m] of Object.entries(metrics)) ctx.say(`${s} accuracy ${m.accuracy.toFixed(4)}`)
       ctx.say(`stored in ${outcome.dbPath}`)
     }

@@ -28,7 +28,9 @@ export class DecodeThread {
   constructor() {
     const entry = workerEntry()
     // A .ts entry (tsx, vitest) goes through workerBoot.mjs, which registers tsx inside the worker first.
-    this.worker = entry.pathname.endsWith('.ts') ? new Worker(BOOT_URL, { workerData: { entry: entry.href } }) : new Worker(entry)
+    this.worker = entry.pathname.endsWith('.ts')
+      ? new Worker(BOOT_URL, { workerData: { entry: entry.href } })
+      : new Worker(entry)
     this.worker.unref() // kept alive only while a batch is pending (see track)
     this.worker.on('message', (reply: DecodeReply) => {
       const w = this.waiting.get(reply.id)
@@ -51,10 +53,23 @@ export class DecodeThread {
   }
 
   /** Same result as cache.loadBatch(items, size, mode), computed in the worker (same cache folder). */
-  loadBatch(cache: ImageCache, items: readonly BatchItem[], size: number, mode: ResizeMode, concurrency = 16): Promise<Uint8Array> {
+  loadBatch(
+    cache: ImageCache,
+    items: readonly BatchItem[],
+    size: number,
+    mode: ResizeMode,
+    concurrency = 16
+  ): Promise<Uint8Array> {
     if (this.dead) return Promise.reject(this.dead)
     const id = this.nextId++
-    const req: DecodeRequest = { id, cacheDir: cache.cacheDir, items: items.map((it) => ({ absPath: it.absPath, hash: it.hash })), size, mode, concurrency }
+    const req: DecodeRequest = {
+      id,
+      cacheDir: cache.cacheDir,
+      items: items.map((it) => ({ absPath: it.absPath, hash: it.hash })),
+      size,
+      mode,
+      concurrency
+    }
     return new Promise<Uint8Array>((resolve, reject) => {
       if (this.waiting.size === 0) this.worker.ref() // a pending batch must keep the process alive
       this.waiting.set(id, { resolve, reject, cache })

@@ -17,7 +17,11 @@ parentPort?.on('message', (req: DecodeRequest) => {
   const before = { ...c.stats }
   c.loadBatch(req.items, req.size, req.mode, { concurrency: req.concurrency }).then(
     (pixels) => {
-      const stats = { hits: c.stats.hits - before.hits, misses: c.stats.misses - before.misses, decodes: c.stats.decodes - before.decodes }
+      const stats = {
+        hits: c.stats.hits - before.hits,
+        misses: c.stats.misses - before.misses,
+        decodes: c.stats.decodes - before.decodes
+      }
       const reply: DecodeReply = { id: req.id, pixels, stats }
       parentPort?.postMessage(reply, [pixels.buffer as ArrayBuffer])
     },

@@ -20,7 +20,12 @@ export function featureWorkers(env: NodeJS.ProcessEnv = process.env): number {
   return Math.min(4, availableParallelism())
 }
 
-export function createFeaturePool(base: BaseNetwork, frozenBase: BaseLike, backend: BackendInfo, onInfo: (message: string) => void): FeaturePool {
+export function createFeaturePool(
+  base: BaseNetwork,
+  frozenBase: BaseLike,
+  backend: BackendInfo,
+  onInfo: (message: string) => void
+): FeaturePool {
   const workers = featureWorkers()
   // The native backends use every core already; the pool is for wasm.
   if (backend.name !== 'wasm' || workers < 2) return { close: async () => undefined }

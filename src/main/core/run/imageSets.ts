@@ -37,7 +37,9 @@ export function imageSetFor(
   mode: ResizeMode,
   opts: ImageSetOptions = {}
 ): SplitImages {
-  const chosen = images.filter((im) => assignment.get(im.path) === split).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  const chosen = images
+    .filter((im) => assignment.get(im.path) === split)
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
   const classIndex = new Map(classes.map((c, i) => [c, i]))
   const labels = chosen.map((im) => {
     const y = classIndex.get(im.className)
@@ -54,7 +56,9 @@ export function imageSetFor(
     })
   const inWorker = opts.decodeThread ?? opts.readAhead !== false
   const load = async (indices: readonly number[]): Promise<Uint8Array> =>
-    inWorker ? sharedDecodeThread().loadBatch(cache, pick(indices), size, mode, concurrency) : cache.loadBatch(pick(indices), size, mode, { concurrency })
+    inWorker
+      ? sharedDecodeThread().loadBatch(cache, pick(indices), size, mode, concurrency)
+      : cache.loadBatch(pick(indices), size, mode, { concurrency })
   const keys = chosen.map((im) => im.hash)
   if (opts.readAhead === false) return { images: chosen, set: { keys, labels, load }, readAhead: null }
   const ahead = withReadAhead(load, items.length)

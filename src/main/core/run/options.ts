@@ -4,7 +4,10 @@ import { NO_AUGMENTATION } from '@shared/domain'
 import type { TrainParams } from '../training/types'
 import type { BackendPreference } from '../tf/backend'
 
-export type WeightsChoice = { kind: 'file'; path: string } | { kind: 'download'; baseUrl?: string; cacheDir?: string } | { kind: 'random' }
+export type WeightsChoice =
+  | { kind: 'file'; path: string }
+  | { kind: 'download'; baseUrl?: string; cacheDir?: string }
+  | { kind: 'random' }
 
 /** Everything a run needs: the engine's parameters (classes come from the scan) plus data, base and backend choices. */
 export interface TrainOptions extends Omit<TrainParams, 'classes'> {

@@ -60,12 +60,17 @@ async function prepareBase(opts: TrainOptions, emit: RunEventListener): Promise<
     emit({ type: 'stage', stage: 'weights', detail: `${id} with weights from ${w.path}` })
     return loadBase(id, { path: w.path })
   }
-  emit({ type: 'stage', stage: 'weights', detail: `${id} with the official Keras ImageNet weights (downloaded once, then cached)` })
+  emit({
+    type: 'stage',
+    stage: 'weights',
+    detail: `${id} with the official Keras ImageNet weights (downloaded once, then cached)`
+  })
   return loadBase(id, {
     download: true,
     baseUrl: w.baseUrl,
     cacheDir: w.cacheDir,
-    onProgress: (p) => emit({ type: 'download-progress', bytes: p.bytes, total: p.total ?? null, bytesPerSecond: p.bytesPerSecond })
+    onProgress: (p) =>
+      emit({ type: 'download-progress', bytes: p.bytes, total: p.total ?? null, bytesPerSecond: p.bytesPerSecond })
   })
 }
 
@@ -81,7 +86,18 @@ const augmentBatch: AugmentBatch = (pixels, count, size, spec, at) => {
 }
 
 function trainParams(opts: TrainOptions, classes: string[]): TrainParams {
-  const { baseId: _b, weights: _w, size: _s, resizeMode: _r, split: _sp, backend: _be, topN: _t, unsureThreshold: _u, rescan: _re, ...engine } = opts
+  const {
+    baseId: _b,
+    weights: _w,
+    size: _s,
+    resizeMode: _r,
+    split: _sp,
+    backend: _be,
+    topN: _t,
+    unsureThreshold: _u,
+    rescan: _re,
+    ...engine
+  } = opts
   return { ...engine, classes, classWeights: opts.classWeights ?? null }
 }
 
@@ -109,9 +125,21 @@ function foldedBase(base: BaseNetwork): BaseLike {
  * While the base is unchanged (no fine-tuning), evaluation needs only the head on the frozen base's features,
  * which phase 1 has already computed and cached: predictions are then answered from them, in the set's order.
  */
-async function featurePredictor(io: TrainIO, frozenBase: BaseLike, result: TrainResult, set: ImageSet, batchSize: number, signal?: AbortSignal): Promise<{ predict: PredictFn; set: ImageSet }> {
+async function featurePredictor(
+  io: TrainIO,
+  frozenBase: BaseLike,
+  result: TrainResult,
+  set: ImageSet,
+  batchSize: number,
+  signal?: AbortSignal
+): Promise<{ predict: PredictFn; set: ImageSet }> {
   const key = featureCacheKeyOf(io)
-  const features = await extractFeatures(frozenBase, set, { batchSize, cache: io.featureCache && key ? { ...io.featureCache, key } : undefined, signal, forward: io.featureForward })
+  const features = await extractFeatures(frozenBase, set, {
+    batchSize,
+    cache: io.featureCache && key ? { ...io.featureCache, key } : undefined,
+    signal,
+    forward: io.featureForward
+  })
   const probs = await result.headProbabilities(features.data, set.keys.length)
   const k = probs.length / Math.max(1, set.keys.length)
   let offset = 0
@@ -128,7 +156,12 @@ async function featurePredictor(io: TrainIO, frozenBase: BaseLike, result: Train
  * Trains on the project at `root`. Every epoch is in SQLite when it ends; a cancelled run keeps its finished
  * epochs and is stored as 'cancelled'; an error stores the run as 'failed' with the message, then rethrows.
  */
-export async function trainProject(rootDir: string, opts: TrainOptions, onEvent: RunEventListener = () => undefined, signal?: AbortSignal): Promise<RunOutcome> {
+export async function trainProject(
+  rootDir: string,
+  opts: TrainOptions,
+  onEvent: RunEventListener = () => undefined,
+  signal?: AbortSignal
+): Promise<RunOutcome> {
   const root = resolve(rootDir)
   const seconds: Record<string, number> = {}
   const t0 = performance.now()
@@ -154,16 +187,24 @@ export async function trainProject(rootDir: string, opts: TrainOptions, onEvent:
   let pool: FeaturePool | null = null
   try {
     const projectId = store.upsertProject(root, scan.layout)
-    const project = { id: projectId }
-    store.saveScan(project.id, scan)
+    store.saveScan(projectId, scan)
 
-    const stored = store.getSplit(project.id)
+    const stored = store.getSplit(projectId)
     const strategy = opts.split === 'reuse' ? (stored?.strategy ?? DEFAULT_STRATEGY) : opts.split
-    if (strategy.kind === 'folder' && scan.layout !== 'presplit') throw new Error('split: the folder split needs train/validation/test subfolders, and this folder is flat')
+    if (strategy.kind === 'folder' && scan.layout !== 'presplit')
+      throw new Error('split: the folder split needs train/validation/test subfolders, and this folder is flat')
     const assignment = assignSplits(scan.images, strategy)
-    const same = stored !== null && JSON.stringify(stored.strategy) === JSON.stringify(strategy) && stored.assignment.size === assignment.size && [...assignment].every(([p, s]) => stored.assignment.get(p) === s)
-    const split = same && stored ? stored : store.saveSplit(project.id, strategy, assignment)
-    emit({ type: 'stage', stage: 'split', detail: same ? `reusing stored split #${split.id}` : `new split #${split.id}: ${JSON.stringify(strategy)}` })
+    const same =
+      stored !== null &&
+      JSON.stringify(stored.strategy) === JSON.stringify(strategy) &&
+      stored.assignment.size === assignment.size &&
+      [...assignment].every(([p, s]) => stored.assignment.get(p) === s)
+    const split = same && stored ? stored : store.saveSplit(projectId, strategy, assignment)
+    emit({
+      type: 'stage',
+      stage: 'split',
+      detail: same ? `reusing stored split #${split.id}` : `new split #${split.id}: ${JSON.stringify(strategy)}`
+    })
     lap('split')
 
     const classes = scan.classes.map((c) => c.name)
@@ -176,7 +217,9 @@ export async function trainProject(rootDir: string, opts: TrainOptions, onEvent:
     lap('weights')
     const size = base.spec.size
     const cache = new ImageCache(state.cacheDir)
-    const sets = Object.fromEntries(SPLIT_NAMES.map((s) => [s, imageSetFor(root, scan.images, assignment, s, classes, cache, size, opts.resizeMode)])) as Record<SplitName, SplitImages>
+    const sets = Object.fromEntries(
+      SPLIT_NAMES.map((s) => [s, imageSetFor(root, scan.images, assignment, s, classes, cache, size, opts.resizeMode)])
+    ) as Record<SplitName, SplitImages>
     const counts = Object.fromEntries(SPLIT_NAMES.map((s) => [s, sets[s].images.length])) as Record<SplitName, number>
     if (counts.train === 0) throw new Error('split: the train split is empty')
     for (const [i, c] of classes.entries()) {
@@ -185,7 +228,7 @@ export async function trainProject(rootDir: string, opts: TrainOptions, onEvent:
 
     const config = { ...opts, baseId: base.spec.id, classes, splitId: split.id, strategy } as unknown as JsonValue
     const run = store.createRun({
-      projectId: project.id,
+      projectId: projectId,
       config,
       classes,
       splitId: split.id,
@@ -207,27 +250,27 @@ export async function trainProject(rootDir: string, opts: TrainOptions, onEvent:
     const frozenBase = foldedBase(base)
     pool = createFeaturePool(base, frozenBase, backend, (message) => emit({ type: 'info', message }))
     const io: TrainIO = {
-        base,
-        frozenBase,
-        featureForward: pool.forward,
-        train: sets.train.set,
-        validation: counts.validation > 0 ? sets.validation.set : undefined,
-        augmentBatch,
-        featureCache: { dir: state.cacheDir, resizeMode: opts.resizeMode, weightsChecksum: base.weightsSource.sha256 },
-        onEvent: (e) => {
-          if (e.type === 'phase-start') {
-            const now = performance.now()
-            if (phase) seconds[phase === 'head' ? 'phase1' : 'phase2'] = (now - phaseMark) / 1000
-            phase = e.phase
-            phaseMark = now
-          }
-          emit(e)
-        },
-        onEpochEnd: (e) => {
-          store.appendEpoch(run.id, toNewEpoch(e))
-          store.heartbeat(run.id)
+      base,
+      frozenBase,
+      featureForward: pool.forward,
+      train: sets.train.set,
+      validation: counts.validation > 0 ? sets.validation.set : undefined,
+      augmentBatch,
+      featureCache: { dir: state.cacheDir, resizeMode: opts.resizeMode, weightsChecksum: base.weightsSource.sha256 },
+      onEvent: (e) => {
+        if (e.type === 'phase-start') {
+          const now = performance.now()
+          if (phase) seconds[phase === 'head' ? 'phase1' : 'phase2'] = (now - phaseMark) / 1000
+          phase = e.phase
+          phaseMark = now
         }
+        emit(e)
+      },
+      onEpochEnd: (e) => {
+        store.appendEpoch(run.id, toNewEpoch(e))
+        store.heartbeat(run.id)
       }
+    }
     const result = await trainRun(params, io, signal)
     if (phase) seconds[phase === 'head' ? 'phase1' : 'phase2'] = (performance.now() - phaseMark) / 1000
     mark = performance.now()
@@ -235,7 +278,17 @@ export async function trainProject(rootDir: string, opts: TrainOptions, onEvent:
     if (result.status === 'cancelled') {
       store.finishRun(run.id, 'cancelled', { timings: seconds as unknown as JsonValue })
       seconds.total = (performance.now() - t0) / 1000
-      return { runId: run.id, dbPath: state.dbPath, status: 'cancelled', backend, classes, seconds, metrics: {}, result, base }
+      return {
+        runId: run.id,
+        dbPath: state.dbPath,
+        status: 'cancelled',
+        backend,
+        classes,
+        seconds,
+        metrics: {},
+        result,
+        base
+      }
     }
 
     const metrics: Partial<Record<SplitName, SplitMetrics>> = {}
@@ -243,9 +296,17 @@ export async function trainProject(rootDir: string, opts: TrainOptions, onEvent:
     for (const s of ['validation', 'test'] as const) {
       if (counts[s] === 0) continue
       emit({ type: 'stage', stage: 'evaluate', detail: `${s}: ${counts[s]} images` })
-      const via = result.baseChanged ? { predict: result.predict, set: sets[s].set } : await featurePredictor(io, frozenBase, result, sets[s].set, opts.batchSize, signal)
-      const ev = await evaluateSet(via.predict, via.set, classes, { batchSize: opts.batchSize, topN: opts.topN, unsureThreshold: opts.unsureThreshold, signal, imageIds: sets[s].images.map((im) => im.path) })
-      const idOf = imageIdsByPath(store, project.id)
+      const via = result.baseChanged
+        ? { predict: result.predict, set: sets[s].set }
+        : await featurePredictor(io, frozenBase, result, sets[s].set, opts.batchSize, signal)
+      const ev = await evaluateSet(via.predict, via.set, classes, {
+        batchSize: opts.batchSize,
+        topN: opts.topN,
+        unsureThreshold: opts.unsureThreshold,
+        signal,
+        imageIds: sets[s].images.map((im) => im.path)
+      })
+      const idOf = imageIdsByPath(store, projectId)
       store.savePredictions(run.id, toNewPredictions(ev.rows, s, classes, idOf))
       store.saveAnalysis(run.id, `analyses:${s}`, ev.analyses as unknown as JsonValue)
       store.saveAnalysis(run.id, `metrics:${s}`, ev.metrics as unknown as JsonValue)
@@ -254,21 +315,48 @@ export async function trainProject(rootDir: string, opts: TrainOptions, onEvent:
       emit({ type: 'evaluation', split: s, metrics: ev.metrics })
     }
     lap('evaluate')
-    const summary = Object.fromEntries(Object.entries(metrics).map(([s, m]) => [s, { accuracy: m.accuracy, loss: m.loss, count: m.count }]))
+    const summary = Object.fromEntries(
+      Object.entries(metrics).map(([s, m]) => [s, { accuracy: m.accuracy, loss: m.loss, count: m.count }])
+    )
     emit({ type: 'stage', stage: 'save', detail: runModelDir(state.modelsDir, run.id) })
     await exportModel(
-      { model: result.model, classes, base: { id: base.spec.id, size }, resizeMode: opts.resizeMode, preprocessing: base.spec.preprocessing, outputUnits: result.outputUnits, runId: String(run.id), metrics: summary },
+      {
+        model: result.model,
+        classes,
+        base: { id: base.spec.id, size },
+        resizeMode: opts.resizeMode,
+        preprocessing: base.spec.preprocessing,
+        outputUnits: result.outputUnits,
+        runId: String(run.id),
+        metrics: summary
+      },
       runModelDir(state.modelsDir, run.id),
       { overwrite: true }
     )
     lap('save')
     seconds.total = (performance.now() - t0) / 1000
-    store.finishRun(run.id, 'completed', { metrics: summary as unknown as JsonValue, timings: seconds as unknown as JsonValue })
-    return { runId: run.id, dbPath: state.dbPath, status: 'completed', backend, classes, seconds, metrics, result, base }
+    store.finishRun(run.id, 'completed', {
+      metrics: summary as unknown as JsonValue,
+      timings: seconds as unknown as JsonValue
+    })
+    return {
+      runId: run.id,
+      dbPath: state.dbPath,
+      status: 'completed',
+      backend,
+      classes,
+      seconds,
+      metrics,
+      result,
+      base
+    }
   } catch (err) {
     if (runId !== null) {
       const cancelled = err instanceof Error && err.name === 'AbortError'
-      store.finishRun(runId, cancelled ? 'cancelled' : 'failed', { error: cancelled ? null : String((err as Error).message ?? err), timings: seconds as unknown as JsonValue })
+      store.finishRun(runId, cancelled ? 'cancelled' : 'failed', {
+        error: cancelled ? null : String((err as Error).message ?? err),
+        timings: seconds as unknown as JsonValue
+      })
     }
     throw err
   } finally {
