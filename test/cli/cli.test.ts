@@ -178,6 +178,29 @@ describe('tunelab CLI', () => {
     expect(again.stderr).toContain('--force')
   })
 
+  it('after fine-tuning, the stored evaluation (worker pool, BN folded) matches predict on files (whole model)', async () => {
+    const r = await cli(['train', project, ...TRAIN, '--epochs', '1', '--fine-tune-at', '100', '--fine-tune-epochs', '1', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const events = jsonLines(r.stdout)
+    const done = events.at(-1) as { runId: number; dbPath: string }
+    expect(events.filter((e) => e.event === 'epoch').map((e) => e.phase)).toEqual(['head', 'fine-tune'])
+    const db = new Database(done.dbPath, { readonly: true })
+    const stored = db
+      .prepare("SELECT i.rel_path AS path, p.probabilities AS probs FROM predictions p JOIN images i ON i.id = p.image_id WHERE p.run_id = ? AND p.split = 'validation' ORDER BY i.rel_path LIMIT 4")
+      .all(done.runId) as { path: string; probs: string }[]
+    db.close()
+    expect(stored.length).toBe(4)
+    const pr = await cli(['predict', project, '--run', String(done.runId), ...stored.map((x) => join(project, x.path)), '--json'])
+    expect(pr.code, pr.stderr).toBe(0)
+    const preds = jsonLines(pr.stdout).filter((e) => e.event === 'prediction') as { probabilities: Record<string, number> }[]
+    for (const [i, x] of stored.entries()) {
+      const want = JSON.parse(x.probs) as number[]
+      expect((want[0] ?? 0) + (want[1] ?? 0)).toBeCloseTo(1, 5)
+      expect(preds[i]?.probabilities.cats).toBeCloseTo(want[0] ?? -1, 4)
+      expect(preds[i]?.probabilities.dogs).toBeCloseTo(want[1] ?? -1, 4)
+    }
+  })
+
   it('Ctrl-C cancels cleanly: the run is stored as cancelled with its finished epochs', async () => {
     let sent = false
     const r = await cli(['train', project, ...TRAIN, '--augment', 'flip', '--epochs', '500', '--json'], {

@@ -1,6 +1,7 @@
 // Frozen-base features on all cores: a pool of worker threads, each with its own wasm backend (wasm threads do not
 // work under Node). Started on first use, so warm runs whose features are all cached pay nothing.
 import { availableParallelism } from 'node:os'
+import type * as tf from '@tensorflow/tfjs'
 import { ForwardPool } from '../parallel/forwardPool'
 import { poolFeatures } from '../training/features'
 import type { BaseLike } from '../training/types'
@@ -55,5 +56,55 @@ export function createFeaturePool(
       const pool = starting ? await starting : null
       pool?.close()
     }
+  }
+}
+
+export interface ModelPredictor {
+  /** Class probabilities [count, k] (binary sigmoid models: [1-p, p]) for RGB uint8 pixels. */
+  predict: (pixels: Uint8Array, count: number) => Promise<Float32Array>
+  close(): Promise<void>
+}
+
+/**
+ * The whole fine-tuned classifier (base -> head -> probabilities) on all cores, BatchNorm folded, for evaluation
+ * after phase 2. Falls back to `fallback` (this thread) where a pool is not worth it or cannot start.
+ */
+export async function createModelPredictor(
+  result: { model: tf.LayersModel },
+  base: BaseNetwork,
+  backend: BackendInfo,
+  fallback: ModelPredictor['predict'],
+  onInfo: (message: string) => void
+): Promise<ModelPredictor> {
+  const workers = featureWorkers()
+  const onThisThread: ModelPredictor = { predict: fallback, close: async () => undefined }
+  if (backend.name !== 'wasm' || workers < 2) return onThisThread
+  let pool: ForwardPool
+  try {
+    pool = await ForwardPool.create({
+      model: result.model,
+      preprocessing: base.spec.preprocessing,
+      output: 'raw',
+      foldBn: true,
+      workers
+    })
+  } catch (err) {
+    onInfo(`evaluation: worker pool unavailable (${(err as Error).message}); predicting on the main thread`)
+    return onThisThread
+  }
+  const binary = pool.info.outputDim === 1
+  return {
+    predict: async (pixels, count) => {
+      const out = await pool.run(pixels, count)
+      if (!binary) return out
+      const probs = new Float32Array(count * 2)
+      for (let i = 0; i < count; i++) {
+        const p = out[i] as number
+        probs[2 * i] = 1 - p
+        probs[2 * i + 1] = p
+      }
+      return probs
+    },
+    close: async () => pool.close()
   }
 }

@@ -21,7 +21,7 @@ import { evaluateSet, type PredictFn } from '../eval/evaluate'
 import { toNewEpoch, toNewPredictions } from '../eval/storeRows'
 import { foldBatchNorm } from '../tf/foldBatchNorm'
 import { exportModel } from '../export/exportModel'
-import { createFeaturePool, type FeaturePool } from './featurePool'
+import { createFeaturePool, createModelPredictor, type FeaturePool } from './featurePool'
 import { join } from 'node:path'
 import type { SplitMetrics } from '../eval/types'
 import type { Analyses } from '../eval/analyses'
@@ -293,26 +293,37 @@ export async function trainProject(
 
     const metrics: Partial<Record<SplitName, SplitMetrics>> = {}
     const analyses: Partial<Record<SplitName, Analyses>> = {}
-    for (const s of ['validation', 'test'] as const) {
-      if (counts[s] === 0) continue
-      emit({ type: 'stage', stage: 'evaluate', detail: `${s}: ${counts[s]} images` })
-      const via = result.baseChanged
-        ? { predict: result.predict, set: sets[s].set }
-        : await featurePredictor(io, frozenBase, result, sets[s].set, opts.batchSize, signal)
-      const ev = await evaluateSet(via.predict, via.set, classes, {
-        batchSize: opts.batchSize,
-        topN: opts.topN,
-        unsureThreshold: opts.unsureThreshold,
-        signal,
-        imageIds: sets[s].images.map((im) => im.path)
-      })
-      const idOf = imageIdsByPath(store, projectId)
-      store.savePredictions(run.id, toNewPredictions(ev.rows, s, classes, idOf))
-      store.saveAnalysis(run.id, `analyses:${s}`, ev.analyses as unknown as JsonValue)
-      store.saveAnalysis(run.id, `metrics:${s}`, ev.metrics as unknown as JsonValue)
-      metrics[s] = ev.metrics
-      analyses[s] = ev.analyses
-      emit({ type: 'evaluation', split: s, metrics: ev.metrics })
+    // After fine-tuning the cached features are stale: the whole model runs again, on all cores.
+    const fineTuned =
+      result.baseChanged && counts.validation + counts.test > 0
+        ? await createModelPredictor(result, base, backend, result.predict, (message) =>
+            emit({ type: 'info', message })
+          )
+        : null
+    try {
+      for (const s of ['validation', 'test'] as const) {
+        if (counts[s] === 0) continue
+        emit({ type: 'stage', stage: 'evaluate', detail: `${s}: ${counts[s]} images` })
+        const via = fineTuned
+          ? { predict: fineTuned.predict, set: sets[s].set }
+          : await featurePredictor(io, frozenBase, result, sets[s].set, opts.batchSize, signal)
+        const ev = await evaluateSet(via.predict, via.set, classes, {
+          batchSize: opts.batchSize,
+          topN: opts.topN,
+          unsureThreshold: opts.unsureThreshold,
+          signal,
+          imageIds: sets[s].images.map((im) => im.path)
+        })
+        const idOf = imageIdsByPath(store, projectId)
+        store.savePredictions(run.id, toNewPredictions(ev.rows, s, classes, idOf))
+        store.saveAnalysis(run.id, `analyses:${s}`, ev.analyses as unknown as JsonValue)
+        store.saveAnalysis(run.id, `metrics:${s}`, ev.metrics as unknown as JsonValue)
+        metrics[s] = ev.metrics
+        analyses[s] = ev.analyses
+        emit({ type: 'evaluation', split: s, metrics: ev.metrics })
+      }
+    } finally {
+      await fineTuned?.close()
     }
     lap('evaluate')
     const summary = Object.fromEntries(
