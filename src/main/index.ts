@@ -99,6 +99,7 @@ function createWindow(): void {
     width: 1280,
     height: 800,
     show: false,
+    icon: join(here, '../../resources/icon.png'),
     webPreferences: {
       preload: join(here, '../preload/index.cjs'),
       contextIsolation: true,
