@@ -10,13 +10,13 @@ import { readScanRecords } from '../store/scanRecords'
 import type { ProjectStore } from '../store/projectStore'
 import type { JsonValue } from '../store/rows'
 import { ImageCache } from '../pipeline/imageCache'
-import { augmentRgb, augmentRng, isIdentity } from '../pipeline/augment'
+import { isIdentity } from '../pipeline/augment'
 import { initBackend, type BackendInfo } from '../tf/backend'
 import { buildBase, loadBase, parseBaseId, formatBaseId, type BaseNetwork } from '../models'
 import { trainRun } from '../training/trainer'
 import { extractFeatures } from '../training/features'
 import { featureCacheKeyOf } from '../training/headPhase'
-import type { AugmentBatch, BaseLike, ImageSet, TrainIO, TrainParams, TrainResult } from '../training/types'
+import type { BaseLike, ImageSet, TrainIO, TrainParams, TrainResult } from '../training/types'
 import { evaluateSet, type PredictFn } from '../eval/evaluate'
 import { toNewEpoch, toNewPredictions } from '../eval/storeRows'
 import { foldBatchNorm } from '../tf/foldBatchNorm'
@@ -72,17 +72,6 @@ async function prepareBase(opts: TrainOptions, emit: RunEventListener): Promise<
     onProgress: (p) =>
       emit({ type: 'download-progress', bytes: p.bytes, total: p.total ?? null, bytesPerSecond: p.bytesPerSecond })
   })
-}
-
-// Each image's transform depends only on (seed, epoch, image), so a run augments the same way whatever the batch order.
-const augmentBatch: AugmentBatch = (pixels, count, size, spec, at) => {
-  const per = size * size * 3
-  const out = new Uint8Array(pixels.length)
-  for (let i = 0; i < count; i++) {
-    const rng = augmentRng(at.seed, at.epoch, at.keys[i] ?? i)
-    out.set(augmentRgb(pixels.subarray(i * per, (i + 1) * per), size, spec, rng), i * per)
-  }
-  return out
 }
 
 function trainParams(opts: TrainOptions, classes: string[]): TrainParams {
@@ -255,7 +244,6 @@ export async function trainProject(
       featureForward: pool.forward,
       train: sets.train.set,
       validation: counts.validation > 0 ? sets.validation.set : undefined,
-      augmentBatch,
       featureCache: { dir: state.cacheDir, resizeMode: opts.resizeMode, weightsChecksum: base.weightsSource.sha256 },
       onEvent: (e) => {
         if (e.type === 'phase-start') {
