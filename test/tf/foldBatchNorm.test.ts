@@ -45,15 +45,20 @@ describe('foldBatchNorm on MobileNetV2 (alpha 0.35, 96x96)', () => {
     x = randomTensor([2, 96, 96, 3], 5)
   })
 
-  it('gives the same outputs with no BatchNorm layers left, and keeps every other layer name', () => {
+  it('gives the same outputs with no BatchNorm layers left, fuses ReLU6 and ZeroPadding into the convs, and keeps every other layer name', () => {
     const before = tf.memory().numTensors
     const { model: folded, report } = foldBatchNormWithReport(base)
     const bnCount = base.layers.filter((l) => l.getClassName() === 'BatchNormalization').length
     expect(report.folded.length).toBe(bnCount) // every MobileNetV2 BN follows a conv
     expect(report.kept).toEqual([])
     expect(folded.layers.filter((l) => l.getClassName() === 'BatchNormalization')).toEqual([])
-    expect(folded.layers.map((l) => l.name)).toEqual(base.layers.filter((l) => l.getClassName() !== 'BatchNormalization').map((l) => l.name))
-    expect(folded.getLayer('out_relu')).toBeDefined()
+    const absorbed = new Set(report.folded.flatMap((f) => [f.activation, f.padding].filter((n): n is string => !!n)))
+    // Every ReLU6 follows a folded BN; every ZeroPadding2D feeds a valid-padded stride-2 depthwise conv.
+    expect([...absorbed].sort()).toEqual(base.layers.filter((l) => ['ReLU', 'ZeroPadding2D'].includes(l.getClassName())).map((l) => l.name).sort())
+    const kept = base.layers.filter((l) => l.getClassName() !== 'BatchNormalization' && !absorbed.has(l.name))
+    expect(folded.layers.map((l) => l.name)).toEqual(kept.map((l) => l.name))
+    expect(() => folded.getLayer('out_relu')).toThrow(/No such layer/) // inside Conv_1 now
+    expect(folded.getLayer('Conv_1').getClassName()).toBe('TuneLabFusedConv')
     expect(folded.outputs[0]!.shape).toEqual(base.outputs[0]!.shape)
 
     const ref = predict(base, x)

@@ -3,6 +3,10 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '@core/tf/backend'
 import { randomTensor, relErr } from './helpers'
 
+// The JS gradient kernels, without the oneDNN kernels in front of them (those: nativeConv.test.ts). Each test
+// file runs in its own process, so this holds for this file only.
+process.env['TUNELAB_NATIVE'] = '0'
+
 type Pad = 'same' | 'valid'
 type Shape4 = [number, number, number, number]
 

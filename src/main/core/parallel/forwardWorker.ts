@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs'
 import { parentPort } from 'node:worker_threads'
 import { applyPreprocessing } from '../models/preprocessing'
 import { initBackend } from '../tf/backend'
+// Registers the FusedConv layer class, which folded models sent to the worker use.
+import '../tf/fusedConvLayer'
 import type { FromWorker, InitMessage, RunMessage, ToWorker } from './protocol'
 
 if (!parentPort) throw new Error('forwardWorker must run in a worker thread')

@@ -13,6 +13,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
+import { loadDnnl, registerNativeConvKernels } from './nativeConv'
 import { registerWasmGradKernels } from './wasmGradKernels'
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'
@@ -34,6 +35,8 @@ export interface BackendInfo {
   threads?: number
   /** wasm only: the directory the .wasm binaries were loaded from. */
   wasmDir?: string
+  /** wasm only: convolutions run by oneDNN (native/dnnl), with its version and thread count, or why not. */
+  native?: { version: string; threads: number } | { reason: string }
   /** Better candidates that were tried and did not load, with why. */
   skipped: SkippedBackend[]
 }
@@ -179,14 +182,29 @@ async function loadWasm(wasmDirOverride?: string): Promise<Loaded> {
   // setWasmPaths must run before the wasm backend is first initialised; a later change has no effect.
   if (!tf.engine().registry['wasm']) setWasmPaths(wasmDir)
   registerWasmGradKernels()
+  const native = useNativeConv()
   await activate('wasm')
   return {
     name: 'wasm',
     tfBackend: 'wasm',
     simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
     threads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? navigatorThreads() : 1,
-    wasmDir
+    wasmDir,
+    native
   }
+}
+
+let nativeRegistered = false
+
+function useNativeConv(): NonNullable<BackendInfo['native']> {
+  const load = loadDnnl()
+  if (!load.addon) return { reason: load.reason }
+  if (!nativeRegistered) {
+    registerNativeConvKernels(load.addon)
+    nativeRegistered = true
+  }
+  const { version, threads } = load.addon.info()
+  return { version, threads }
 }
 
 function navigatorThreads(): number {

@@ -11,12 +11,17 @@
  * configs, trainable flags). BatchNorms that cannot be folded (e.g. ResNetV2's pre-activation BN after an
  * Add) stay as they are.
  *
+ * Each folded pair becomes one FusedConv layer (fused conv + bias + activation): a ReLU / ReLU(6) that is the
+ * BatchNorm's only reader is applied inside it, and a ZeroPadding2D whose only reader is the (valid-padded)
+ * conv becomes its explicit padding, so those layers disappear too.
+ *
  * Weights: the new model never shares Layer objects with the source (sharing would add inbound nodes to
  * the source's layers and break `layer.output` there). Unfolded weights are assigned from the source's
  * tensors (tfjs variables share the immutable buffer until one side is trained, then they diverge), so
  * the two models can be trained and disposed independently. Dispose the result with `model.dispose()`.
  */
 import * as tf from '@tensorflow/tfjs'
+import { FusedConv, type FusedActivation, type FusedPadding } from './fusedConvLayer'
 
 export interface FoldBatchNormOptions {
   /**
@@ -29,8 +34,8 @@ export interface FoldBatchNormOptions {
 }
 
 export interface FoldReport {
-  /** Conv layer name -> name of the BatchNorm folded into it. */
-  folded: Array<{ conv: string; batchNorm: string }>
+  /** Conv layer name -> name of the BatchNorm folded into it, and the activation / padding layers absorbed. */
+  folded: Array<{ conv: string; batchNorm: string; activation?: string; padding?: string }>
   /** BatchNorm layers kept, with why. */
   kept: Array<{ batchNorm: string; reason: string }>
 }
@@ -73,6 +78,33 @@ export function foldBatchNormWithReport(model: tf.LayersModel, opts: FoldBatchNo
     }
   })
   const foldedBns = new Set(bnFor.values())
+  const absorbed = new Set<tf.layers.Layer>() // ReLU and ZeroPadding2D layers that become part of a FusedConv
+  const fuse = new Map<tf.layers.Layer, { activation: FusedActivation; act?: tf.layers.Layer; pad?: tf.layers.Layer }>()
+  const soleReader = (out: Sym): tf.layers.Layer | null => {
+    const r = readers.get(out.id) ?? []
+    return r.length === 1 && !outputIds.has(out.id) ? r[0]! : null
+  }
+  for (const [conv, bn] of bnFor) {
+    const entry: { activation: FusedActivation; act?: tf.layers.Layer; pad?: tf.layers.Layer } = { activation: 'linear' }
+    const reader = soleReader(nodeOf.get(bn)!.outputTensors[0]!)
+    const activation = reader && layers.indexOf(reader) <= cut ? fusableActivation(reader) : null
+    if (reader && activation) {
+      entry.activation = activation
+      entry.act = reader
+      absorbed.add(reader)
+    }
+    const producer = nodeOf.get(conv)!.inboundLayers[0]
+    if (producer && producer.getClassName() === 'ZeroPadding2D' && conv.getConfig()['padding'] === 'valid' && soleReader(nodeOf.get(producer)!.outputTensors[0]!) === conv) {
+      if ((producer.getConfig()['dataFormat'] ?? 'channelsLast') === 'channelsLast') {
+        entry.pad = producer
+        absorbed.add(producer)
+      }
+    }
+    fuse.set(conv, entry)
+    const line = report.folded.find((f) => f.conv === conv.name)!
+    if (entry.act) line.activation = entry.act.name
+    if (entry.pad) line.padding = entry.pad.name
+  }
 
   const built: tf.layers.Layer[] = []
   try {
@@ -87,23 +119,26 @@ export function foldBatchNormWithReport(model: tf.LayersModel, opts: FoldBatchNo
         newInputs.push(input)
         continue
       }
-      if (foldedBns.has(layer)) continue // its output was mapped when its conv was rebuilt
+      if (foldedBns.has(layer) || absorbed.has(layer)) continue // its output was mapped when its conv was rebuilt
       if (layer instanceof tf.LayersModel) {
         throw new Error(`foldBatchNorm: layer '${layer.name}' is a nested model; fold that model on its own and rebuild the outer one around it`)
       }
-      const inputs = node.inputTensors.map((t) => {
+      const bn = bnFor.get(layer)
+      const fusion = fuse.get(layer)
+      const inputSources = fusion?.pad ? nodeOf.get(fusion.pad)!.inputTensors : node.inputTensors
+      const inputs = inputSources.map((t) => {
         const s = sym.get(t.id)
         if (!s) throw new Error(`foldBatchNorm: internal error: input of '${layer.name}' was not rebuilt`)
         return s
       })
-      const bn = bnFor.get(layer)
-      const clone = cloneLayer(layer, bn ? { useBias: true, trainable: false } : {})
+      const clone = bn && fusion ? fusedConvFor(layer, fusion) : cloneLayer(layer, {})
       built.push(clone)
-      const out = clone.apply(inputs.length === 1 ? inputs[0]! : inputs, node.callArgs) as Sym | Sym[]
+      const out = clone.apply(inputs.length === 1 ? inputs[0]! : inputs, bn ? {} : node.callArgs) as Sym | Sym[]
       const outs = Array.isArray(out) ? out : [out]
       if (bn) {
         setFoldedWeights(clone, layer, bn)
         sym.set(nodeOf.get(bn)!.outputTensors[0]!.id, outs[0]!)
+        if (fusion?.act) sym.set(nodeOf.get(fusion.act)!.outputTensors[0]!.id, outs[0]!)
       } else {
         clone.setWeights(layer.getWeights())
       }
@@ -158,9 +193,47 @@ function whyNotFoldable(
   const conv = producer.getConfig()
   if ((conv['activation'] ?? 'linear') !== 'linear') return `conv '${producer.name}' has activation ${String(conv['activation'])}`
   if ((conv['dataFormat'] ?? 'channelsLast') !== 'channelsLast') return `conv '${producer.name}' is channelsFirst`
+  const dilation = conv['dilationRate'] ?? 1
+  if ((Array.isArray(dilation) ? dilation : [dilation]).some((d) => Number(d) !== 1)) return `conv '${producer.name}' is dilated`
   const convOut = nodeOf.get(producer)!.outputTensors[0]!
   if ((readers.get(convOut.id) ?? []).length !== 1 || outputIds.has(convOut.id)) return `output of '${producer.name}' is also used elsewhere`
   return null
+}
+
+/** ReLU, ReLU(max 6) or Activation('relu'/'relu6') with default slopes and threshold: what FusedConv can apply. */
+function fusableActivation(layer: tf.layers.Layer): FusedActivation | null {
+  const c = layer.getConfig()
+  if (layer.getClassName() === 'ReLU') {
+    if (Number(c['negativeSlope'] ?? 0) !== 0 || Number(c['threshold'] ?? 0) !== 0) return null
+    if (c['maxValue'] === null || c['maxValue'] === undefined) return 'relu'
+    return Number(c['maxValue']) === 6 ? 'relu6' : null
+  }
+  if (layer.getClassName() === 'Activation' && (c['activation'] === 'relu' || c['activation'] === 'relu6')) return c['activation']
+  return null
+}
+
+function fusedConvFor(conv: tf.layers.Layer, fusion: { activation: FusedActivation; pad?: tf.layers.Layer }): FusedConv {
+  const c = conv.getConfig()
+  const depthwise = conv.getClassName() === 'DepthwiseConv2D'
+  const kernel = weightByName(conv, depthwise ? 'depthwise_kernel' : 'kernel')
+  if (!kernel) throw new Error(`foldBatchNorm: conv '${conv.name}' has no kernel weight`)
+  const [kh, kw, inC, outC] = kernel.shape as [number, number, number, number]
+  const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [Number(v[0]), Number(v[1] ?? v[0])] : [Number(v), Number(v)])
+  let padding: FusedPadding = c['padding'] === 'same' ? 'same' : 'valid'
+  if (fusion.pad) {
+    const p = fusion.pad.getConfig()['padding']
+    const rows = Array.isArray(p) && Array.isArray(p[0]) ? (p as number[][]) : [pair(p), pair(p)]
+    padding = [pair(rows[0]), pair(rows[1])]
+  }
+  return new FusedConv({
+    name: conv.name,
+    depthwise,
+    filters: depthwise ? inC * outC : outC,
+    kernelSize: [kh, kw],
+    strides: pair(c['strides'] ?? 1),
+    padding,
+    activation: fusion.activation
+  })
 }
 
 function cloneLayer(layer: tf.layers.Layer, overrides: ConfigDict): tf.layers.Layer {

@@ -1,0 +1,319 @@
+// oneDNN convolution kernels for TF.js tensors (NHWC, float32), called synchronously from kernel functions.
+// Every call takes Float32Array views (on the wasm heap or anywhere) and writes its result in place.
+// Primitives are cached per thread by shape; weights are given in TF layouts (HWIO, depthwise HWCM) and
+// reordered by oneDNN into whatever its fastest implementation wants.
+#include <napi.h>
+#include <omp.h>
+
+#include <oneapi/dnnl/dnnl.hpp>
+#include <oneapi/dnnl/dnnl_version.h>
+
+#include <memory>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+
+using namespace dnnl;
+using dt = memory::data_type;
+using tag = memory::format_tag;
+
+namespace {
+
+struct ConvParams {
+  int64_t n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pb, pl, pr;
+  int64_t groups;  // 1 or ic (depthwise, oc = ic * multiplier)
+  int act;         // 0 none, 1 relu, 2 relu6
+  bool bias;
+};
+
+struct Env {
+  engine eng{engine::kind::cpu, 0};
+  stream strm{eng};
+};
+
+Env& env() {
+  thread_local Env e;
+  return e;
+}
+
+memory::desc actDesc(int64_t n, int64_t c, int64_t h, int64_t w) { return memory::desc({n, c, h, w}, dt::f32, tag::nhwc); }
+
+// TF weights: HWIO for plain convs, [kh, kw, in, mult] for depthwise.
+memory::desc userWeightsDesc(const ConvParams& p) {
+  if (p.groups == 1) {
+    return memory::desc({p.oc, p.ic, p.kh, p.kw}, dt::f32, {1, p.oc, p.kw * p.ic * p.oc, p.ic * p.oc});
+  }
+  const int64_t g = p.groups, mult = p.oc / p.groups, icg = p.ic / p.groups;
+  return memory::desc({g, mult, icg, p.kh, p.kw}, dt::f32, {mult, 1, 1, p.kw * g * mult, g * mult});
+}
+
+memory::desc anyWeightsDesc(const ConvParams& p) {
+  if (p.groups == 1) return memory::desc({p.oc, p.ic, p.kh, p.kw}, dt::f32, tag::any);
+  return memory::desc({p.groups, p.oc / p.groups, p.ic / p.groups, p.kh, p.kw}, dt::f32, tag::any);
+}
+
+std::string keyOf(const char* kind, const ConvParams& p) {
+  std::ostringstream s;
+  s << kind << ':' << p.n << ',' << p.ih << ',' << p.iw << ',' << p.ic << ',' << p.oh << ',' << p.ow << ',' << p.oc << ','
+    << p.kh << ',' << p.kw << ',' << p.sh << ',' << p.sw << ',' << p.pt << ',' << p.pb << ',' << p.pl << ',' << p.pr << ','
+    << p.groups << ',' << p.act << ',' << p.bias;
+  return s.str();
+}
+
+convolution_forward::primitive_desc forwardPd(const ConvParams& p, prop_kind kind, bool withPostOps) {
+  auto& e = env();
+  memory::desc bias = p.bias ? memory::desc({p.oc}, dt::f32, tag::x) : memory::desc();
+  convolution_forward::desc d(kind, algorithm::convolution_direct, actDesc(p.n, p.ic, p.ih, p.iw), anyWeightsDesc(p), bias,
+                              actDesc(p.n, p.oc, p.oh, p.ow), {p.sh, p.sw}, {p.pt, p.pl}, {p.pb, p.pr});
+  primitive_attr attr;
+  if (withPostOps && p.act != 0) {
+    post_ops ops;
+    if (p.act == 1) ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+    if (p.act == 2) ops.append_eltwise(1.f, algorithm::eltwise_clip, 0.f, 6.f);
+    attr.set_post_ops(ops);
+  }
+  return convolution_forward::primitive_desc(d, attr, e.eng);
+}
+
+struct Forward {
+  convolution_forward::primitive_desc pd;
+  convolution_forward prim;
+  reorder weightsReorder;  // user -> pd layout (empty when equal)
+  memory weights;
+};
+
+struct BackwardData {
+  convolution_backward_data::primitive_desc pd;
+  convolution_backward_data prim;
+  reorder weightsReorder;
+  memory weights;
+};
+
+struct BackwardWeights {
+  convolution_backward_weights::primitive_desc pd;
+  convolution_backward_weights prim;
+  reorder weightsReorder;  // pd layout -> user
+  memory diffWeights;
+};
+
+template <typename T>
+std::unordered_map<std::string, std::unique_ptr<T>>& cache() {
+  thread_local std::unordered_map<std::string, std::unique_ptr<T>> c;
+  return c;
+}
+
+Forward& forward(const ConvParams& p) {
+  auto& c = cache<Forward>();
+  auto key = keyOf("f", p);
+  auto it = c.find(key);
+  if (it != c.end()) return *it->second;
+  auto& e = env();
+  auto f = std::make_unique<Forward>();
+  f->pd = forwardPd(p, prop_kind::forward_inference, true);
+  f->prim = convolution_forward(f->pd);
+  if (f->pd.weights_desc() != userWeightsDesc(p)) {
+    f->weights = memory(f->pd.weights_desc(), e.eng);
+    f->weightsReorder = reorder(memory(userWeightsDesc(p), e.eng, nullptr), f->weights);
+  }
+  return *(c[key] = std::move(f));
+}
+
+BackwardData& backwardData(const ConvParams& p) {
+  auto& c = cache<BackwardData>();
+  auto key = keyOf("d", p);
+  auto it = c.find(key);
+  if (it != c.end()) return *it->second;
+  auto& e = env();
+  ConvParams q = p;
+  q.bias = false;
+  q.act = 0;
+  auto hint = forwardPd(q, prop_kind::forward_training, false);
+  convolution_backward_data::desc d(algorithm::convolution_direct, actDesc(p.n, p.ic, p.ih, p.iw), anyWeightsDesc(p),
+                                    actDesc(p.n, p.oc, p.oh, p.ow), {p.sh, p.sw}, {p.pt, p.pl}, {p.pb, p.pr});
+  auto b = std::make_unique<BackwardData>();
+  b->pd = convolution_backward_data::primitive_desc(d, e.eng, hint);
+  b->prim = convolution_backward_data(b->pd);
+  if (b->pd.weights_desc() != userWeightsDesc(p)) {
+    b->weights = memory(b->pd.weights_desc(), e.eng);
+    b->weightsReorder = reorder(memory(userWeightsDesc(p), e.eng, nullptr), b->weights);
+  }
+  return *(c[key] = std::move(b));
+}
+
+BackwardWeights& backwardWeights(const ConvParams& p) {
+  auto& c = cache<BackwardWeights>();
+  auto key = keyOf("w", p);
+  auto it = c.find(key);
+  if (it != c.end()) return *it->second;
+  auto& e = env();
+  ConvParams q = p;
+  q.bias = false;
+  q.act = 0;
+  auto hint = forwardPd(q, prop_kind::forward_training, false);
+  convolution_backward_weights::desc d(algorithm::convolution_direct, actDesc(p.n, p.ic, p.ih, p.iw), anyWeightsDesc(p),
+                                       actDesc(p.n, p.oc, p.oh, p.ow), {p.sh, p.sw}, {p.pt, p.pl}, {p.pb, p.pr});
+  auto b = std::make_unique<BackwardWeights>();
+  b->pd = convolution_backward_weights::primitive_desc(d, e.eng, hint);
+  b->prim = convolution_backward_weights(b->pd);
+  if (b->pd.diff_weights_desc() != userWeightsDesc(p)) {
+    b->diffWeights = memory(b->pd.diff_weights_desc(), e.eng);
+    b->weightsReorder = reorder(b->diffWeights, memory(userWeightsDesc(p), e.eng, nullptr));
+  }
+  return *(c[key] = std::move(b));
+}
+
+int64_t num(const Napi::Object& o, const char* k) { return o.Get(k).As<Napi::Number>().Int64Value(); }
+
+ConvParams paramsFrom(const Napi::Value& v) {
+  auto o = v.As<Napi::Object>();
+  ConvParams p{num(o, "n"), num(o, "ih"), num(o, "iw"), num(o, "ic"), num(o, "oh"), num(o, "ow"), num(o, "oc"), num(o, "kh"),
+               num(o, "kw"), num(o, "sh"), num(o, "sw"), num(o, "pt"), num(o, "pb"), num(o, "pl"), num(o, "pr"),
+               num(o, "groups"), static_cast<int>(num(o, "act")), false};
+  return p;
+}
+
+float* dataOf(const Napi::Env& env, const Napi::Value& v, size_t want, const char* name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    Napi::TypeError::New(env, std::string(name) + ": expected a Float32Array").ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  auto a = v.As<Napi::Float32Array>();
+  if (a.ElementLength() != want) {
+    Napi::RangeError::New(env, std::string(name) + ": expected " + std::to_string(want) + " elements, got " +
+                                   std::to_string(a.ElementLength()))
+        .ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  return a.Data();
+}
+
+size_t weightCount(const ConvParams& p) { return static_cast<size_t>(p.kh * p.kw * (p.ic / p.groups) * p.oc); }
+
+template <typename F>
+Napi::Value guarded(const Napi::Env& env, F&& f) {
+  try {
+    f();
+  } catch (const dnnl::error& err) {
+    Napi::Error::New(env, std::string("oneDNN: ") + err.what()).ThrowAsJavaScriptException();
+  } catch (const std::exception& err) {
+    Napi::Error::New(env, err.what()).ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+
+// conv2dForward(params, x, w, bias | null, y)
+Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
+  auto jsEnv = info.Env();
+  ConvParams p = paramsFrom(info[0]);
+  p.bias = !info[3].IsNull() && !info[3].IsUndefined();
+  float* x = dataOf(jsEnv, info[1], p.n * p.ih * p.iw * p.ic, "x");
+  float* w = x ? dataOf(jsEnv, info[2], weightCount(p), "filter") : nullptr;
+  float* b = w && p.bias ? dataOf(jsEnv, info[3], p.oc, "bias") : nullptr;
+  float* y = w && (b || !p.bias) ? dataOf(jsEnv, info[4], p.n * p.oh * p.ow * p.oc, "out") : nullptr;
+  if (!y) return jsEnv.Undefined();
+  return guarded(jsEnv, [&] {
+    auto& e = env();
+    auto& f = forward(p);
+    memory user(userWeightsDesc(p), e.eng, w);
+    memory weights = user;
+    if (f.weights) {
+      f.weightsReorder.execute(e.strm, user, f.weights);
+      weights = f.weights;
+    }
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(f.pd.src_desc(), e.eng, x)},
+                                         {DNNL_ARG_WEIGHTS, weights},
+                                         {DNNL_ARG_DST, memory(f.pd.dst_desc(), e.eng, y)}};
+    if (p.bias) args[DNNL_ARG_BIAS] = memory(f.pd.bias_desc(), e.eng, b);
+    f.prim.execute(e.strm, args);
+    e.strm.wait();
+  });
+}
+
+// conv2dBackwardData(params, dy, w, dx)
+Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
+  auto jsEnv = info.Env();
+  ConvParams p = paramsFrom(info[0]);
+  float* dy = dataOf(jsEnv, info[1], p.n * p.oh * p.ow * p.oc, "dy");
+  float* w = dy ? dataOf(jsEnv, info[2], weightCount(p), "filter") : nullptr;
+  float* dx = w ? dataOf(jsEnv, info[3], p.n * p.ih * p.iw * p.ic, "out") : nullptr;
+  if (!dx) return jsEnv.Undefined();
+  return guarded(jsEnv, [&] {
+    auto& e = env();
+    auto& b = backwardData(p);
+    memory user(userWeightsDesc(p), e.eng, w);
+    memory weights = user;
+    if (b.weights) {
+      b.weightsReorder.execute(e.strm, user, b.weights);
+      weights = b.weights;
+    }
+    b.prim.execute(e.strm, {{DNNL_ARG_DIFF_DST, memory(b.pd.diff_dst_desc(), e.eng, dy)},
+                            {DNNL_ARG_WEIGHTS, weights},
+                            {DNNL_ARG_DIFF_SRC, memory(b.pd.diff_src_desc(), e.eng, dx)}});
+    e.strm.wait();
+  });
+}
+
+// conv2dBackwardWeights(params, x, dy, dw)
+Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo& info) {
+  auto jsEnv = info.Env();
+  ConvParams p = paramsFrom(info[0]);
+  float* x = dataOf(jsEnv, info[1], p.n * p.ih * p.iw * p.ic, "x");
+  float* dy = x ? dataOf(jsEnv, info[2], p.n * p.oh * p.ow * p.oc, "dy") : nullptr;
+  float* dw = dy ? dataOf(jsEnv, info[3], weightCount(p), "out") : nullptr;
+  if (!dw) return jsEnv.Undefined();
+  return guarded(jsEnv, [&] {
+    auto& e = env();
+    auto& b = backwardWeights(p);
+    memory user(userWeightsDesc(p), e.eng, dw);
+    memory target = b.diffWeights ? b.diffWeights : user;
+    b.prim.execute(e.strm, {{DNNL_ARG_SRC, memory(b.pd.src_desc(), e.eng, x)},
+                            {DNNL_ARG_DIFF_DST, memory(b.pd.diff_dst_desc(), e.eng, dy)},
+                            {DNNL_ARG_DIFF_WEIGHTS, target}});
+    if (b.diffWeights) b.weightsReorder.execute(e.strm, b.diffWeights, user);
+    e.strm.wait();
+  });
+}
+
+// implementations(params) -> { forward, backwardData, backwardWeights } names of the chosen oneDNN kernels
+Napi::Value Implementations(const Napi::CallbackInfo& info) {
+  auto jsEnv = info.Env();
+  ConvParams p = paramsFrom(info[0]);
+  auto out = Napi::Object::New(jsEnv);
+  guarded(jsEnv, [&] {
+    out.Set("forward", forward(p).pd.impl_info_str());
+    out.Set("backwardData", backwardData(p).pd.impl_info_str());
+    out.Set("backwardWeights", backwardWeights(p).pd.impl_info_str());
+  });
+  return out;
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  omp_set_num_threads(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  auto jsEnv = info.Env();
+  auto v = dnnl_version();
+  auto out = Napi::Object::New(jsEnv);
+  out.Set("version", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
+  out.Set("threads", omp_get_max_threads());
+  out.Set("isa", static_cast<int>(get_effective_cpu_isa()));
+  out.Set("cachedPrimitives", static_cast<double>(cache<Forward>().size() + cache<BackwardData>().size() +
+                                                  cache<BackwardWeights>().size()));
+  return out;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("conv2dForward", Napi::Function::New(env, Conv2dForward));
+  exports.Set("conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData));
+  exports.Set("conv2dBackwardWeights", Napi::Function::New(env, Conv2dBackwardWeights));
+  exports.Set("implementations", Napi::Function::New(env, Implementations));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("info", Napi::Function::New(env, Info));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tunelab_dnnl, Init)

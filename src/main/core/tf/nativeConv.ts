@@ -1,0 +1,205 @@
+/**
+ * Convolution kernels of the wasm backend replaced by oneDNN (native/dnnl, a small N-API addon built at
+ * install time where libdnnl is present). oneDNN is what PyTorch runs convolutions with on CPUs: JIT-compiled
+ * AVX2/AVX-512 code, all cores through OpenMP. The addon reads and writes the wasm heap in place (Float32Array
+ * views), so tensors stay where the wasm backend keeps them and every other op is unchanged.
+ *
+ * Covered: Conv2D, FusedConv2D (bias + linear/relu/relu6), DepthwiseConv2dNative, FusedDepthwiseConv2D and the
+ * four gradient kernels, NHWC with dilation 1. Anything else (NCHW, dilations, prelu/leakyrelu/elu activations,
+ * fused add) goes to the kernel that was registered before.
+ */
+import * as tf from '@tensorflow/tfjs'
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** Shapes and padding of one convolution, in the addon's terms (TF NHWC, weights HWIO or [kh, kw, in, mult]). */
+export interface NativeConvParams {
+  n: number
+  ih: number
+  iw: number
+  ic: number
+  oh: number
+  ow: number
+  oc: number
+  kh: number
+  kw: number
+  sh: number
+  sw: number
+  pt: number
+  pb: number
+  pl: number
+  pr: number
+  /** 1, or ic for depthwise (oc = ic * multiplier). */
+  groups: number
+  /** 0 none, 1 relu, 2 relu6 (forward only). */
+  act: number
+}
+
+export interface DnnlAddon {
+  conv2dForward(p: NativeConvParams, x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array): void
+  conv2dBackwardData(p: NativeConvParams, dy: Float32Array, w: Float32Array, dx: Float32Array): void
+  conv2dBackwardWeights(p: NativeConvParams, x: Float32Array, dy: Float32Array, dw: Float32Array): void
+  implementations(p: NativeConvParams): { forward: string; backwardData: string; backwardWeights: string }
+  setThreads(n: number): void
+  info(): { version: string; threads: number; isa: number; cachedPrimitives: number }
+}
+
+export type NativeLoad = { addon: DnnlAddon; path: string } | { addon: null; reason: string }
+
+const ADDON_FILE = join('native', 'dnnl', 'build', 'Release', 'tunelab_dnnl.node')
+let loaded: NativeLoad | null = null
+
+/** Where the addon may be: env TUNELAB_DNNL_ADDON, else native/dnnl/build under the working dir or above this file. */
+export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  if (env['TUNELAB_DNNL_ADDON']) return [resolve(env['TUNELAB_DNNL_ADDON'])]
+  const here = dirname(fileURLToPath(import.meta.url))
+  const dirs = [process.cwd(), ...[1, 2, 3, 4, 5].map((up) => resolve(here, ...Array<string>(up).fill('..')))]
+  return [...new Set(dirs.map((d) => join(d, ADDON_FILE)))]
+}
+
+/**
+ * Load the oneDNN addon once. TUNELAB_NATIVE=0 turns it off (pure wasm). Never throws: a missing or broken
+ * addon is a reason, and the wasm kernels stay.
+ */
+export function loadDnnl(env: NodeJS.ProcessEnv = process.env): NativeLoad {
+  if (loaded) return loaded
+  if (env['TUNELAB_NATIVE'] === '0') return (loaded = { addon: null, reason: 'turned off (TUNELAB_NATIVE=0)' })
+  const candidates = addonCandidates(env)
+  const path = candidates.find((p) => existsSync(p))
+  if (!path) return (loaded = { addon: null, reason: `not built (no ${candidates[0]}; see README, "Faster training")` })
+  try {
+    const addon = createRequire(import.meta.url)(path) as DnnlAddon
+    const threads = Number(env['TUNELAB_NATIVE_THREADS'])
+    if (Number.isInteger(threads) && threads > 0) addon.setThreads(threads)
+    return (loaded = { addon, path })
+  } catch (err) {
+    return (loaded = { addon: null, reason: `${path} failed to load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` })
+  }
+}
+
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array
+}
+
+interface ConvAttrs {
+  strides: number | [number, number]
+  pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding
+  dataFormat?: string
+  dilations?: number | [number, number]
+  dimRoundingMode?: 'floor' | 'round' | 'ceil'
+  activation?: string
+}
+
+const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2 }
+
+/** The addon's parameters from tfjs' conv info. */
+export function paramsOf(info: tf.backend_util.Conv2DInfo, depthwise: boolean, act = 0): NativeConvParams {
+  return {
+    n: info.batchSize,
+    ih: info.inHeight,
+    iw: info.inWidth,
+    ic: info.inChannels,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    oc: info.outChannels,
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    pt: info.padInfo.top,
+    pb: info.padInfo.bottom,
+    pl: info.padInfo.left,
+    pr: info.padInfo.right,
+    groups: depthwise ? info.inChannels : 1,
+    act
+  }
+}
+
+function supported(a: ConvAttrs): boolean {
+  const dil = a.dilations ?? 1
+  return (a.dataFormat ?? 'NHWC') === 'NHWC' && (typeof dil === 'number' ? dil === 1 : dil.every((d) => d === 1))
+}
+
+type KernelArgs = Parameters<tf.KernelFunc>[0]
+type Impl = (args: KernelArgs, addon: DnnlAddon, backend: WasmBackendLike) => tf.TensorInfo | null
+
+function forwardImpl(depthwise: boolean): Impl {
+  return ({ inputs, attrs }, addon, backend) => {
+    const a = attrs as unknown as ConvAttrs
+    const { x, filter, bias } = inputs as Record<string, tf.TensorInfo | undefined>
+    if (!x || !filter || !supported(a) || inputs['preluActivationWeights']) return null
+    const act = ACTIVATIONS[a.activation ?? 'linear']
+    if (act === undefined) return null
+    if (bias && bias.shape.length !== 1) return null
+    const shape4 = x.shape as [number, number, number, number]
+    const info = tf.backend_util.computeConv2DInfo(shape4, filter.shape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, depthwise)
+    const p = paramsOf(info, depthwise, act)
+    const out = backend.makeOutput(info.outShape, 'float32')
+    // Views after makeOutput: its allocation may grow the wasm memory and detach older views.
+    addon.conv2dForward(p, backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(filter), bias ? backend.typedArrayFromHeap(bias) : null, backend.typedArrayFromHeap(out))
+    return out
+  }
+}
+
+function backpropInputImpl(depthwise: boolean): Impl {
+  return ({ inputs, attrs }, addon, backend) => {
+    const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] }
+    const { dy, filter } = inputs as Record<string, tf.TensorInfo | undefined>
+    if (!dy || !filter || !supported(a)) return null
+    const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, depthwise)
+    const out = backend.makeOutput([...a.inputShape], 'float32')
+    addon.conv2dBackwardData(paramsOf(info, depthwise), backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(filter), backend.typedArrayFromHeap(out))
+    return out
+  }
+}
+
+function backpropFilterImpl(depthwise: boolean): Impl {
+  return ({ inputs, attrs }, addon, backend) => {
+    const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] }
+    const { x, dy } = inputs as Record<string, tf.TensorInfo | undefined>
+    if (!x || !dy || !supported(a)) return null
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, depthwise)
+    const out = backend.makeOutput([...a.filterShape], 'float32')
+    addon.conv2dBackwardWeights(paramsOf(info, depthwise), backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(out))
+    return out
+  }
+}
+
+const KERNELS: Array<[string, Impl]> = [
+  [tf.Conv2D, forwardImpl(false)],
+  [tf.FusedConv2D, forwardImpl(false)],
+  [tf.DepthwiseConv2dNative, forwardImpl(true)],
+  [tf.FusedDepthwiseConv2D, forwardImpl(true)],
+  [tf.Conv2DBackpropInput, backpropInputImpl(false)],
+  [tf.DepthwiseConv2dNativeBackpropInput, backpropInputImpl(true)],
+  [tf.Conv2DBackpropFilter, backpropFilterImpl(false)],
+  [tf.DepthwiseConv2dNativeBackpropFilter, backpropFilterImpl(true)]
+]
+
+/**
+ * Put the oneDNN kernels in front of the wasm backend's convolution kernels. Call before the wasm backend is
+ * activated and after every other wasm kernel registration (initBackend does): the kernel registered before
+ * stays as the fallback, and its setupFunc still runs when the backend initialises.
+ */
+export function registerNativeConvKernels(addon: DnnlAddon): void {
+  for (const [name, impl] of KERNELS) {
+    const previous = tf.getKernel(name, 'wasm')
+    const config: tf.KernelConfig = {
+      kernelName: name,
+      backendName: 'wasm',
+      kernelFunc: (args) => {
+        const out = impl(args, addon, args.backend as unknown as WasmBackendLike)
+        if (out) return out
+        if (!previous) throw new Error(`${name} (wasm + oneDNN): unsupported attributes and no wasm kernel to fall back to`)
+        return previous.kernelFunc(args)
+      },
+      ...(previous?.setupFunc ? { setupFunc: previous.setupFunc } : {}),
+      ...(previous?.disposeFunc ? { disposeFunc: previous.disposeFunc } : {})
+    }
+    if (previous) tf.unregisterKernel(name, 'wasm')
+    tf.registerKernel(config)
+  }
+}
