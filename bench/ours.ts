@@ -99,6 +99,8 @@ async function finetune(): Promise<void> {
   const S = base.spec.size
   const at = Number(values.at)
   const split = splitModelAt(base.model, at)
+  // As phase 2 runs it: the frozen lower part with BatchNorm folded (and ReLU6 / padding fused) into its convs.
+  const lower = split.lower ? foldBatchNorm(split.lower) : null
   base.model.layers.forEach((l, i) => (l.trainable = i >= at))
   const baseVars = base.model.layers.slice(at).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable))
   const C = base.spec.outputShape[2]
@@ -111,7 +113,7 @@ async function finetune(): Promise<void> {
   const step = async (): Promise<void> => {
     const inputs = tf.tidy(() => {
       const x = base.preprocess(tf.tensor4d(px, [BATCH, S, S, 3], 'int32').toFloat() as tf.Tensor4D)
-      const out = split.lower ? split.lower.apply(x, { training: false }) : x
+      const out = lower ? lower.apply(x, { training: false }) : x
       return Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor]
     })
     await trainStep(

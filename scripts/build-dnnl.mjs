@@ -20,7 +20,9 @@ if (process.env.TUNELAB_NATIVE === '0') {
 const includeDirs = [process.env.DNNL_INCLUDE_DIR, '/usr/include', '/usr/local/include'].filter(Boolean)
 const include = includeDirs.find((d) => existsSync(join(d, 'oneapi', 'dnnl', 'dnnl.hpp')))
 if (!include) {
-  say('oneDNN headers not found (Debian/Ubuntu: apt-get install libdnnl-dev, then npm rebuild); convolutions will run in wasm, about 4x slower')
+  say(
+    'oneDNN headers not found (Debian/Ubuntu: apt-get install libdnnl-dev, then npm rebuild); convolutions will run in wasm, about 4x slower'
+  )
   process.exit(0)
 }
 
@@ -34,7 +36,8 @@ try {
 const args = [gyp, 'rebuild']
 // Outside npm (no npm_config_nodedir) use the headers of the Node that runs us when they are installed beside it.
 const prefix = resolve(dirname(process.execPath), '..')
-if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${prefix}`)
+if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h')))
+  args.push(`--nodedir=${prefix}`)
 const env = { ...process.env, CXXFLAGS: `${process.env.CXXFLAGS ?? ''} -I${include}`.trim() }
 const started = Date.now()
 const r = spawnSync(process.execPath, args, { cwd: addonDir, env, encoding: 'utf8' })
@@ -43,4 +46,6 @@ if (r.status !== 0) {
   say(`building the oneDNN kernels failed; convolutions will run in wasm, about 4x slower.\n${tail}`)
   process.exit(0)
 }
-say(`oneDNN kernels built in ${((Date.now() - started) / 1000).toFixed(1)} s (native/dnnl/build/Release/tunelab_dnnl.node)`)
+say(
+  `oneDNN kernels built in ${((Date.now() - started) / 1000).toFixed(1)} s (native/dnnl/build/Release/tunelab_dnnl.node)`
+)

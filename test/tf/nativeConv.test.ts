@@ -28,9 +28,35 @@ const CASES: Case[] = [
   { depthwise: false, x: [2, 9, 8, 3], f: [3, 3, 3, 6], stride: 2, pad: 'valid', act: 'relu6', bias: true },
   { depthwise: false, x: [3, 6, 5, 7], f: [1, 1, 7, 12], stride: 1, pad: 'valid', act: 'relu', bias: true },
   { depthwise: false, x: [2, 7, 7, 4], f: [1, 1, 4, 3], stride: 2, pad: 'same', act: 'linear', bias: true },
-  { depthwise: false, x: [1, 11, 10, 2], f: [5, 3, 2, 3], stride: 2, pad: [[0, 0], [0, 1], [2, 1], [0, 0]], act: 'relu6', bias: true },
+  {
+    depthwise: false,
+    x: [1, 11, 10, 2],
+    f: [5, 3, 2, 3],
+    stride: 2,
+    pad: [
+      [0, 0],
+      [0, 1],
+      [2, 1],
+      [0, 0]
+    ],
+    act: 'relu6',
+    bias: true
+  },
   { depthwise: true, x: [2, 7, 9, 6], f: [3, 3, 6, 1], stride: 1, pad: 'same', act: 'relu6', bias: true },
-  { depthwise: true, x: [2, 8, 10, 6], f: [3, 3, 6, 1], stride: 2, pad: [[0, 0], [0, 1], [0, 1], [0, 0]], act: 'linear', bias: false },
+  {
+    depthwise: true,
+    x: [2, 8, 10, 6],
+    f: [3, 3, 6, 1],
+    stride: 2,
+    pad: [
+      [0, 0],
+      [0, 1],
+      [0, 1],
+      [0, 0]
+    ],
+    act: 'linear',
+    bias: false
+  },
   { depthwise: true, x: [2, 9, 8, 5], f: [3, 3, 5, 1], stride: 2, pad: 'valid', act: 'relu', bias: true },
   { depthwise: true, x: [1, 11, 12, 4], f: [5, 5, 4, 3], stride: 2, pad: 'same', act: 'relu6', bias: true }
 ]
@@ -50,8 +76,30 @@ function run(c: Case, seed: number): Float32Array[] {
     const conv = (a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D =>
       c.depthwise ? tf.depthwiseConv2d(a, b, c.stride, c.pad as 'same') : tf.conv2d(a, b, c.stride, c.pad as 'same')
     const r = randomTensor(fused.shape, seed + 2)
-    const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a as tf.Tensor4D, b as tf.Tensor4D), r)))([x, f])
+    const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(conv(a as tf.Tensor4D, b as tf.Tensor4D), r))
+    )([x, f])
     return [fused, dx!, df!]
+  })
+  const out = ts.map((t) => t.dataSync() as Float32Array)
+  tf.dispose(ts)
+  return out
+}
+
+/** Inference BatchNorm then ReLU then clip to 6 (Keras' ReLU(6)), plus tf.relu6: outputs and gradients wrt x, gamma, beta. */
+function runElementwise(): Float32Array[] {
+  const ts = tf.tidy(() => {
+    const x = tf.mul(randomTensor([3, 5, 4, 16], 50), 8)
+    const mean = randomTensor([16], 51)
+    const variance = tf.add(tf.abs(randomTensor([16], 52)), 0.1)
+    const gamma = randomTensor([16], 53)
+    const beta = randomTensor([16], 54)
+    const r = randomTensor([3, 5, 4, 16], 55)
+    const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor => {
+      const y = tf.batchNorm(a, mean, variance, b, g, 1e-3)
+      return tf.add(tf.sum(tf.mul(tf.clipByValue(tf.relu(y), 0, 6), r)), tf.sum(tf.mul(tf.relu6(tf.mul(a, 2)), r)))
+    }
+    return [tf.batchNorm(x, mean, variance, beta, gamma, 1e-3), ...tf.grads(f)([x, gamma, beta])]
   })
   const out = ts.map((t) => t.dataSync() as Float32Array)
   tf.dispose(ts)
@@ -60,10 +108,12 @@ function run(c: Case, seed: number): Float32Array[] {
 
 describe.skipIf(!!reason)('oneDNN convolution kernels match the cpu backend', () => {
   const reference: Float32Array[][] = []
+  let elementwise: Float32Array[] = []
 
   beforeAll(async () => {
     await tf.setBackend('cpu')
     CASES.forEach((c, i) => reference.push(run(c, 200 + i)))
+    elementwise = runElementwise()
     const info = await initBackend({ prefer: 'wasm' })
     expect(info.native).toMatchObject({ version: expect.stringMatching(/^\d+\.\d+/) })
   })
@@ -75,28 +125,93 @@ describe.skipIf(!!reason)('oneDNN convolution kernels match the cpu backend', ()
     got.forEach((g, k) => expect(relErr(g, reference[i]![k]!), ['forward', 'dx', 'dfilter'][k]).toBeLessThan(1e-4))
   })
 
+  it('BatchNorm forward and the BatchNorm / ReLU / clip / relu6 gradients match', () => {
+    const before = tf.memory().numTensors
+    const got = runElementwise()
+    expect(tf.memory().numTensors).toBe(before)
+    got.forEach((g, k) =>
+      expect(relErr(g, elementwise[k]!), ['bn forward', 'dx', 'dgamma', 'dbeta'][k]).toBeLessThan(1e-5)
+    )
+  })
+
   it('runs the convolutions of MobileNetV2 with JIT kernels, not the reference ones', () => {
     const addon = load.addon!
-    const p = { n: 4, ih: 20, iw: 20, ic: 96, oh: 10, ow: 10, oc: 96, kh: 3, kw: 3, sh: 2, sw: 2, pt: 0, pb: 1, pl: 0, pr: 1, groups: 96, act: 2 }
-    for (const impl of [addon.implementations(p), addon.implementations({ ...p, kh: 1, kw: 1, sh: 1, sw: 1, pb: 0, pr: 0, oh: 20, ow: 20, oc: 24, groups: 1 })]) {
+    const p = {
+      n: 4,
+      ih: 20,
+      iw: 20,
+      ic: 96,
+      oh: 10,
+      ow: 10,
+      oc: 96,
+      kh: 3,
+      kw: 3,
+      sh: 2,
+      sw: 2,
+      pt: 0,
+      pb: 1,
+      pl: 0,
+      pr: 1,
+      groups: 96,
+      act: 2
+    }
+    for (const impl of [
+      addon.implementations(p),
+      addon.implementations({ ...p, kh: 1, kw: 1, sh: 1, sw: 1, pb: 0, pr: 0, oh: 20, ow: 20, oc: 24, groups: 1 })
+    ]) {
       for (const name of Object.values(impl)) expect(name).not.toMatch(/^ref/)
     }
   })
 
   it('gives a clear error for a buffer of the wrong size instead of reading past it', () => {
-    const p = { n: 1, ih: 4, iw: 4, ic: 2, oh: 4, ow: 4, oc: 3, kh: 1, kw: 1, sh: 1, sw: 1, pt: 0, pb: 0, pl: 0, pr: 0, groups: 1, act: 0 }
-    expect(() => load.addon!.conv2dForward(p, new Float32Array(31), new Float32Array(6), null, new Float32Array(48))).toThrow(/x: expected 32 elements, got 31/)
+    const p = {
+      n: 1,
+      ih: 4,
+      iw: 4,
+      ic: 2,
+      oh: 4,
+      ow: 4,
+      oc: 3,
+      kh: 1,
+      kw: 1,
+      sh: 1,
+      sw: 1,
+      pt: 0,
+      pb: 0,
+      pl: 0,
+      pr: 0,
+      groups: 1,
+      act: 0
+    }
+    expect(() =>
+      load.addon!.conv2dForward(p, new Float32Array(31), new Float32Array(6), null, new Float32Array(48))
+    ).toThrow(/x: expected 32 elements, got 31/)
   })
 
   it('a FusedConv layer (folded conv + relu6 + explicit padding) survives serialisation', async () => {
     const input = tf.input({ shape: [9, 9, 4] })
-    const layer = new FusedConv({ name: 'fc', depthwise: true, filters: 4, kernelSize: [3, 3], strides: [2, 2], padding: [[0, 1], [0, 1]], activation: 'relu6' })
+    const layer = new FusedConv({
+      name: 'fc',
+      depthwise: true,
+      filters: 4,
+      kernelSize: [3, 3],
+      strides: [2, 2],
+      padding: [
+        [0, 1],
+        [0, 1]
+      ],
+      activation: 'relu6'
+    })
     const model = tf.model({ inputs: input, outputs: layer.apply(input) as tf.SymbolicTensor })
     layer.setWeights([tf.mul(randomTensor([3, 3, 4, 1], 5), 4), randomTensor([4], 6)])
     const x = randomTensor([2, 9, 9, 4], 7)
     const ref = (model.predict(x) as tf.Tensor).dataSync()
     let saved: tf.io.ModelArtifacts | null = null
-    await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })))
+    await model.save(
+      tf.io.withSaveHandler(
+        async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })
+      )
+    )
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!))
     expect(loaded.outputs[0]!.shape).toEqual([null, 4, 4, 4]) // (9 + 1 - 3) / 2 + 1
     const got = (loaded.predict(x) as tf.Tensor).dataSync()

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 using namespace dnnl;
 using dt = memory::data_type;
@@ -287,6 +288,101 @@ Napi::Value Implementations(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// Elementwise helpers for the training step, parallel over rows of the [m, c] view of an NHWC tensor.
+
+// affineChannels(x, scale, shift, y): y = x * scale[c] + shift[c] (inference BatchNorm).
+Napi::Value AffineChannels(const Napi::CallbackInfo& info) {
+  auto jsEnv = info.Env();
+  auto xa = info[0].As<Napi::Float32Array>();
+  auto sa = info[1].As<Napi::Float32Array>();
+  const size_t c = sa.ElementLength();
+  if (c == 0 || xa.ElementLength() % c != 0) {
+    Napi::RangeError::New(jsEnv, "affineChannels: x size is not a multiple of the channel count").ThrowAsJavaScriptException();
+    return jsEnv.Undefined();
+  }
+  float* t = dataOf(jsEnv, info[2], c, "shift");
+  float* y = t ? dataOf(jsEnv, info[3], xa.ElementLength(), "out") : nullptr;
+  if (!y) return jsEnv.Undefined();
+  const float* x = xa.Data();
+  const float* s = sa.Data();
+  const int64_t m = static_cast<int64_t>(xa.ElementLength() / c);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < m; i++) {
+    const float* xr = x + i * c;
+    float* yr = y + i * c;
+#pragma omp simd
+    for (size_t j = 0; j < c; j++) yr[j] = xr[j] * s[j] + t[j];
+  }
+  return jsEnv.Undefined();
+}
+
+// channelSums(dy, x, sumDy, sumDyX): per-channel sums of dy and dy * x (BatchNorm's offset and scale gradients).
+Napi::Value ChannelSums(const Napi::CallbackInfo& info) {
+  auto jsEnv = info.Env();
+  auto dya = info[0].As<Napi::Float32Array>();
+  auto sa = info[2].As<Napi::Float32Array>();
+  const size_t c = sa.ElementLength();
+  if (c == 0 || dya.ElementLength() % c != 0) {
+    Napi::RangeError::New(jsEnv, "channelSums: dy size is not a multiple of the channel count").ThrowAsJavaScriptException();
+    return jsEnv.Undefined();
+  }
+  float* x = dataOf(jsEnv, info[1], dya.ElementLength(), "x");
+  float* sdx = x ? dataOf(jsEnv, info[3], c, "sumDyX") : nullptr;
+  if (!sdx) return jsEnv.Undefined();
+  const float* dy = dya.Data();
+  float* sd = sa.Data();
+  const int64_t m = static_cast<int64_t>(dya.ElementLength() / c);
+  const int threads = omp_get_max_threads();
+  std::vector<double> part(static_cast<size_t>(threads) * c * 2, 0.0);
+#pragma omp parallel num_threads(threads)
+  {
+    double* a = part.data() + static_cast<size_t>(omp_get_thread_num()) * c * 2;
+    double* b = a + c;
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < m; i++) {
+      const float* d = dy + i * c;
+      const float* xr = x + i * c;
+      for (size_t j = 0; j < c; j++) {
+        a[j] += d[j];
+        b[j] += d[j] * xr[j];
+      }
+    }
+  }
+  for (size_t j = 0; j < c; j++) {
+    double a = 0, b = 0;
+    for (int k = 0; k < threads; k++) {
+      a += part[static_cast<size_t>(k) * c * 2 + j];
+      b += part[static_cast<size_t>(k) * c * 2 + c + j];
+    }
+    sd[j] = static_cast<float>(a);
+    sdx[j] = static_cast<float>(b);
+  }
+  return jsEnv.Undefined();
+}
+
+// maskGrad(x, dy, lo, hi, loInclusive, out): out = dy where x passes (lo, hi] / [lo, hi], else 0 (ReLU, ClipByValue).
+Napi::Value MaskGrad(const Napi::CallbackInfo& info) {
+  auto jsEnv = info.Env();
+  auto xa = info[0].As<Napi::Float32Array>();
+  const size_t n = xa.ElementLength();
+  float* dy = dataOf(jsEnv, info[1], n, "dy");
+  float* out = dy ? dataOf(jsEnv, info[5], n, "out") : nullptr;
+  if (!out) return jsEnv.Undefined();
+  const float lo = info[2].As<Napi::Number>().FloatValue();
+  const float hi = info[3].As<Napi::Number>().FloatValue();
+  const bool loInclusive = info[4].As<Napi::Boolean>().Value();
+  const float* x = xa.Data();
+  const int64_t len = static_cast<int64_t>(n);
+  if (loInclusive) {
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < len; i++) out[i] = (x[i] >= lo && x[i] <= hi) ? dy[i] : 0.f;
+  } else {
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < len; i++) out[i] = (x[i] > lo && x[i] <= hi) ? dy[i] : 0.f;
+  }
+  return jsEnv.Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   omp_set_num_threads(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -309,6 +405,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData));
   exports.Set("conv2dBackwardWeights", Napi::Function::New(env, Conv2dBackwardWeights));
   exports.Set("implementations", Napi::Function::New(env, Implementations));
+  exports.Set("affineChannels", Napi::Function::New(env, AffineChannels));
+  exports.Set("channelSums", Napi::Function::New(env, ChannelSums));
+  exports.Set("maskGrad", Napi::Function::New(env, MaskGrad));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
   return exports;

@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { loadDnnl, registerNativeConvKernels } from './nativeConv'
+import { registerNativeTrainingKernels } from './nativeTraining'
 import { registerWasmGradKernels } from './wasmGradKernels'
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'
@@ -201,6 +202,7 @@ function useNativeConv(): NonNullable<BackendInfo['native']> {
   if (!load.addon) return { reason: load.reason }
   if (!nativeRegistered) {
     registerNativeConvKernels(load.addon)
+    registerNativeTrainingKernels(load.addon)
     nativeRegistered = true
   }
   const { version, threads } = load.addon.info()

@@ -6,6 +6,7 @@
  * per-channel sums are a matMul with a row of ones. Other layouts (mean not rank 1) use the original.
  */
 import * as tf from '@tensorflow/tfjs'
+import { CHANNEL_SUMS, hasKernel, nativeChannelSums } from './nativeTraining'
 
 let registered = false
 
@@ -28,15 +29,18 @@ export function registerFastBatchNormGrad(): void {
       const colSum = (t: tf.Tensor): tf.Tensor => tf.reshape(tf.matMul(tf.ones([1, m]), tf.reshape(t, [m, c])), [c])
       const r = (): tf.Tensor => tf.rsqrt(tf.add(variance, eps))
       const sr = (): tf.Tensor => (scale ? tf.mul(scale, r()) : r())
+      // [sum dy, sum dy*x] per channel. The native kernel makes both in one pass, computed here: the tape runs
+      // each closure below in its own tidy, so a tensor one closure made is gone when the next one runs.
+      const native = hasKernel(CHANNEL_SUMS) && dyT.dtype === 'float32' ? nativeChannelSums(dyT, x) : null
+      const channelSums = (): [tf.Tensor, tf.Tensor] => native ?? [colSum(dyT), colSum(tf.mul(dyT, x))]
+      const dyXm = (): tf.Tensor => tf.sub(channelSums()[1], tf.mul(mean, channelSums()[0])) // sum dy*(x-mean)
       return {
         x: () => tf.mul(dyT, sr()),
-        mean: () => tf.neg(tf.mul(colSum(dyT), sr())),
-        variance: () => {
-          const dxm = tf.sub(colSum(tf.mul(dyT, x)), tf.mul(mean, colSum(dyT))) // sum dy*(x-mean)
-          return tf.mul(tf.mul(dxm, tf.pow(r(), 3)), scale ? tf.mul(scale, -0.5) : -0.5)
-        },
-        scale: () => tf.mul(tf.sub(colSum(tf.mul(dyT, x)), tf.mul(mean, colSum(dyT))), r()),
-        offset: () => colSum(dyT)
+        mean: () => tf.neg(tf.mul(channelSums()[0], sr())),
+        variance: () => tf.mul(tf.mul(dyXm(), tf.pow(r(), 3)), scale ? tf.mul(scale, -0.5) : -0.5),
+        scale: () => tf.mul(dyXm(), r()),
+        // A copy: the tape may dispose a returned gradient while another closure still reads the shared sums.
+        offset: () => (native ? tf.clone(native[0]) : colSum(dyT))
       }
     }
   })

@@ -38,9 +38,12 @@ export class FusedConv extends tf.layers.Layer {
   override build(inputShape: Shape | Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape
     const inChannels = shape[3]
-    if (typeof inChannels !== 'number') throw new Error(`FusedConv '${this.name}': input channels must be known, got ${JSON.stringify(shape)}`)
+    if (typeof inChannels !== 'number')
+      throw new Error(`FusedConv '${this.name}': input channels must be known, got ${JSON.stringify(shape)}`)
     const [kh, kw] = this.args.kernelSize
-    const kernelShape = this.args.depthwise ? [kh, kw, inChannels, this.args.filters / inChannels] : [kh, kw, inChannels, this.args.filters]
+    const kernelShape = this.args.depthwise
+      ? [kh, kw, inChannels, this.args.filters / inChannels]
+      : [kh, kw, inChannels, this.args.filters]
     this.kernel = this.addWeight('kernel', kernelShape, 'float32', tf.initializers.zeros(), undefined, false)
     this.bias = this.addWeight('bias', [this.args.filters], 'float32', tf.initializers.zeros(), undefined, false)
     this.built = true
@@ -58,7 +61,14 @@ export class FusedConv extends tf.layers.Layer {
       const pad: 'same' | 'valid' | tf.backend_util.ExplicitPadding =
         typeof padding === 'string' ? padding : [[0, 0], padding[0], padding[1], [0, 0]]
       // The op typings leave out explicit padding, which tfjs-core's conv info and every backend's kernel take.
-      const op = { x, filter: this.kernel!.read() as tf.Tensor4D, bias: this.bias!.read(), strides, pad: pad as 'same', activation }
+      const op = {
+        x,
+        filter: this.kernel!.read() as tf.Tensor4D,
+        bias: this.bias!.read(),
+        strides,
+        pad: pad as 'same',
+        activation
+      }
       return depthwise ? tf.fused.depthwiseConv2d(op) : tf.fused.conv2d(op)
     })
   }

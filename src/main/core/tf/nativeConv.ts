@@ -42,6 +42,9 @@ export interface DnnlAddon {
   conv2dBackwardData(p: NativeConvParams, dy: Float32Array, w: Float32Array, dx: Float32Array): void
   conv2dBackwardWeights(p: NativeConvParams, x: Float32Array, dy: Float32Array, dw: Float32Array): void
   implementations(p: NativeConvParams): { forward: string; backwardData: string; backwardWeights: string }
+  affineChannels(x: Float32Array, scale: Float32Array, shift: Float32Array, y: Float32Array): void
+  channelSums(dy: Float32Array, x: Float32Array, sumDy: Float32Array, sumDyX: Float32Array): void
+  maskGrad(x: Float32Array, dy: Float32Array, lo: number, hi: number, loInclusive: boolean, out: Float32Array): void
   setThreads(n: number): void
   info(): { version: string; threads: number; isa: number; cachedPrimitives: number }
 }
@@ -75,7 +78,10 @@ export function loadDnnl(env: NodeJS.ProcessEnv = process.env): NativeLoad {
     if (Number.isInteger(threads) && threads > 0) addon.setThreads(threads)
     return (loaded = { addon, path })
   } catch (err) {
-    return (loaded = { addon: null, reason: `${path} failed to load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` })
+    return (loaded = {
+      addon: null,
+      reason: `${path} failed to load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`
+    })
   }
 }
 
@@ -135,11 +141,25 @@ function forwardImpl(depthwise: boolean): Impl {
     if (act === undefined) return null
     if (bias && bias.shape.length !== 1) return null
     const shape4 = x.shape as [number, number, number, number]
-    const info = tf.backend_util.computeConv2DInfo(shape4, filter.shape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, depthwise)
+    const info = tf.backend_util.computeConv2DInfo(
+      shape4,
+      filter.shape as [number, number, number, number],
+      a.strides,
+      a.dilations ?? 1,
+      a.pad,
+      a.dimRoundingMode,
+      depthwise
+    )
     const p = paramsOf(info, depthwise, act)
     const out = backend.makeOutput(info.outShape, 'float32')
     // Views after makeOutput: its allocation may grow the wasm memory and detach older views.
-    addon.conv2dForward(p, backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(filter), bias ? backend.typedArrayFromHeap(bias) : null, backend.typedArrayFromHeap(out))
+    addon.conv2dForward(
+      p,
+      backend.typedArrayFromHeap(x),
+      backend.typedArrayFromHeap(filter),
+      bias ? backend.typedArrayFromHeap(bias) : null,
+      backend.typedArrayFromHeap(out)
+    )
     return out
   }
 }
@@ -149,9 +169,22 @@ function backpropInputImpl(depthwise: boolean): Impl {
     const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] }
     const { dy, filter } = inputs as Record<string, tf.TensorInfo | undefined>
     if (!dy || !filter || !supported(a)) return null
-    const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, depthwise)
+    const info = tf.backend_util.computeConv2DInfo(
+      a.inputShape,
+      filter.shape as [number, number, number, number],
+      a.strides,
+      a.dilations ?? 1,
+      a.pad,
+      a.dimRoundingMode,
+      depthwise
+    )
     const out = backend.makeOutput([...a.inputShape], 'float32')
-    addon.conv2dBackwardData(paramsOf(info, depthwise), backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(filter), backend.typedArrayFromHeap(out))
+    addon.conv2dBackwardData(
+      paramsOf(info, depthwise),
+      backend.typedArrayFromHeap(dy),
+      backend.typedArrayFromHeap(filter),
+      backend.typedArrayFromHeap(out)
+    )
     return out
   }
 }
@@ -161,9 +194,22 @@ function backpropFilterImpl(depthwise: boolean): Impl {
     const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] }
     const { x, dy } = inputs as Record<string, tf.TensorInfo | undefined>
     if (!x || !dy || !supported(a)) return null
-    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, depthwise)
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      a.filterShape,
+      a.strides,
+      a.dilations ?? 1,
+      a.pad,
+      a.dimRoundingMode,
+      depthwise
+    )
     const out = backend.makeOutput([...a.filterShape], 'float32')
-    addon.conv2dBackwardWeights(paramsOf(info, depthwise), backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(out))
+    addon.conv2dBackwardWeights(
+      paramsOf(info, depthwise),
+      backend.typedArrayFromHeap(x),
+      backend.typedArrayFromHeap(dy),
+      backend.typedArrayFromHeap(out)
+    )
     return out
   }
 }
@@ -193,7 +239,8 @@ export function registerNativeConvKernels(addon: DnnlAddon): void {
       kernelFunc: (args) => {
         const out = impl(args, addon, args.backend as unknown as WasmBackendLike)
         if (out) return out
-        if (!previous) throw new Error(`${name} (wasm + oneDNN): unsupported attributes and no wasm kernel to fall back to`)
+        if (!previous)
+          throw new Error(`${name} (wasm + oneDNN): unsupported attributes and no wasm kernel to fall back to`)
         return previous.kernelFunc(args)
       },
       ...(previous?.setupFunc ? { setupFunc: previous.setupFunc } : {}),
