@@ -56,7 +56,10 @@ afterAll(async () => {
 describe('ForwardPool', () => {
   it('gives the single-thread pooled features, in order, across two workers and uneven sub-batches', async () => {
     const p = await pool({ workers: 2, model: base.model, output: 'pooled', maxBatch: 3 })
-    expect(p.info).toEqual({ workers: 2, backends: ['wasm simd', 'wasm simd'], inputSize: S, outputDim: 16, preprocessing: TF_MODE_PREPROCESSING, output: 'pooled', foldedBn: false })
+    // Each worker's backend, described; with oneDNN, the 2 cores are shared out: 1 thread per worker.
+    expect(p.info.backends).toHaveLength(2)
+    for (const b of p.info.backends) expect(b).toMatch(/^wasm \(SIMD\)($| \+ oneDNN [\d.]+ convolutions, 1 thread$|; oneDNN not used: )/)
+    expect({ ...p.info, backends: [] }).toEqual({ workers: 2, backends: [], inputSize: S, outputDim: 16, preprocessing: TF_MODE_PREPROCESSING, output: 'pooled', foldedBn: false })
     const count = 11
     const pixels = pixelsFor(count, S, 1)
     const copy = pixels.slice()

@@ -8,6 +8,7 @@ import { DEFAULT_TRAIN_OPTIONS, type TrainOptions, type WeightsChoice } from '@c
 import type { RunEvent } from '@core/run/events'
 import type { OptimizerName } from '@core/training/types'
 import type { BackendPreference } from '@core/tf/backend'
+import { describeBackend } from '@core/tf/describeBackend'
 import type { ResizeMode } from '@shared/domain'
 import type { Command, CommandContext } from '../command'
 import { num, requireDir, str } from '../args'
@@ -136,7 +137,7 @@ export function createRunReporter(ctx: CommandContext): (e: RunEvent) => void {
         return
       case 'backend':
         ctx.say(
-          `  backend: ${e.info.name}${e.info.simd ? ' (SIMD)' : ''}${e.info.skipped.length ? `; not used: ${e.info.skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}` : ''}`
+          `  backend: ${describeBackend(e.info)}${e.info.skipped.length ? `; not used: ${e.info.skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}` : ''}`
         )
         return
       case 'run-created':

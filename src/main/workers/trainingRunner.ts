@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url'
 import { createRequire } from 'node:module'
 import type { RunEvent } from '@core/run/events'
 import type { TrainOptions } from '@core/run/options'
+import { describeBackend } from '@core/tf/describeBackend'
 import { ApiError, type TrainingProgressEvent } from '@shared/contract'
 import type { RunStatus } from '@shared/domain'
 import type { FromWorker, WorkerJob } from './protocol'
@@ -64,7 +65,7 @@ export function toProgressEvent(e: RunEvent): TrainingProgressEvent | null {
     case 'evaluation':
       return { type: 'info', message: `${e.split}: accuracy ${(e.metrics.accuracy * 100).toFixed(1)} % on ${e.metrics.count} images` }
     case 'backend':
-      return { type: 'backend', name: e.info.name, notes: e.info.skipped.map((s) => `${s.name}: ${s.reason}`) }
+      return { type: 'backend', name: describeBackend(e.info), notes: e.info.skipped.map((s) => `${s.name}: ${s.reason}`) }
     default:
       return null
   }

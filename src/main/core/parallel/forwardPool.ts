@@ -3,6 +3,7 @@
 import type * as tf from '@tensorflow/tfjs'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { modelArtifacts } from '../export/fsModelIO'
 import type { PreprocessingSpec } from '../models/preprocessing'
@@ -35,7 +36,7 @@ export interface ForwardPoolOptions {
 
 export interface ForwardPoolInfo {
   workers: number
-  /** Backend each worker runs ('wasm simd', 'wasm', or 'cpu' if wasm failed to load there). */
+  /** Backend each worker runs, described (describeBackend: 'wasm (SIMD) + oneDNN 2.6.3 convolutions, 1 thread', ...). */
   backends: string[]
   inputSize: number
   outputDim: number
@@ -67,9 +68,14 @@ function defaultWorkerEntry(): URL {
   return existsSync(fileURLToPath(js)) ? js : new URL('./forwardWorker.ts', import.meta.url)
 }
 
-function spawn(entry: URL): Worker {
+function spawn(entry: URL, workers: number): Worker {
+  // oneDNN threads per worker: the cores shared out (n workers x 1 thread beat 1 worker x n threads on the
+  // small MobileNet layers, and more threads than cores in total slow everyone down). The user's
+  // TUNELAB_NATIVE_THREADS wins.
+  const threads = process.env['TUNELAB_NATIVE_THREADS'] ?? String(Math.max(1, Math.floor(availableParallelism() / workers)))
+  const env = { ...process.env, TUNELAB_NATIVE_THREADS: threads }
   // A .js worker starts directly; a .ts one goes through workerBoot.mjs, which registers tsx first.
-  return entry.pathname.endsWith('.ts') ? new Worker(BOOT_URL, { workerData: { entry: entry.href } }) : new Worker(entry)
+  return entry.pathname.endsWith('.ts') ? new Worker(BOOT_URL, { workerData: { entry: entry.href }, env }) : new Worker(entry, { env })
 }
 
 /**
@@ -106,7 +112,7 @@ export class ForwardPool {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`ForwardPool: maxBatch must be a positive integer, got ${maxBatch}`)
     const init = await initMessage(opts)
     const entry = opts.workerUrl ?? defaultWorkerEntry()
-    const slots: Slot[] = Array.from({ length: n }, (_, index) => ({ index, worker: spawn(entry), busy: null, alive: true }))
+    const slots: Slot[] = Array.from({ length: n }, (_, index) => ({ index, worker: spawn(entry, n), busy: null, alive: true }))
     let readies: ReadyMessage[]
     try {
       readies = await Promise.all(slots.map((s) => startWorker(s, init, opts.initTimeoutMs ?? 120_000)))

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { parentPort } from 'node:worker_threads'
 import { applyPreprocessing } from '../models/preprocessing'
-import { initBackend } from '../tf/backend'
+import { describeBackend, initBackend } from '../tf/backend'
 // Registers the FusedConv layer class, which folded models sent to the worker use.
 import '../tf/fusedConvLayer'
 import type { FromWorker, InitMessage, RunMessage, ToWorker } from './protocol'
@@ -36,7 +36,7 @@ async function setup(m: InitMessage): Promise<void> {
     if (!Number.isFinite(outputDim)) throw new Error(`output 'raw' needs a fixed output shape, got ${JSON.stringify(outShape)}`)
   }
   init = m
-  send({ type: 'ready', backend: info.name === 'wasm' ? `wasm${info.simd ? ' simd' : ''}` : info.name, inputShape: inShape.slice(1) as number[], outputDim })
+  send({ type: 'ready', backend: describeBackend(info), inputShape: inShape.slice(1) as number[], outputDim })
 }
 
 async function run(m: RunMessage): Promise<void> {
