@@ -2,7 +2,10 @@
 // Every measurement runs in its own process (clean peak RSS), one after the other. Prints a table and writes
 // bench/results/latest.json plus a dated copy. ratio = how many times faster ours is (peer time / our time).
 //
-//   npm run bench [-- --quick] [--only forward,finetune,phase1] [--no-peer] [--epochs N] [--reps N]
+//   npm run bench [-- --quick] [--only forward,finetune,phase1] [--no-peer] [--epochs N] [--reps N] [--peer-head-init keras|torch]
+//
+// --peer-head-init: the peer's head starts as the tutorial's Keras Dense(1) does (glorot-uniform, zero bias;
+// the default, as ours) or with PyTorch's Linear default (narrower; converges faster in 10 epochs).
 //
 // --quick: forward/fine-tune on MobileNetV2 1.0 @160 only with fewer reps, phase 1 with 2 epochs.
 // Env: TUNELAB_SHARED_DATA (default /work/shared/data), BENCH_PYTHON (default /usr/bin/python3).
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     'no-peer': { type: 'boolean', default: false },
     epochs: { type: 'string' },
     reps: { type: 'string' },
+    'peer-head-init': { type: 'string', default: 'keras' },
     out: { type: 'string', default: join(ROOT, 'bench', 'results') }
   }
 })
@@ -250,7 +254,7 @@ async function main(): Promise<void> {
           const ex = await ours(['export-weights', '--weights', TM_V2, '--out', wdir, '--images', checkImages.join(',')])
           conversion = avail.ok && !('error' in ex) ? await peer(['check', '--weights', wdir]) : ex
           log(`  weights for the peer: max |pooled feature diff| ${String(conversion['max_abs_diff'])} on 4 real images`)
-          const args = ['phase1', '--data', CATS_DOGS, '--epochs', epochs, '--workers', '2']
+          const args = ['phase1', '--data', CATS_DOGS, '--epochs', epochs, '--workers', '2', '--head-init', values['peer-head-init'] as string]
           if (conversion['ok'] === true) args.push('--weights', wdir)
           if (typeof cold['dbPath'] === 'string' && typeof cold['runId'] === 'number') {
             const splitFile = join(stateDir, 'split.json')
@@ -258,7 +262,7 @@ async function main(): Promise<void> {
             log(`  same split as ours for the peer: ${JSON.stringify(counts)}`)
             args.push('--split', splitFile)
           }
-          log(`  peer (DataLoader workers 2, every image through the frozen base every epoch) ...`)
+          log(`  peer (DataLoader workers 2, every image through the frozen base every epoch, head init ${String(values['peer-head-init'])}) ...`)
           p = await peer(args, true)
           peakOf('peer', p)
         }
@@ -269,7 +273,8 @@ async function main(): Promise<void> {
           cold: {
             ours_s: cold['wall_s'] ?? null, peer_s: peerS, ratio: ratio(num(cold, 'wall_s'), peerS, false),
             ours_test_acc: cold['test_acc'] ?? null, peer_test_acc: round(num(p, 'test_acc'), 4), ours_val_acc: cold['val_acc'] ?? null, peer_val_acc: round(num(p, 'val_acc'), 4),
-            peer_weights: p['weights'] ?? null
+            peer_weights: p['weights'] ?? null,
+            peer_head_init: p['head_init'] ?? null
           },
           warm: { ours_s: warm['wall_s'] ?? null, ratio: ratio(num(warm, 'wall_s'), peerS, false), ours_test_acc: warm['test_acc'] ?? null },
           detail: { ours_cold: cold, ours_warm: warm, peer: p, weight_conversion: conversion }

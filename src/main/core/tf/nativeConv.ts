@@ -58,7 +58,9 @@ let loaded: NativeLoad | null = null
 export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
   if (env['TUNELAB_DNNL_ADDON']) return [resolve(env['TUNELAB_DNNL_ADDON'])]
   const here = dirname(fileURLToPath(import.meta.url))
-  const dirs = [process.cwd(), ...[1, 2, 3, 4, 5].map((up) => resolve(here, ...Array<string>(up).fill('..')))]
+  // Electron, packaged: the addon ships unpacked under the app's resources folder.
+  const resources = (process as { resourcesPath?: string }).resourcesPath
+  const dirs = [process.cwd(), ...[1, 2, 3, 4, 5].map((up) => resolve(here, ...Array<string>(up).fill('..'))), ...(resources ? [resources] : [])]
   return [...new Set(dirs.map((d) => join(d, ADDON_FILE)))]
 }
 
@@ -71,7 +73,7 @@ export function loadDnnl(env: NodeJS.ProcessEnv = process.env): NativeLoad {
   if (env['TUNELAB_NATIVE'] === '0') return (loaded = { addon: null, reason: 'turned off (TUNELAB_NATIVE=0)' })
   const candidates = addonCandidates(env)
   const path = candidates.find((p) => existsSync(p))
-  if (!path) return (loaded = { addon: null, reason: `not built (no ${candidates[0]}; see README, "Faster training")` })
+  if (!path) return (loaded = { addon: null, reason: `not built (no ${candidates[0]}; see README, "How it is fast")` })
   try {
     const addon = createRequire(import.meta.url)(path) as DnnlAddon
     const threads = Number(env['TUNELAB_NATIVE_THREADS'])
