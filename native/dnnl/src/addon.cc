@@ -103,64 +103,64 @@ std::unordered_map<std::string, std::unique_ptr<T>>& cache() {
   return c;
 }
 
-Forward& forward(const ConvParams& p) {
-  auto& c = cache<Forward>();
-  auto key = keyOf("f", p);
+template <typename T, typename Build>
+T& cached(const char* kind, const ConvParams& p, Build build) {
+  auto& c = cache<T>();
+  auto key = keyOf(kind, p);
   auto it = c.find(key);
   if (it != c.end()) return *it->second;
+  return *(c[key] = build());
+}
+
+// A buffer in the primitive's weights layout and the reorder between it and TF's layout; both stay empty
+// when the layouts agree (the primitive then reads or writes the user's buffer directly).
+void weightsBridge(const memory::desc& primitiveLayout, const ConvParams& p, bool toUser, memory& buffer, reorder& r) {
   auto& e = env();
-  auto f = std::make_unique<Forward>();
-  f->pd = forwardPd(p, prop_kind::forward_inference, true);
-  f->prim = convolution_forward(f->pd);
-  if (f->pd.weights_desc() != userWeightsDesc(p)) {
-    f->weights = memory(f->pd.weights_desc(), e.eng);
-    f->weightsReorder = reorder(memory(userWeightsDesc(p), e.eng, nullptr), f->weights);
-  }
-  return *(c[key] = std::move(f));
+  const memory::desc user = userWeightsDesc(p);
+  if (primitiveLayout == user) return;
+  buffer = memory(primitiveLayout, e.eng);
+  r = toUser ? reorder(buffer, memory(user, e.eng, nullptr)) : reorder(memory(user, e.eng, nullptr), buffer);
+}
+
+ConvParams plain(const ConvParams& p) {
+  ConvParams q = p;
+  q.bias = false;
+  q.act = 0;
+  return q;
+}
+
+Forward& forward(const ConvParams& p) {
+  return cached<Forward>("f", p, [&] {
+    auto f = std::make_unique<Forward>();
+    f->pd = forwardPd(p, prop_kind::forward_inference, true);
+    f->prim = convolution_forward(f->pd);
+    weightsBridge(f->pd.weights_desc(), p, false, f->weights, f->weightsReorder);
+    return f;
+  });
 }
 
 BackwardData& backwardData(const ConvParams& p) {
-  auto& c = cache<BackwardData>();
-  auto key = keyOf("d", p);
-  auto it = c.find(key);
-  if (it != c.end()) return *it->second;
-  auto& e = env();
-  ConvParams q = p;
-  q.bias = false;
-  q.act = 0;
-  auto hint = forwardPd(q, prop_kind::forward_training, false);
-  convolution_backward_data::desc d(algorithm::convolution_direct, actDesc(p.n, p.ic, p.ih, p.iw), anyWeightsDesc(p),
-                                    actDesc(p.n, p.oc, p.oh, p.ow), {p.sh, p.sw}, {p.pt, p.pl}, {p.pb, p.pr});
-  auto b = std::make_unique<BackwardData>();
-  b->pd = convolution_backward_data::primitive_desc(d, e.eng, hint);
-  b->prim = convolution_backward_data(b->pd);
-  if (b->pd.weights_desc() != userWeightsDesc(p)) {
-    b->weights = memory(b->pd.weights_desc(), e.eng);
-    b->weightsReorder = reorder(memory(userWeightsDesc(p), e.eng, nullptr), b->weights);
-  }
-  return *(c[key] = std::move(b));
+  return cached<BackwardData>("d", p, [&] {
+    convolution_backward_data::desc d(algorithm::convolution_direct, actDesc(p.n, p.ic, p.ih, p.iw), anyWeightsDesc(p),
+                                      actDesc(p.n, p.oc, p.oh, p.ow), {p.sh, p.sw}, {p.pt, p.pl}, {p.pb, p.pr});
+    auto b = std::make_unique<BackwardData>();
+    b->pd = convolution_backward_data::primitive_desc(d, env().eng, forwardPd(plain(p), prop_kind::forward_training, false));
+    b->prim = convolution_backward_data(b->pd);
+    weightsBridge(b->pd.weights_desc(), p, false, b->weights, b->weightsReorder);
+    return b;
+  });
 }
 
 BackwardWeights& backwardWeights(const ConvParams& p) {
-  auto& c = cache<BackwardWeights>();
-  auto key = keyOf("w", p);
-  auto it = c.find(key);
-  if (it != c.end()) return *it->second;
-  auto& e = env();
-  ConvParams q = p;
-  q.bias = false;
-  q.act = 0;
-  auto hint = forwardPd(q, prop_kind::forward_training, false);
-  convolution_backward_weights::desc d(algorithm::convolution_direct, actDesc(p.n, p.ic, p.ih, p.iw), anyWeightsDesc(p),
-                                       actDesc(p.n, p.oc, p.oh, p.ow), {p.sh, p.sw}, {p.pt, p.pl}, {p.pb, p.pr});
-  auto b = std::make_unique<BackwardWeights>();
-  b->pd = convolution_backward_weights::primitive_desc(d, e.eng, hint);
-  b->prim = convolution_backward_weights(b->pd);
-  if (b->pd.diff_weights_desc() != userWeightsDesc(p)) {
-    b->diffWeights = memory(b->pd.diff_weights_desc(), e.eng);
-    b->weightsReorder = reorder(b->diffWeights, memory(userWeightsDesc(p), e.eng, nullptr));
-  }
-  return *(c[key] = std::move(b));
+  return cached<BackwardWeights>("w", p, [&] {
+    convolution_backward_weights::desc d(algorithm::convolution_direct, actDesc(p.n, p.ic, p.ih, p.iw), anyWeightsDesc(p),
+                                         actDesc(p.n, p.oc, p.oh, p.ow), {p.sh, p.sw}, {p.pt, p.pl}, {p.pb, p.pr});
+    auto b = std::make_unique<BackwardWeights>();
+    b->pd = convolution_backward_weights::primitive_desc(d, env().eng, forwardPd(plain(p), prop_kind::forward_training, false));
+    b->prim = convolution_backward_weights(b->pd);
+    weightsBridge(b->pd.diff_weights_desc(), p, true, b->diffWeights, b->weightsReorder);
+    return b;
+  });
 }
 
 int64_t num(const Napi::Object& o, const char* k) { return o.Get(k).As<Napi::Number>().Int64Value(); }

@@ -60,7 +60,11 @@ export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] 
   const here = dirname(fileURLToPath(import.meta.url))
   // Electron, packaged: the addon ships unpacked under the app's resources folder.
   const resources = (process as { resourcesPath?: string }).resourcesPath
-  const dirs = [process.cwd(), ...[1, 2, 3, 4, 5].map((up) => resolve(here, ...Array<string>(up).fill('..'))), ...(resources ? [resources] : [])]
+  const dirs = [
+    process.cwd(),
+    ...[1, 2, 3, 4, 5].map((up) => resolve(here, ...Array<string>(up).fill('..'))),
+    ...(resources ? [resources] : [])
+  ]
   return [...new Set(dirs.map((d) => join(d, ADDON_FILE)))]
 }
 
@@ -126,6 +130,25 @@ export function paramsOf(info: tf.backend_util.Conv2DInfo, depthwise: boolean, a
   }
 }
 
+type Shape4 = [number, number, number, number]
+
+function convInfo(
+  xShape: readonly number[],
+  filterShape: readonly number[],
+  a: ConvAttrs,
+  depthwise: boolean
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as Shape4,
+    filterShape as Shape4,
+    a.strides,
+    a.dilations ?? 1,
+    a.pad,
+    a.dimRoundingMode,
+    depthwise
+  )
+}
+
 function supported(a: ConvAttrs): boolean {
   const dil = a.dilations ?? 1
   return (a.dataFormat ?? 'NHWC') === 'NHWC' && (typeof dil === 'number' ? dil === 1 : dil.every((d) => d === 1))
@@ -142,16 +165,7 @@ function forwardImpl(depthwise: boolean): Impl {
     const act = ACTIVATIONS[a.activation ?? 'linear']
     if (act === undefined) return null
     if (bias && bias.shape.length !== 1) return null
-    const shape4 = x.shape as [number, number, number, number]
-    const info = tf.backend_util.computeConv2DInfo(
-      shape4,
-      filter.shape as [number, number, number, number],
-      a.strides,
-      a.dilations ?? 1,
-      a.pad,
-      a.dimRoundingMode,
-      depthwise
-    )
+    const info = convInfo(x.shape, filter.shape, a, depthwise)
     const p = paramsOf(info, depthwise, act)
     const out = backend.makeOutput(info.outShape, 'float32')
     // Views after makeOutput: its allocation may grow the wasm memory and detach older views.
@@ -171,15 +185,7 @@ function backpropInputImpl(depthwise: boolean): Impl {
     const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] }
     const { dy, filter } = inputs as Record<string, tf.TensorInfo | undefined>
     if (!dy || !filter || !supported(a)) return null
-    const info = tf.backend_util.computeConv2DInfo(
-      a.inputShape,
-      filter.shape as [number, number, number, number],
-      a.strides,
-      a.dilations ?? 1,
-      a.pad,
-      a.dimRoundingMode,
-      depthwise
-    )
+    const info = convInfo(a.inputShape, filter.shape, a, depthwise)
     const out = backend.makeOutput([...a.inputShape], 'float32')
     addon.conv2dBackwardData(
       paramsOf(info, depthwise),
@@ -196,15 +202,7 @@ function backpropFilterImpl(depthwise: boolean): Impl {
     const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] }
     const { x, dy } = inputs as Record<string, tf.TensorInfo | undefined>
     if (!x || !dy || !supported(a)) return null
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      a.filterShape,
-      a.strides,
-      a.dilations ?? 1,
-      a.pad,
-      a.dimRoundingMode,
-      depthwise
-    )
+    const info = convInfo(x.shape, a.filterShape, a, depthwise)
     const out = backend.makeOutput([...a.filterShape], 'float32')
     addon.conv2dBackwardWeights(
       paramsOf(info, depthwise),
