@@ -94,6 +94,7 @@ export function loadDnnl(env: NodeJS.ProcessEnv = process.env): NativeLoad {
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array
+  disposeData(dataId: tf.DataId, force?: boolean): boolean
 }
 
 interface ConvAttrs {
@@ -225,6 +226,31 @@ const KERNELS: Array<[string, Impl]> = [
   [tf.DepthwiseConv2dNativeBackpropFilter, backpropFilterImpl(true)]
 ]
 
+const warned = new Set<string>()
+
+function warnOnce(kernel: string, err: unknown): void {
+  if (warned.has(kernel)) return
+  warned.add(kernel)
+  console.warn(
+    `tunelab: oneDNN ${kernel} failed, using the wasm kernel instead: ${err instanceof Error ? err.message : String(err)}`
+  )
+}
+
+/** The backend, with the outputs a kernel makes freed again if the kernel throws (else they would leak on the wasm heap). */
+function guardedOutputs(backend: WasmBackendLike): WasmBackendLike & { made: tf.TensorInfo[] } {
+  const made: tf.TensorInfo[] = []
+  return {
+    made,
+    makeOutput: (shape, dtype) => {
+      const out = backend.makeOutput(shape, dtype)
+      made.push(out)
+      return out
+    },
+    typedArrayFromHeap: (t) => backend.typedArrayFromHeap(t),
+    disposeData: (id, force) => backend.disposeData(id, force)
+  }
+}
+
 /**
  * Put the oneDNN kernels in front of the wasm backend's convolution kernels. Call before the wasm backend is
  * activated and after every other wasm kernel registration (initBackend does): the kernel registered before
@@ -237,8 +263,16 @@ export function registerNativeConvKernels(addon: DnnlAddon): void {
       kernelName: name,
       backendName: 'wasm',
       kernelFunc: (args) => {
-        const out = impl(args, addon, args.backend as unknown as WasmBackendLike)
-        if (out) return out
+        const backend = guardedOutputs(args.backend as unknown as WasmBackendLike)
+        try {
+          const out = impl(args, addon, backend)
+          if (out) return out
+        } catch (err) {
+          for (const t of backend.made) backend.disposeData(t.dataId, true)
+          // A oneDNN failure (e.g. no primitive for an odd shape) must not stop training: the wasm kernel can do it.
+          if (!previous) throw err
+          warnOnce(name, err)
+        }
         if (!previous)
           throw new Error(`${name} (wasm + oneDNN): unsupported attributes and no wasm kernel to fall back to`)
         return previous.kernelFunc(args)
