@@ -10,7 +10,19 @@ const alias = {
 export default defineConfig({
   main: {
     plugins: [externalizeDepsPlugin()],
-    resolve: { alias }
+    resolve: { alias },
+    build: {
+      rollupOptions: {
+        // The worker threads the core starts find their scripts next to the chunk that starts them
+        // (forwardPool.ts: ./forwardWorker.js, decodeThread.ts: ./decodeWorker.js), so they are entries of their own.
+        input: {
+          index: resolve(__dirname, 'src/main/index.ts'),
+          forwardWorker: resolve(__dirname, 'src/main/core/parallel/forwardWorker.ts'),
+          decodeWorker: resolve(__dirname, 'src/main/core/run/decodeWorker.ts')
+        },
+        output: { entryFileNames: '[name].js' }
+      }
+    }
   },
   preload: {
     plugins: [externalizeDepsPlugin()],
