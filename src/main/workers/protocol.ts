@@ -2,14 +2,30 @@
 import type { RunEvent } from '@core/run/events'
 import type { TrainOptions } from '@core/run/options'
 
+export type PredictImage = { kind: 'file'; path: string } | { kind: 'bytes'; bytes: Uint8Array }
+
+/** 'train' runs one training; 'predict' starts a prediction server that answers PredictRequests until terminated. */
 export type WorkerJob =
   | { mode: 'train'; root: string; options: TrainOptions }
-  | { mode: 'predict'; modelDir: string; image: { kind: 'file'; path: string } | { kind: 'bytes'; bytes: Uint8Array }; backend?: TrainOptions['backend'] }
+  | { mode: 'predict'; backend?: TrainOptions['backend'] }
 
-export type ToWorker = { type: 'cancel' }
+export interface PredictRequest {
+  type: 'predict'
+  id: number
+  modelDir: string
+  image: PredictImage
+}
+
+export type ToWorker = { type: 'cancel' } | PredictRequest
 
 export type FromWorker =
   | { type: 'event'; event: RunEvent }
-  | { type: 'done'; status: 'completed' | 'cancelled' | 'failed'; runId: number | null; error: string | null; modelDir: string | null }
-  | { type: 'prediction'; classes: string[]; probabilities: number[] }
-  | { type: 'error'; message: string }
+  | {
+      type: 'done'
+      status: 'completed' | 'cancelled' | 'failed'
+      runId: number | null
+      error: string | null
+      modelDir: string | null
+    }
+  | { type: 'prediction'; id: number; classes: string[]; probabilities: number[] }
+  | { type: 'error'; id: number; message: string }

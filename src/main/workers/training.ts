@@ -1,13 +1,13 @@
-// Worker thread: runs one training (the core orchestrator) or one prediction, off the thread that answers IPC.
+// Worker thread: runs one training (the core orchestrator) or serves predictions, off the thread that answers IPC.
 // Started by TrainingRunner with workerData: WorkerJob; posts FromWorker messages; 'cancel' aborts the run.
 import { parentPort, workerData } from 'node:worker_threads'
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { runModelDir, trainProject } from '@core/run/trainProject'
-import { loadExportedModel, predictPixels } from '@core/export'
+import { loadExportedModel, predictPixels, type LoadedModel } from '@core/export'
 import { decodeBufferResized } from '@core/pipeline/decode'
 import { initBackend } from '@core/tf/backend'
-import type { FromWorker, ToWorker, WorkerJob } from './protocol'
+import type { FromWorker, PredictRequest, ToWorker, WorkerJob } from './protocol'
 
 const port = parentPort
 if (!port) throw new Error('workers/training.ts must run as a worker thread')
@@ -35,28 +35,72 @@ async function train(j: Extract<WorkerJob, { mode: 'train' }>): Promise<void> {
       controller.signal
     )
     // The orchestrator keeps a completed run's model in <state>/models/run-<id> (runModelDir).
-    const modelDir = outcome.status === 'completed' ? runModelDir(join(dirname(outcome.dbPath), 'models'), outcome.runId) : null
+    const modelDir =
+      outcome.status === 'completed' ? runModelDir(join(dirname(outcome.dbPath), 'models'), outcome.runId) : null
     outcome.result.dispose()
     post({ type: 'done', status: outcome.status, runId: outcome.runId, error: null, modelDir })
   } catch (err) {
     const cancelled = err instanceof Error && err.name === 'AbortError'
-    post({ type: 'done', status: cancelled ? 'cancelled' : 'failed', runId, error: cancelled ? null : (err as Error).message ?? String(err), modelDir: null })
+    post({
+      type: 'done',
+      status: cancelled ? 'cancelled' : 'failed',
+      runId,
+      error: cancelled ? null : ((err as Error).message ?? String(err)),
+      modelDir: null
+    })
   }
 }
 
-async function predict(j: Extract<WorkerJob, { mode: 'predict' }>): Promise<void> {
+/** Loaded models by folder, most recently used last; a few are kept so browsing one run's images stays fast. */
+const models = new Map<string, Promise<LoadedModel>>()
+const KEEP_MODELS = 2
+
+function model(dir: string): Promise<LoadedModel> {
+  let m = models.get(dir)
+  if (m) models.delete(dir)
+  else m = loadExportedModel(dir)
+  models.set(dir, m)
+  m.catch(() => models.delete(dir))
+  for (const [old, p] of models) {
+    if (models.size <= KEEP_MODELS) break
+    models.delete(old)
+    void p.then(
+      (l) => l.model.dispose(),
+      () => undefined
+    )
+  }
+  return m
+}
+
+async function predictOne(req: PredictRequest): Promise<void> {
   try {
-    await initBackend({ prefer: j.backend ?? 'auto' })
-    const loaded = await loadExportedModel(j.modelDir)
-    const buf = j.image.kind === 'file' ? await readFile(j.image.path) : Buffer.from(j.image.bytes)
+    const loaded = await model(req.modelDir)
+    const buf = req.image.kind === 'file' ? await readFile(req.image.path) : Buffer.from(req.image.bytes)
     const pixels = await decodeBufferResized(buf, loaded.meta.inputSize, loaded.meta.resizeMode)
     const probs = await predictPixels(loaded, pixels, 1)
-    loaded.model.dispose()
-    post({ type: 'prediction', classes: loaded.meta.classes, probabilities: Array.from(probs) })
+    post({ type: 'prediction', id: req.id, classes: loaded.meta.classes, probabilities: Array.from(probs) })
   } catch (err) {
-    post({ type: 'error', message: (err as Error).message ?? String(err) })
+    post({ type: 'error', id: req.id, message: (err as Error).message ?? String(err) })
   }
 }
 
-await (job.mode === 'train' ? train(job) : predict(job))
-port.close()
+async function servePredictions(j: Extract<WorkerJob, { mode: 'predict' }>): Promise<void> {
+  const ready = initBackend({ prefer: j.backend ?? 'auto' })
+  // One at a time, in order: each prediction uses every core already.
+  let queue: Promise<void> = Promise.resolve()
+  port?.on('message', (msg: ToWorker) => {
+    if (msg.type !== 'predict') return
+    queue = queue.then(async () => {
+      try {
+        await ready
+      } catch (err) {
+        post({ type: 'error', id: msg.id, message: (err as Error).message ?? String(err) })
+        return
+      }
+      await predictOne(msg)
+    })
+  })
+  await ready.catch(() => undefined)
+}
+
+await (job.mode === 'train' ? train(job) : servePredictions(job))

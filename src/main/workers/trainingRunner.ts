@@ -8,7 +8,7 @@ import type { TrainOptions } from '@core/run/options'
 import { describeBackend } from '@core/tf/describeBackend'
 import { ApiError, type TrainingProgressEvent } from '@shared/contract'
 import type { RunStatus } from '@shared/domain'
-import type { FromWorker, WorkerJob } from './protocol'
+import type { FromWorker, PredictImage, PredictRequest, WorkerJob } from './protocol'
 
 export interface ActiveRun {
   projectKey: string
@@ -78,9 +78,26 @@ interface Running {
   status: RunStatus
 }
 
+/** How long the prediction worker (and the models it holds) stays after its last call. */
+export const PREDICTOR_IDLE_MS = 120_000
+
+interface PendingPrediction {
+  resolve(r: { classes: string[]; probabilities: number[] }): void
+  reject(err: Error): void
+}
+
+interface Predictor {
+  worker: Worker
+  backend: string
+  pending: Map<number, PendingPrediction>
+  idle: ReturnType<typeof setTimeout> | undefined
+}
+
 export class TrainingRunner {
   private readonly runs = new Set<Running>()
   private readonly modelDirs = new Map<string, string>()
+  private predictor: Predictor | null = null
+  private nextPredictId = 1
 
   constructor(private readonly opts: TrainingRunnerOptions) {
     if (!existsSync(opts.workerPath)) throw new Error(`training worker script not found: ${opts.workerPath}`)
@@ -161,19 +178,60 @@ export class TrainingRunner {
   }
 
   /** Class probabilities of one image under an exported model, computed in a worker. */
-  predict(modelDir: string, image: Extract<WorkerJob, { mode: 'predict' }>['image'], backend?: TrainOptions['backend']): Promise<{ classes: string[]; probabilities: number[] }> {
-    const worker = this.spawn({ mode: 'predict', modelDir, image, backend })
+  /**
+   * Class probabilities of one image under a saved model. One prediction worker serves every call and keeps the
+   * last models it loaded, so only the first call pays for starting TF.js and loading; it stops after
+   * PREDICTOR_IDLE_MS without calls, and a crash fails the pending calls and the next call starts a new one.
+   */
+  predict(modelDir: string, image: PredictImage, backend?: TrainOptions['backend']): Promise<{ classes: string[]; probabilities: number[] }> {
+    const key = backend ?? 'auto'
+    if (this.predictor && this.predictor.backend !== key) this.stopPredictor()
+    const p = (this.predictor ??= this.startPredictor(key))
+    clearTimeout(p.idle)
+    const id = this.nextPredictId++
     return new Promise((resolve, reject) => {
-      worker.on('message', (msg: FromWorker) => {
-        if (msg.type === 'prediction') resolve({ classes: msg.classes, probabilities: msg.probabilities })
-        else if (msg.type === 'error') reject(new ApiError('bad-input', msg.message))
-      })
-      worker.on('error', (err) => reject(new ApiError('internal', `predict worker crashed: ${err.message}`)))
-      worker.on('exit', () => reject(new ApiError('internal', 'predict worker exited without an answer')))
+      p.pending.set(id, { resolve, reject })
+      const req: PredictRequest = { type: 'predict', id, modelDir, image }
+      p.worker.postMessage(req)
     })
   }
 
+  private startPredictor(backend: string): Predictor {
+    const worker = this.spawn({ mode: 'predict', backend: backend === 'auto' ? undefined : (backend as TrainOptions['backend']) })
+    const p: Predictor = { worker, backend, pending: new Map(), idle: undefined }
+    const settle = (id: number): PendingPrediction | undefined => {
+      const w = p.pending.get(id)
+      p.pending.delete(id)
+      if (p.pending.size === 0 && this.predictor === p) {
+        p.idle = setTimeout(() => this.stopPredictor(), PREDICTOR_IDLE_MS)
+        p.idle.unref()
+      }
+      return w
+    }
+    worker.on('message', (msg: FromWorker) => {
+      if (msg.type === 'prediction') settle(msg.id)?.resolve({ classes: msg.classes, probabilities: msg.probabilities })
+      else if (msg.type === 'error') settle(msg.id)?.reject(new ApiError('bad-input', msg.message))
+    })
+    const fail = (why: string): void => {
+      if (this.predictor === p) this.predictor = null
+      for (const w of p.pending.values()) w.reject(new ApiError('internal', why))
+      p.pending.clear()
+    }
+    worker.on('error', (err) => fail(`predict worker crashed: ${err.message}`))
+    worker.on('exit', (code) => fail(`predict worker exited (code ${code}) without an answer`))
+    return p
+  }
+
+  private stopPredictor(): void {
+    const p = this.predictor
+    if (!p) return
+    this.predictor = null
+    clearTimeout(p.idle)
+    void p.worker.terminate()
+  }
+
   async shutdown(): Promise<void> {
+    this.stopPredictor()
     await Promise.all([...this.runs].map((r) => r.worker.terminate()))
     this.runs.clear()
   }
