@@ -9,6 +9,7 @@ import AugmentForm from '../../src/renderer/src/components/AugmentForm.vue'
 import TrainingForm from '../../src/renderer/src/components/TrainingForm.vue'
 import ConfusionMatrix from '../../src/renderer/src/components/ConfusionMatrix.vue'
 import ImageModal from '../../src/renderer/src/components/ImageModal.vue'
+import ImageGallery from '../../src/renderer/src/components/ImageGallery.vue'
 import { validateSplit } from '../../src/renderer/src/lib/splitForm'
 import { trainingOptions, type TrainingFormValue } from '../../src/renderer/src/lib/trainingForm'
 
@@ -138,5 +139,24 @@ describe('ConfusionMatrix and ImageModal', () => {
     document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }))
     expect(w.emitted('close')).toHaveLength(1)
     w.unmount()
+  })
+})
+
+describe('ImageGallery', () => {
+  const item = { imageId: 'i1', url: 'tunelab://image/i1', path: 'cats/a.jpg', trueClass: 'cats', predictedClass: 'dogs', probability: 0.9 }
+
+  it('says it is loading instead of "empty" while the first images are on their way', () => {
+    const w = mount(ImageGallery, { props: { items: [], emptyText: 'Nothing wrong here.', loading: true } })
+    expect(w.find('[data-test=gallery-loading]').text()).toContain('Loading images')
+    expect(w.text()).not.toContain('Nothing wrong here.')
+  })
+
+  it('keeps the old images, dimmed and busy, while new ones load; shows the empty text once loaded', async () => {
+    const w = mount(ImageGallery, { props: { items: [item], loading: true } })
+    expect(w.get('[data-test=gallery]').attributes('aria-busy')).toBe('true')
+    expect(w.get('[data-test=gallery]').classes()).toContain('stale')
+    await w.setProps({ items: [], loading: false, emptyText: 'Nothing wrong here.' })
+    expect(w.text()).toContain('Nothing wrong here.')
+    expect(w.find('[data-test=gallery-loading]').exists()).toBe(false)
   })
 })

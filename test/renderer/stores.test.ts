@@ -187,6 +187,19 @@ describe('results and runs stores', () => {
     expect(r.cell?.items[0]?.relPath).toBe('cats/c3.jpg')
   })
 
+  it('says the galleries are loading while a class switch is on its way', async () => {
+    await openProject()
+    const r = useResultsStore()
+    await r.load()
+    expect(r.galleriesLoading).toBe(false)
+    const switching = r.setClass('dogs')
+    expect(r.galleriesLoading).toBe(true)
+    await switching
+    expect(r.galleriesLoading).toBe(false)
+    const galleryCalls = fake.calls.filter((c) => c.name === 'results.gallery').map((c) => c.request as { className: string })
+    expect(galleryCalls.slice(-3).every((g) => g.className === 'dogs')).toBe(true)
+  })
+
   it('computes precision, recall and F1 from the confusion matrix', () => {
     const rows = perClassRows({ classes: ['a', 'b'], matrix: [[4, 1], [0, 5]], total: 10, accuracy: 0.9 })
     expect(rows[0]).toMatchObject({ name: 'a', precision: 1, recall: 0.8, support: 5 })

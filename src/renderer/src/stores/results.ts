@@ -48,6 +48,8 @@ export const useResultsStore = defineStore('results', () => {
   const confusion = ref<ConfusionView | null>(null)
   const className = ref<string | null>(null)
   const galleries = ref<Partial<Record<GalleryKind, GalleryItemView[]>>>({})
+  const galleriesLoading = ref(false)
+  let galleryRequest = 0
   const cell = ref<{ trueClass: number; predictedClass: number; items: GalleryItemView[] } | null>(null)
   const sweep = ref<ThresholdPointView[]>([])
   const threshold = ref(0.75)
@@ -122,10 +124,17 @@ export const useResultsStore = defineStore('results', () => {
   async function loadGalleries(): Promise<void> {
     const api = useApi()
     const ids = need()
-    const entries = await Promise.all(
-      GALLERY_KINDS.map(async (g) => [g.kind, (await api.results.gallery({ ...ids, split: split.value, kind: g.kind, className: className.value, n: GALLERY_SIZE })).items] as const)
-    )
-    galleries.value = Object.fromEntries(entries)
+    // Clicking through classes quickly: only the newest request's answer is shown.
+    const request = ++galleryRequest
+    galleriesLoading.value = true
+    try {
+      const entries = await Promise.all(
+        GALLERY_KINDS.map(async (g) => [g.kind, (await api.results.gallery({ ...ids, split: split.value, kind: g.kind, className: className.value, n: GALLERY_SIZE })).items] as const)
+      )
+      if (request === galleryRequest) galleries.value = Object.fromEntries(entries)
+    } finally {
+      if (request === galleryRequest) galleriesLoading.value = false
+    }
   }
 
   async function setClass(name: string | null): Promise<void> {
@@ -173,6 +182,7 @@ export const useResultsStore = defineStore('results', () => {
     confusion,
     className,
     galleries,
+    galleriesLoading,
     cell,
     sweep,
     threshold,
