@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '@core/tf/backend'
 import { loadDnnl } from '@core/tf/nativeConv'
 import { FusedConv } from '@core/tf/fusedConvLayer'
+import { applyPreprocessing, pixelsToInput, TF_MODE_PREPROCESSING } from '@core/models/preprocessing'
 import { randomTensor, relErr } from './helpers'
 
 // oneDNN kernels (native/dnnl) in front of the wasm backend, checked against tfjs' pure-JS cpu backend.
@@ -132,6 +133,17 @@ describe.skipIf(!!reason)('oneDNN convolution kernels match the cpu backend', ()
     got.forEach((g, k) =>
       expect(relErr(g, elementwise[k]!), ['bn forward', 'dx', 'dgamma', 'dbeta'][k]).toBeLessThan(1e-5)
     )
+  })
+
+  it('turns pixels into the model input with exactly the values of the tensor ops', () => {
+    const pixels = new Uint8Array(2 * 7 * 7 * 3).map((_, i) => (i * 53) % 256)
+    for (const spec of [TF_MODE_PREPROCESSING, { kind: 'scale' as const, scale: 1 / 255, offset: 0 }, { kind: 'scale' as const, scale: 0.0173, offset: -2.1 }]) {
+      const fast = pixelsToInput(pixels, 2, 7, spec)
+      const ref = applyPreprocessing(tf.tensor4d(pixels, [2, 7, 7, 3], 'int32'), spec)
+      expect(fast.shape).toEqual([2, 7, 7, 3])
+      expect(relErr(fast.dataSync(), ref.dataSync())).toBe(0)
+      tf.dispose([fast, ref])
+    }
   })
 
   it('runs the convolutions of MobileNetV2 with JIT kernels, not the reference ones', () => {

@@ -21,6 +21,8 @@ function failingAddon(): DnnlAddon & { calls: number } {
     affineChannels: fail,
     channelSums: fail,
     maskGrad: fail,
+    warpAffineBatch: fail,
+    pixelsToFloat: fail,
     setThreads: () => undefined,
     info: () => ({ version: '0.0.0', threads: 1, isa: 0, cachedPrimitives: 0 })
   }

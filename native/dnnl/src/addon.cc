@@ -8,6 +8,8 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <oneapi/dnnl/dnnl_version.h>
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -383,6 +385,111 @@ Napi::Value MaskGrad(const Napi::CallbackInfo& info) {
   return jsEnv.Undefined();
 }
 
+// ---- data pipeline ----------------------------------------------------------------------------------------
+
+int64_t reflectIndex(int64_t i, int64_t n) {
+  const int64_t period = 2 * n;
+  int64_t m = i % period;
+  if (m < 0) m += period;
+  return m < n ? m : period - 1 - m;
+}
+
+// floor() without the libm call (baseline x86-64 has no SSE4.1 round): exact for |v| < 2^63.
+inline double floorExact(double v) {
+  const double t = static_cast<double>(static_cast<int64_t>(v));
+  return t > v ? t - 1 : t;
+}
+
+// One size x size RGB image through the affine warp of src/main/core/pipeline/augment.ts (applyAugmentParams),
+// operation for operation in doubles (built with -ffp-contract=off), so the bytes equal the JavaScript path's.
+void warpImage(const uint8_t* src, uint8_t* dst, int64_t n, const double* k) {
+  const double axx = k[0], axy = k[1], ayx = k[2], ayy = k[3], shiftX = k[4], shiftY = k[5];
+  const double c = static_cast<double>(n - 1) / 2;
+  int64_t o = 0;
+  for (int64_t y = 0; y < n; y++) {
+    const double v = static_cast<double>(y) - c - shiftY;
+    double sx = axx * (-c - shiftX) + axy * v + c;
+    double sy = ayx * (-c - shiftX) + ayy * v + c;
+    for (int64_t x = 0; x < n; x++, sx += axx, sy += ayx, o += 3) {
+      const double fx0 = floorExact(sx);
+      const double fy0 = floorExact(sy);
+      const double wx = sx - fx0;
+      const double wy = sy - fy0;
+      const int64_t x0 = static_cast<int64_t>(fx0);
+      const int64_t y0 = static_cast<int64_t>(fy0);
+      int64_t ix0, ix1, iy0, iy1;
+      if (x0 >= 0 && x0 < n - 1) {
+        ix0 = x0;
+        ix1 = x0 + 1;
+      } else {
+        ix0 = reflectIndex(x0, n);
+        ix1 = reflectIndex(x0 + 1, n);
+      }
+      if (y0 >= 0 && y0 < n - 1) {
+        iy0 = y0;
+        iy1 = y0 + 1;
+      } else {
+        iy0 = reflectIndex(y0, n);
+        iy1 = reflectIndex(y0 + 1, n);
+      }
+      const int64_t p00 = (iy0 * n + ix0) * 3, p01 = (iy0 * n + ix1) * 3, p10 = (iy1 * n + ix0) * 3, p11 = (iy1 * n + ix1) * 3;
+      const double w00 = (1 - wx) * (1 - wy);
+      const double w01 = wx * (1 - wy);
+      const double w10 = (1 - wx) * wy;
+      const double w11 = wx * wy;
+      for (int ch = 0; ch < 3; ch++) {
+        const double val = src[p00 + ch] * w00 + src[p01 + ch] * w01 + src[p10 + ch] * w10 + src[p11 + ch] * w11;
+        dst[o + ch] = static_cast<uint8_t>(val + 0.5);
+      }
+    }
+  }
+}
+
+// warpAffineBatch(src, dst, size, coefficients): count images of size x size x 3; coefficients holds 6 doubles per
+// image (axx, axy, ayx, ayy, shiftX, shiftY), or NaN first for "copy unchanged". Images in parallel.
+Napi::Value WarpAffineBatch(const Napi::CallbackInfo& info) {
+  auto jsEnv = info.Env();
+  auto srcA = info[0].As<Napi::Uint8Array>();
+  auto dstA = info[1].As<Napi::Uint8Array>();
+  const int64_t n = info[2].As<Napi::Number>().Int64Value();
+  auto kA = info[3].As<Napi::Float64Array>();
+  const int64_t count = static_cast<int64_t>(kA.ElementLength() / 6);
+  const size_t per = static_cast<size_t>(n * n * 3);
+  if (n <= 0 || kA.ElementLength() % 6 != 0 || srcA.ElementLength() != per * count || dstA.ElementLength() != per * count) {
+    Napi::RangeError::New(jsEnv, "warpAffineBatch: buffer sizes do not match size and image count").ThrowAsJavaScriptException();
+    return jsEnv.Undefined();
+  }
+  const uint8_t* src = srcA.Data();
+  uint8_t* dst = dstA.Data();
+  const double* k = kA.Data();
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t i = 0; i < count; i++) {
+    const double* ki = k + i * 6;
+    if (std::isnan(ki[0])) std::copy(src + i * per, src + (i + 1) * per, dst + i * per);
+    else warpImage(src + i * per, dst + i * per, n, ki);
+  }
+  return jsEnv.Undefined();
+}
+
+// pixelsToFloat(src, dst, scale, offset): the model input, dst = float(src) * scale + offset in float32, each
+// operation rounded to float as the wasm Mul and Add kernels do (no fused multiply-add: -ffp-contract=off).
+Napi::Value PixelsToFloat(const Napi::CallbackInfo& info) {
+  auto jsEnv = info.Env();
+  auto srcA = info[0].As<Napi::Uint8Array>();
+  float* dst = dataOf(jsEnv, info[1], srcA.ElementLength(), "dst");
+  if (!dst) return jsEnv.Undefined();
+  const float scale = info[2].As<Napi::Number>().FloatValue();
+  const float offset = info[3].As<Napi::Number>().FloatValue();
+  const uint8_t* src = srcA.Data();
+  const int64_t n = static_cast<int64_t>(srcA.ElementLength());
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; i++) {
+    const float scaled = static_cast<float>(src[i]) * scale;
+    dst[i] = scaled + offset;
+  }
+  return jsEnv.Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   omp_set_num_threads(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -407,6 +514,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("implementations", Napi::Function::New(env, Implementations));
   exports.Set("affineChannels", Napi::Function::New(env, AffineChannels));
   exports.Set("channelSums", Napi::Function::New(env, ChannelSums));
+  exports.Set("warpAffineBatch", Napi::Function::New(env, WarpAffineBatch));
+  exports.Set("pixelsToFloat", Napi::Function::New(env, PixelsToFloat));
   exports.Set("maskGrad", Napi::Function::New(env, MaskGrad));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { readdir, stat } from 'node:fs/promises'
 import { dirname, extname, join, relative, resolve, sep } from 'node:path'
-import { applyPreprocessing } from '../models/preprocessing'
+import { pixelsToInput } from '../models/preprocessing'
 import { ForwardPool } from '../parallel/forwardPool'
 import { IMAGE_EXTENSIONS, decodeResized } from '../pipeline/decode'
 import { csvRow } from './csv'
@@ -52,8 +52,7 @@ export async function predictPixels(loaded: LoadedModel, pixels: Uint8Array, cou
   for (let s = 0; s < count; s += batchSize) {
     const n = Math.min(batchSize, count - s)
     const probs = tf.tidy(() => {
-      const raw = tf.tensor4d(pixels.subarray(s * per, (s + n) * per), [n, S, S, 3], 'int32')
-      const p = loaded.model.predict(applyPreprocessing(raw, loaded.meta.preprocessing)) as tf.Tensor2D
+      const p = loaded.model.predict(pixelsToInput(pixels.subarray(s * per, (s + n) * per), n, S, loaded.meta.preprocessing)) as tf.Tensor2D
       return loaded.meta.activation === 'sigmoid' ? tf.concat([tf.sub(1, p), p], 1) : p
     })
     out.set(await probs.data(), s * k)

@@ -6,7 +6,7 @@ import { buildMobileNetV1, mobileNetV1OutputChannels } from './architectures/mob
 import { buildMobileNetV2, mobileNetV2OutputChannels } from './architectures/mobilenetV2'
 import { buildResNet50V2, RESNET50V2_OUTPUT_CHANNELS } from './architectures/resnet50V2'
 import { defaultWeightsCacheDir, ensureCachedFile, hashFile, type DownloadProgress } from './download'
-import { applyPreprocessing, TF_MODE_PREPROCESSING, type PreprocessingSpec } from './preprocessing'
+import { applyPreprocessing, pixelsToInput, TF_MODE_PREPROCESSING, type PreprocessingSpec } from './preprocessing'
 import { officialWeights } from './registry'
 import { assignWeightsByLayerName, type AssignReport } from './weights/assign'
 import { readKerasH5 } from './weights/kerasH5'
@@ -49,6 +49,8 @@ export interface BaseNetwork {
   model: tf.LayersModel
   /** RGB pixels 0..255 -> model input. */
   preprocess(x: tf.Tensor4D): tf.Tensor4D
+  /** RGB uint8 [count,size,size,3] -> model input (pixelsToInput: same values, one native pass when available). */
+  input(pixels: Uint8Array, count: number): tf.Tensor4D
   weightsSource: WeightsSource
 }
 
@@ -131,6 +133,7 @@ function network(spec: BaseSpec, model: tf.LayersModel, weightsSource: WeightsSo
     spec,
     model,
     preprocess: (x) => applyPreprocessing(x, spec.preprocessing),
+    input: (pixels, count) => pixelsToInput(pixels, count, spec.size, spec.preprocessing),
     weightsSource
   }
 }

@@ -2,7 +2,7 @@
 // Relative imports only, so the file also bundles/runs as plain JS.
 import * as tf from '@tensorflow/tfjs'
 import { parentPort } from 'node:worker_threads'
-import { applyPreprocessing } from '../models/preprocessing'
+import { pixelsToInput } from '../models/preprocessing'
 import { describeBackend, initBackend } from '../tf/backend'
 // Registers the FusedConv layer class, which folded models sent to the worker use.
 import '../tf/fusedConvLayer'
@@ -46,7 +46,7 @@ async function run(m: RunMessage): Promise<void> {
   const cfg = init
   const net = model
   const y = tf.tidy(() => {
-    const x = applyPreprocessing(tf.tensor4d(new Uint8Array(m.pixels), [m.count, size, size, 3], 'int32'), cfg.preprocessing)
+    const x = pixelsToInput(new Uint8Array(m.pixels), m.count, size, cfg.preprocessing)
     const out = net.predict(x) as tf.Tensor
     return cfg.output === 'pooled' ? tf.mean(out, [1, 2]) : out.reshape([m.count, outputDim])
   })

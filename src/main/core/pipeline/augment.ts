@@ -78,8 +78,21 @@ function reflectTable(n: number): Int32Array {
   return t
 }
 
-function isWarpIdentity(p: AugmentParams): boolean {
+export function isWarpIdentity(p: AugmentParams): boolean {
   return !p.flipH && !p.flipV && p.angle === 0 && p.shiftX === 0 && p.shiftY === 0 && p.zoom === 1
+}
+
+/**
+ * The warp's matrix and shift as [axx, axy, ayx, ayy, shiftX, shiftY], Keras' rotation matrix in image
+ * coordinates (y down): s_x = fx * (cos*u - sin*v) + c, s_y = fy * (sin*u + cos*v) + c, u = x - c - shiftX,
+ * v = y - c - shiftY, cos/sin scaled by zoom, fx/fy -1 when flipped. Shared with the native warp (same bytes).
+ */
+export function warpCoefficients(p: AugmentParams): [number, number, number, number, number, number] {
+  const cos = Math.cos(p.angle) * p.zoom
+  const sin = Math.sin(p.angle) * p.zoom
+  const fx = p.flipH ? -1 : 1
+  const fy = p.flipV ? -1 : 1
+  return [fx * cos, -fx * sin, fy * sin, fy * cos, p.shiftX, p.shiftY]
 }
 
 /**
@@ -96,16 +109,7 @@ export function applyAugmentParams(src: Uint8Array, size: number, p: AugmentPara
     dst.set(src)
   } else {
     const c = (n - 1) / 2
-    const cos = Math.cos(p.angle) * p.zoom
-    const sin = Math.sin(p.angle) * p.zoom
-    const fx = p.flipH ? -1 : 1
-    const fy = p.flipV ? -1 : 1
-    // Keras' rotation matrix (image coordinates, y down):
-    // s_x = fx * (cos*u - sin*v) + c,  s_y = fy * (sin*u + cos*v) + c,  u = x - c - shiftX, v = y - c - shiftY
-    const axx = fx * cos
-    const axy = -fx * sin
-    const ayx = fy * sin
-    const ayy = fy * cos
+    const [axx, axy, ayx, ayy] = warpCoefficients(p)
     const table = reflectTable(n)
     const lo = -2 * n
     const hi = 3 * n - 1
@@ -155,8 +159,13 @@ export function applyAugmentParams(src: Uint8Array, size: number, p: AugmentPara
       }
     }
   }
-  if (p.brightness !== 0 || p.contrast !== 1) adjustColour(dst, p.brightness, p.contrast)
+  applyColour(dst, p)
   return dst
+}
+
+/** In place: the brightness / contrast part of the parameters (nothing when they are neutral). */
+export function applyColour(img: Uint8Array, p: AugmentParams): void {
+  if (p.brightness !== 0 || p.contrast !== 1) adjustColour(img, p.brightness, p.contrast)
 }
 
 /** In place: (x - mean_c) * contrast + mean_c + brightness, rounded and clamped; mean per channel (Keras RandomContrast). */

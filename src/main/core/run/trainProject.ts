@@ -107,7 +107,7 @@ export function runModelDir(modelsDir: string, runId: number): string {
 
 /** The base with BatchNorm folded into the convolutions: same outputs, about twice as fast forward. */
 function foldedBase(base: BaseNetwork): BaseLike {
-  return { spec: base.spec, model: foldBatchNorm(base.model), preprocess: (x) => base.preprocess(x) }
+  return { spec: base.spec, model: foldBatchNorm(base.model), preprocess: (x) => base.preprocess(x), input: (px, n) => base.input(px, n) }
 }
 
 /**

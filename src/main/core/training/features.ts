@@ -41,12 +41,16 @@ export function featureCacheKey(parts: { baseId: string; weightsChecksum: string
     .slice(0, 24)
 }
 
+/** RGB uint8 [count,S,S,3] -> the base's preprocessed input (its fast path when it has one). */
+export function baseInput(base: Pick<BaseLike, 'preprocess' | 'input'>, pixels: Uint8Array, count: number, s: number): tf.Tensor4D {
+  if (base.input) return base.input(pixels, count)
+  return tf.tidy(() => base.preprocess(tf.tensor4d(pixels, [count, s, s, 3], 'int32').toFloat() as tf.Tensor4D))
+}
+
 /** Base forward in inference mode (no gradient tape) -> pooled [n, C]. `pixels` is RGB uint8 [n,S,S,3]. */
 export function poolFeatures(base: BaseLike, pixels: Uint8Array, count: number): tf.Tensor2D {
-  const s = base.spec.size
   return tf.tidy(() => {
-    const x = tf.tensor4d(pixels, [count, s, s, 3], 'int32').toFloat() as tf.Tensor4D
-    const y = base.model.apply(base.preprocess(x), { training: false }) as tf.Tensor4D
+    const y = base.model.apply(baseInput(base, pixels, count, base.spec.size), { training: false }) as tf.Tensor4D
     return tf.mean(y, [1, 2]) as tf.Tensor2D
   })
 }

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { augmentLoaded, labelTensor, LossAccumulator, weightTensor, type RunContext } from './context'
 import { runPhase, type PhaseLoopResult } from './epochLoop'
-import { abortError } from './features'
+import { abortError, baseInput } from './features'
 import { foldBatchNorm } from '../tf/foldBatchNorm'
 import { createOptimizer } from './optimizers'
 import { nextSeed } from './random'
@@ -28,9 +28,8 @@ function boundaryDims(split: SplitModel): { perImage: number[]; shapes: number[]
 
 /** Lower-part activations for a batch of pixels (no tape). */
 function lowerForward(ctx: RunContext, split: SplitModel, pixels: Uint8Array, count: number): tf.Tensor[] {
-  const s = ctx.io.base.spec.size
   return tf.tidy(() => {
-    const x = ctx.io.base.preprocess(tf.tensor4d(pixels, [count, s, s, 3], 'int32').toFloat() as tf.Tensor4D)
+    const x = baseInput(ctx.io.base, pixels, count, ctx.io.base.spec.size)
     if (!split.lower) return [x]
     const out = split.lower.apply(x, { training: false })
     return Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor]

@@ -1,6 +1,16 @@
 // Adapters between the dataset pipeline (ImageCache, augmentRgb) and the engine's ImageSet / AugmentBatch.
 import type { ResizeMode } from '@shared/domain'
-import { augmentRgb, augmentRng } from '../pipeline/augment'
+import {
+  applyColour,
+  augmentRgb,
+  augmentRng,
+  isIdentity,
+  isWarpIdentity,
+  sampleAugmentParams,
+  warpCoefficients,
+  type AugmentParams
+} from '../pipeline/augment'
+import { loadDnnl } from '../native/dnnl'
 import type { BatchItem, ImageCache } from '../pipeline/imageCache'
 import type { AugmentBatch, ImageSet } from './types'
 
@@ -9,6 +19,8 @@ import type { AugmentBatch, ImageSet } from './types'
  * transform in the same epoch whatever its batch or position.
  */
 export const pipelineAugmentBatch: AugmentBatch = (pixels, count, size, spec, at) => {
+  const addon = loadDnnl().addon
+  if (addon && !isIdentity(spec)) return nativeAugmentBatch(addon, pixels, count, size, spec, at)
   const per = size * size * 3
   const out = new Uint8Array(pixels.length)
   for (let i = 0; i < count; i++) {
@@ -18,11 +30,41 @@ export const pipelineAugmentBatch: AugmentBatch = (pixels, count, size, spec, at
   return out
 }
 
+/** The same bytes as the loop above: parameters drawn here, the warp in C++ over the images in parallel. */
+function nativeAugmentBatch(
+  addon: NonNullable<ReturnType<typeof loadDnnl>['addon']>,
+  ...[pixels, count, size, spec, at]: Parameters<AugmentBatch>
+): Uint8Array {
+  const per = size * size * 3
+  const params: AugmentParams[] = []
+  const coefficients = new Float64Array(count * 6)
+  for (let i = 0; i < count; i++) {
+    const p = sampleAugmentParams(spec, size, augmentRng(at.seed, at.epoch, at.keys[i] ?? i))
+    params.push(p)
+    if (isWarpIdentity(p)) coefficients[i * 6] = NaN
+    else coefficients.set(warpCoefficients(p), i * 6)
+  }
+  const out = new Uint8Array(pixels.length)
+  addon.warpAffineBatch(pixels.subarray(0, count * per), out.subarray(0, count * per), size, coefficients)
+  params.forEach((p, i) => applyColour(out.subarray(i * per, (i + 1) * per), p))
+  return out
+}
+
 /** An ImageSet whose pixels come from the ImageCache (decoded once, resized to size with mode). */
-export function imageCacheSet(cache: ImageCache, items: readonly (BatchItem & { label: number })[], size: number, mode: ResizeMode): ImageSet {
+export function imageCacheSet(
+  cache: ImageCache,
+  items: readonly (BatchItem & { label: number })[],
+  size: number,
+  mode: ResizeMode
+): ImageSet {
   return {
     keys: items.map((it) => it.hash),
     labels: items.map((it) => it.label),
-    load: (indices) => cache.loadBatch(indices.map((i) => items[i] as BatchItem), size, mode)
+    load: (indices) =>
+      cache.loadBatch(
+        indices.map((i) => items[i] as BatchItem),
+        size,
+        mode
+      )
   }
 }

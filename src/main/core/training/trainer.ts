@@ -1,13 +1,13 @@
 // Entry point of the training engine: phase 1 (head on a frozen base), optional phase 2 (fine-tuning).
 import * as tf from '@tensorflow/tfjs'
 import { isAugmenting, type RunContext } from './context'
-import { featureDim } from './features'
+import { baseInput, featureDim } from './features'
 import { runFineTunePhase } from './fineTunePhase'
 import { ClassifierHead } from './head'
 import { runHeadPhase } from './headPhase'
 import { balancedClassWeights } from './loss'
 import { runRandom } from './random'
-import type { EpochRecord, ImageSet, TrainIO, TrainParams, TrainResult } from './types'
+import type { BaseLike, EpochRecord, ImageSet, TrainIO, TrainParams, TrainResult } from './types'
 
 function validateSet(name: string, set: ImageSet, numClasses: number): void {
   if (set.keys.length !== set.labels.length) throw new Error(`${name}: ${set.keys.length} keys but ${set.labels.length} labels`)
@@ -118,7 +118,7 @@ function finish(ctx: RunContext, r: { epochs: EpochRecord[]; cancelled: boolean;
 
 /** Class probabilities [count, k] (binary: [1-p, p]) for RGB uint8 images, via the full model. */
 export async function predictProbabilities(
-  base: { preprocess(x: tf.Tensor4D): tf.Tensor4D },
+  base: Pick<BaseLike, 'preprocess' | 'input'>,
   model: tf.LayersModel,
   pixels: Uint8Array,
   count: number,
@@ -131,7 +131,7 @@ export async function predictProbabilities(
   for (let s = 0; s < count; s += batchSize) {
     const n = Math.min(batchSize, count - s)
     const probs = tf.tidy(() => {
-      const x = base.preprocess(tf.tensor4d(pixels.subarray(s * per, (s + n) * per), [n, size, size, 3], 'int32').toFloat() as tf.Tensor4D)
+      const x = baseInput(base, pixels.subarray(s * per, (s + n) * per), n, size)
       const p = model.predict(x) as tf.Tensor2D
       return p.shape[1] === 1 ? tf.concat([tf.sub(1, p), p], 1) : p
     })

@@ -42,6 +42,8 @@ export interface BaseLike {
   model: tf.LayersModel
   /** 0..255 pixels -> the base's input range. Must not dispose its input. */
   preprocess(x: tf.Tensor4D): tf.Tensor4D
+  /** Optional fast path: RGB uint8 [count,S,S,3] straight to the preprocessed input (same values as preprocess). */
+  input?(pixels: Uint8Array, count: number): tf.Tensor4D
 }
 
 /** One labelled image set (a split). Pixels are decoded/resized by the caller (e.g. ImageCache.loadBatch). */
