@@ -105,12 +105,17 @@ std::unordered_map<std::string, std::unique_ptr<T>>& cache() {
   return c;
 }
 
+constexpr size_t kMaxCached = 512;
+
 template <typename T, typename Build>
 T& cached(const char* kind, const ConvParams& p, Build build) {
   auto& c = cache<T>();
   auto key = keyOf(kind, p);
   auto it = c.find(key);
   if (it != c.end()) return *it->second;
+  // Every new shape (another batch size, another model) adds JIT code and a weights buffer; a long-lived
+  // process that sees many shapes starts over rather than growing without bound.
+  if (c.size() >= kMaxCached) c.clear();
   return *(c[key] = build());
 }
 
