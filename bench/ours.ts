@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util'
 import sharp from 'sharp'
 import { buildBase, loadBase, type BaseNetwork } from '@core/models'
 import { ForwardPool } from '@core/parallel'
-import { initBackend, type BackendPreference } from '@core/tf/backend'
+import { describeBackend, initBackend, type BackendPreference } from '@core/tf/backend'
 import { foldBatchNorm } from '@core/tf/foldBatchNorm'
 import { splitModelAt } from '@core/training/splitModel'
 import { trainStep } from '@core/training/step'
@@ -85,7 +85,7 @@ async function forward(): Promise<void> {
     await y.data()
     y.dispose()
   })
-  emit({ what: 'forward', base: base.spec.id, backend: `${backend.name}${backend.simd ? ' simd' : ''}`, workers: 0, fold, batch: BATCH, ...r, numTensors: tf.memory().numTensors })
+  emit({ what: 'forward', base: base.spec.id, backend: describeBackend(backend), workers: 0, fold, batch: BATCH, ...r, numTensors: tf.memory().numTensors })
 }
 
 /**
@@ -135,7 +135,7 @@ async function finetune(): Promise<void> {
     await step()
   })
   emit({
-    what: 'finetune', base: base.spec.id, backend: `${backend.name}${backend.simd ? ' simd' : ''}`, at, trainableBaseVars: baseVars.length,
+    what: 'finetune', base: base.spec.id, backend: describeBackend(backend), at, trainableBaseVars: baseVars.length,
     boundaryTensors: split.boundaryShapes.length, batch: BATCH, ...r, tensorsGrowthPerStep: (tf.memory().numTensors - before.n) / Number(values.steps)
   })
 }
