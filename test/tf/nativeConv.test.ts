@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '@core/tf/backend'
-import { loadDnnl } from '@core/tf/nativeConv'
+import { loadDnnl } from '@core/native/dnnl'
 import { FusedConv } from '@core/tf/fusedConvLayer'
 import { applyPreprocessing, pixelsToInput, TF_MODE_PREPROCESSING } from '@core/models/preprocessing'
 import { randomTensor, relErr } from './helpers'

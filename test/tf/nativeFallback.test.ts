@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it, vi } from 'vitest'
 import { initBackend } from '@core/tf/backend'
-import { registerNativeConvKernels, type DnnlAddon } from '@core/tf/nativeConv'
+import type { DnnlAddon } from '@core/native/dnnl'
+import { registerNativeConvKernels } from '@core/tf/nativeConv'
 import { randomTensor, relErr } from './helpers'
 
 // Own process (one per test file): start on plain wasm, then put a oneDNN addon that always fails in front.

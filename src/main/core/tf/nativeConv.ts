@@ -10,14 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type { DnnlAddon, NativeConvParams } from '../native/dnnl'
-
-export { addonCandidates, loadDnnl, type DnnlAddon, type NativeConvParams, type NativeLoad } from '../native/dnnl'
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array
-  disposeData(dataId: tf.DataId, force?: boolean): boolean
-}
+import { replaceWasmKernel, wasmBackendOf, type KernelArgs, type WasmBackendLike } from './wasmKernels'
 
 interface ConvAttrs {
   strides: number | [number, number]
@@ -77,7 +70,6 @@ function supported(a: ConvAttrs): boolean {
   return (a.dataFormat ?? 'NHWC') === 'NHWC' && (typeof dil === 'number' ? dil === 1 : dil.every((d) => d === 1))
 }
 
-type KernelArgs = Parameters<tf.KernelFunc>[0]
 type Impl = (args: KernelArgs, addon: DnnlAddon, backend: WasmBackendLike) => tf.TensorInfo | null
 
 function forwardImpl(depthwise: boolean): Impl {
@@ -180,29 +172,20 @@ function guardedOutputs(backend: WasmBackendLike): WasmBackendLike & { made: tf.
  */
 export function registerNativeConvKernels(addon: DnnlAddon): void {
   for (const [name, impl] of KERNELS) {
-    const previous = tf.getKernel(name, 'wasm')
-    const config: tf.KernelConfig = {
-      kernelName: name,
-      backendName: 'wasm',
-      kernelFunc: (args) => {
-        const backend = guardedOutputs(args.backend as unknown as WasmBackendLike)
-        try {
-          const out = impl(args, addon, backend)
-          if (out) return out
-        } catch (err) {
-          for (const t of backend.made) backend.disposeData(t.dataId, true)
-          // A oneDNN failure (e.g. no primitive for an odd shape) must not stop training: the wasm kernel can do it.
-          if (!previous) throw err
-          warnOnce(name, err)
-        }
-        if (!previous)
-          throw new Error(`${name} (wasm + oneDNN): unsupported attributes and no wasm kernel to fall back to`)
-        return previous.kernelFunc(args)
-      },
-      ...(previous?.setupFunc ? { setupFunc: previous.setupFunc } : {}),
-      ...(previous?.disposeFunc ? { disposeFunc: previous.disposeFunc } : {})
-    }
-    if (previous) tf.unregisterKernel(name, 'wasm')
-    tf.registerKernel(config)
+    replaceWasmKernel(name, (previous) => (args) => {
+      const backend = guardedOutputs(wasmBackendOf(args))
+      try {
+        const out = impl(args, addon, backend)
+        if (out) return out
+      } catch (err) {
+        for (const t of backend.made) backend.disposeData(t.dataId, true)
+        // A oneDNN failure (e.g. no primitive for an odd shape) must not stop training: the wasm kernel can do it.
+        if (!previous) throw err
+        warnOnce(name, err)
+      }
+      if (!previous)
+        throw new Error(`${name} (wasm + oneDNN): unsupported attributes and no wasm kernel to fall back to`)
+      return previous.kernelFunc(args)
+    })
   }
 }

@@ -11,18 +11,11 @@
  * gradient on every backend that lacks the native kernels.
  */
 import * as tf from '@tensorflow/tfjs'
-import type { DnnlAddon } from './nativeConv'
+import type { DnnlAddon } from '../native/dnnl'
+import { replaceWasmKernel, wasmBackendOf, type KernelArgs } from './wasmKernels'
 
 export const CHANNEL_SUMS = 'TuneLabChannelSums'
 export const MASK_GRAD = 'TuneLabMaskGrad'
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array
-}
-type KernelArgs = Parameters<tf.KernelFunc>[0]
-
-const wasmOf = (args: KernelArgs): WasmBackendLike => args.backend as unknown as WasmBackendLike
 
 /** True when the active backend has the native kernel `name` (so a gradient may call it). */
 export function hasKernel(name: string): boolean {
@@ -50,7 +43,7 @@ export function registerNativeTrainingKernels(addon: DnnlAddon): void {
     kernelFunc: (args) => {
       const { dy, x } = args.inputs as Record<string, tf.TensorInfo>
       const c = dy!.shape[dy!.shape.length - 1]!
-      const b = wasmOf(args)
+      const b = wasmBackendOf(args)
       const sumDy = b.makeOutput([c], 'float32')
       const sumDyX = b.makeOutput([c], 'float32')
       addon.channelSums(
@@ -68,7 +61,7 @@ export function registerNativeTrainingKernels(addon: DnnlAddon): void {
     kernelFunc: (args) => {
       const { x, dy } = args.inputs as Record<string, tf.TensorInfo>
       const a = args.attrs as unknown as { lo: number; hi: number; loInclusive: boolean }
-      const b = wasmOf(args)
+      const b = wasmBackendOf(args)
       const out = b.makeOutput([...dy!.shape], 'float32')
       addon.maskGrad(
         b.typedArrayFromHeap(x!),
@@ -122,7 +115,7 @@ function registerBatchNormKernel(addon: DnnlAddon): void {
     if (x!.dtype !== 'float32' || ![mean, variance, offset, scale].every(perChannel) || !mean || !variance)
       return previous.kernelFunc(args)
     const eps = (args.attrs as unknown as { varianceEpsilon: number }).varianceEpsilon
-    const b = wasmOf(args)
+    const b = wasmBackendOf(args)
     const out = b.makeOutput([...x!.shape], 'float32')
     const m = b.typedArrayFromHeap(mean)
     const v = b.typedArrayFromHeap(variance)
@@ -137,12 +130,5 @@ function registerBatchNormKernel(addon: DnnlAddon): void {
     addon.affineChannels(b.typedArrayFromHeap(x!), s, t, b.typedArrayFromHeap(out))
     return out
   }
-  tf.unregisterKernel(tf.FusedBatchNorm, 'wasm')
-  tf.registerKernel({
-    kernelName: tf.FusedBatchNorm,
-    backendName: 'wasm',
-    kernelFunc,
-    ...(previous.setupFunc ? { setupFunc: previous.setupFunc } : {}),
-    ...(previous.disposeFunc ? { disposeFunc: previous.disposeFunc } : {})
-  })
+  replaceWasmKernel(tf.FusedBatchNorm, () => kernelFunc)
 }

@@ -9,11 +9,11 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { registerFastBatchNormGrad } from './batchNormGrad'
+import { replaceWasmKernel, type KernelArgs } from './wasmKernels'
 
 type Tensor4D = tf.Tensor4D
 type PadAttr = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding
 type RoundingMode = 'floor' | 'round' | 'ceil' | undefined
-type KernelArgs = Parameters<tf.KernelFunc>[0]
 
 interface ConvAttrs {
   strides: number | [number, number]
@@ -36,23 +36,11 @@ export function registerWasmGradKernels(): void {
   if (!nativeBackpropInput) {
     throw new Error("registerWasmGradKernels: the wasm backend is not loaded (import '@tensorflow/tfjs-backend-wasm' first)")
   }
-  const configs: tf.KernelConfig[] = [
-    { kernelName: tf.Conv2DBackpropFilter, backendName: 'wasm', kernelFunc: (a) => conv2DBackpropFilterKernel(a) },
-    { kernelName: tf.DepthwiseConv2dNativeBackpropFilter, backendName: 'wasm', kernelFunc: (a) => depthwiseBackpropFilterKernel(a) },
-    { kernelName: tf.DepthwiseConv2dNativeBackpropInput, backendName: 'wasm', kernelFunc: (a) => depthwiseBackpropInputKernel(a) },
-    {
-      kernelName: tf.Conv2DBackpropInput,
-      backendName: 'wasm',
-      kernelFunc: (a) => conv2DBackpropInput1x1Kernel(a) ?? nativeBackpropInput.kernelFunc(a),
-      // The native kernel binds its wasm function in setupFunc, which the engine runs when the backend initialises.
-      setupFunc: nativeBackpropInput.setupFunc
-    }
-  ]
-  for (const config of configs) {
-    // Unregister first: re-registering an existing key logs a warning.
-    if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm')
-    tf.registerKernel(config)
-  }
+  replaceWasmKernel(tf.Conv2DBackpropFilter, () => (a) => conv2DBackpropFilterKernel(a))
+  replaceWasmKernel(tf.DepthwiseConv2dNativeBackpropFilter, () => (a) => depthwiseBackpropFilterKernel(a))
+  replaceWasmKernel(tf.DepthwiseConv2dNativeBackpropInput, () => (a) => depthwiseBackpropInputKernel(a))
+  // The native kernel stays for everything but 1x1 (replaceWasmKernel keeps its setupFunc, which binds its wasm function).
+  replaceWasmKernel(tf.Conv2DBackpropInput, () => (a) => conv2DBackpropInput1x1Kernel(a) ?? nativeBackpropInput.kernelFunc(a))
   registered = true
 }
 

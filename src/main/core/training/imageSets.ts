@@ -10,7 +10,7 @@ import {
   warpCoefficients,
   type AugmentParams
 } from '../pipeline/augment'
-import { loadDnnl } from '../native/dnnl'
+import { loadDnnl, type DnnlAddon } from '../native/dnnl'
 import type { BatchItem, ImageCache } from '../pipeline/imageCache'
 import type { AugmentBatch, ImageSet } from './types'
 
@@ -32,7 +32,7 @@ export const pipelineAugmentBatch: AugmentBatch = (pixels, count, size, spec, at
 
 /** The same bytes as the loop above: parameters drawn here, the warp in C++ over the images in parallel. */
 function nativeAugmentBatch(
-  addon: NonNullable<ReturnType<typeof loadDnnl>['addon']>,
+  addon: DnnlAddon,
   ...[pixels, count, size, spec, at]: Parameters<AugmentBatch>
 ): Uint8Array {
   const per = size * size * 3
