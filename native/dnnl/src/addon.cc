@@ -63,13 +63,13 @@ std::string keyOf(const char* kind, const ConvParams& p) {
   return s.str();
 }
 
-convolution_forward::primitive_desc forwardPd(const ConvParams& p, prop_kind kind, bool withPostOps) {
+convolution_forward::primitive_desc forwardPd(const ConvParams& p, prop_kind kind) {
   auto& e = env();
   memory::desc bias = p.bias ? memory::desc({p.oc}, dt::f32, tag::x) : memory::desc();
   convolution_forward::desc d(kind, algorithm::convolution_direct, actDesc(p.n, p.ic, p.ih, p.iw), anyWeightsDesc(p), bias,
                               actDesc(p.n, p.oc, p.oh, p.ow), {p.sh, p.sw}, {p.pt, p.pl}, {p.pb, p.pr});
   primitive_attr attr;
-  if (withPostOps && p.act != 0) {
+  if (p.act != 0) {
     post_ops ops;
     if (p.act == 1) ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
     if (p.act == 2) ops.append_eltwise(1.f, algorithm::eltwise_clip, 0.f, 6.f);
@@ -129,6 +129,7 @@ void weightsBridge(const memory::desc& primitiveLayout, const ConvParams& p, boo
   r = toUser ? reorder(buffer, memory(user, e.eng, nullptr)) : reorder(memory(user, e.eng, nullptr), buffer);
 }
 
+// The forward convolution a backward one is the gradient of: no bias, no activation (tfjs differentiates those apart).
 ConvParams plain(const ConvParams& p) {
   ConvParams q = p;
   q.bias = false;
@@ -139,7 +140,7 @@ ConvParams plain(const ConvParams& p) {
 Forward& forward(const ConvParams& p) {
   return cached<Forward>("f", p, [&] {
     auto f = std::make_unique<Forward>();
-    f->pd = forwardPd(p, prop_kind::forward_inference, true);
+    f->pd = forwardPd(p, prop_kind::forward_inference);
     f->prim = convolution_forward(f->pd);
     weightsBridge(f->pd.weights_desc(), p, false, f->weights, f->weightsReorder);
     return f;
@@ -151,7 +152,7 @@ BackwardData& backwardData(const ConvParams& p) {
     convolution_backward_data::desc d(algorithm::convolution_direct, actDesc(p.n, p.ic, p.ih, p.iw), anyWeightsDesc(p),
                                       actDesc(p.n, p.oc, p.oh, p.ow), {p.sh, p.sw}, {p.pt, p.pl}, {p.pb, p.pr});
     auto b = std::make_unique<BackwardData>();
-    b->pd = convolution_backward_data::primitive_desc(d, env().eng, forwardPd(plain(p), prop_kind::forward_training, false));
+    b->pd = convolution_backward_data::primitive_desc(d, env().eng, forwardPd(plain(p), prop_kind::forward_training));
     b->prim = convolution_backward_data(b->pd);
     weightsBridge(b->pd.weights_desc(), p, false, b->weights, b->weightsReorder);
     return b;
@@ -163,7 +164,7 @@ BackwardWeights& backwardWeights(const ConvParams& p) {
     convolution_backward_weights::desc d(algorithm::convolution_direct, actDesc(p.n, p.ic, p.ih, p.iw), anyWeightsDesc(p),
                                          actDesc(p.n, p.oc, p.oh, p.ow), {p.sh, p.sw}, {p.pt, p.pl}, {p.pb, p.pr});
     auto b = std::make_unique<BackwardWeights>();
-    b->pd = convolution_backward_weights::primitive_desc(d, env().eng, forwardPd(plain(p), prop_kind::forward_training, false));
+    b->pd = convolution_backward_weights::primitive_desc(d, env().eng, forwardPd(plain(p), prop_kind::forward_training));
     b->prim = convolution_backward_weights(b->pd);
     weightsBridge(b->pd.diff_weights_desc(), p, true, b->diffWeights, b->weightsReorder);
     return b;
