@@ -1,5 +1,5 @@
 // Serve mode for real: the server on a generated project, handlers over a real WebSocket, token and containment checks.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
@@ -185,6 +185,8 @@ describe('serve mode', () => {
     await expect(api.training.start({ projectKey: project.projectKey, config: { baseId: 'mobilenet_v1_0.25_32', weights: 'random', resizeMode: 'squash', augment: NO_AUGMENTATION_SPEC_FOR_TESTS, epochs: 1, batchSize: 8, lr: 1e-3, optimizer: 'adam', dropout: 0, seed: 1 } })).rejects.toMatchObject({ code: 'conflict' })
     await done
     off()
+    // The finished run's worker exits (and frees its TF.js engine): no run is listed as active any more.
+    await vi.waitFor(async () => expect((await api.training.active({})).runs).toEqual([]), { timeout: 10_000, interval: 100 })
     const mine = events.filter((e) => e.runId === runId)
     expect(mine.filter((e) => e.event.type === 'epoch')).toHaveLength(2)
     expect(mine.some((e) => e.event.type === 'batch')).toBe(true)

@@ -103,4 +103,10 @@ async function servePredictions(j: Extract<WorkerJob, { mode: 'predict' }>): Pro
   await ready.catch(() => undefined)
 }
 
-await (job.mode === 'train' ? train(job) : servePredictions(job))
+if (job.mode === 'train') {
+  await train(job)
+  // Done: let the thread exit (the runner drops the run from its active list when it does).
+  port.close()
+} else {
+  await servePredictions(job)
+}

@@ -177,7 +177,6 @@ export class TrainingRunner {
     return [...this.runs].filter((r): r is Running & { runId: number } => r.runId !== null).map((r) => ({ projectKey: r.projectKey, runId: r.runId, status: r.status }))
   }
 
-  /** Class probabilities of one image under an exported model, computed in a worker. */
   /**
    * Class probabilities of one image under a saved model. One prediction worker serves every call and keeps the
    * last models it loaded, so only the first call pays for starting TF.js and loading; it stops after
