@@ -8,7 +8,13 @@ export default defineConfig({
   resolve: {
     alias: {
       '@shared': fileURLToPath(new URL('./src/shared', import.meta.url)),
-      '@core': fileURLToPath(new URL('./src/main/core', import.meta.url))
+      '@core': fileURLToPath(new URL('./src/main/core', import.meta.url)),
+      '@main': fileURLToPath(new URL('./src/main', import.meta.url)),
+      '@server': fileURLToPath(new URL('./src/server', import.meta.url)),
+      '@cli': fileURLToPath(new URL('./src/cli', import.meta.url)),
+      '@preload': fileURLToPath(new URL('./src/preload', import.meta.url)),
+      '@renderer': fileURLToPath(new URL('./src/renderer/src', import.meta.url)),
+      '@test': fileURLToPath(new URL('./test', import.meta.url))
     }
   },
   test: {

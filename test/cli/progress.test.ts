@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { formatSeconds } from '../../src/cli/progress'
-import { table } from '../../src/cli/format'
+import { formatSeconds } from '@cli/progress'
+import { table } from '@cli/format'
 
 describe('cli formatting', () => {
   it('formats seconds as mm:ss or h:mm:ss', () => {

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { makeProject, tempDir } from '../helpers/synthetic'
-import type { RunningServer } from '../../src/server/server'
+import type { RunningServer } from '@server/server'
 import { startTestServer } from '../ipc/serveHelpers'
 
 const CHROMIUM = '/usr/bin/chromium'

@@ -4,8 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import sharp from 'sharp'
-import { encodeBmp24 } from '../../src/main/core/pipeline/bmp'
-import { createRng, type Rng } from '../../src/main/core/util/rng'
+import { encodeBmp24 } from '@core/pipeline/bmp'
+import { createRng, type Rng } from '@core/util/rng'
 
 export type SyntheticFormat = 'jpg' | 'png' | 'webp' | 'gif' | 'tiff' | 'bmp'
 

@@ -24,8 +24,8 @@ vi.mock('electron', () => ({
   }
 }))
 
-const { registerAll, wrapHandler, trustedSender } = await import('../../src/main/ipc')
-const { dispatch } = await import('../../src/main/handlers')
+const { registerAll, wrapHandler, trustedSender } = await import('@main/ipc')
+const { dispatch } = await import('@main/handlers')
 
 type Ctx = Parameters<typeof dispatch>[2]
 const fakeWindow = { mainFrame: { url: 'file:///app/out/renderer/index.html' } }
@@ -75,7 +75,7 @@ describe('main-side IPC wrapper', () => {
 
 describe('preload', () => {
   it('exposes window.api with one method per channel grouped by domain, and on<Event> subscriptions; nothing raw', async () => {
-    await import('../../src/preload/index')
+    await import('@preload/index')
     const api = exposed['api'] as Record<string, Record<string, unknown>>
     expect(Object.keys(exposed)).toEqual(['api'])
     const methods = Object.entries(api).flatMap(([d, obj]) => Object.keys(obj).map((m) => `${d}.${m}`))

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import * as tf from '@tensorflow/tfjs'
 import { buildBase, describeBase, listPretrainedBaseIds } from '@core/models'
-import { BASE_PARAMS, listModels } from '../../src/main/services/modelService'
+import { BASE_PARAMS, listModels } from '@main/services/modelService'
 
 describe('base parameter counts', () => {
   it('every listed base has a count', () => {

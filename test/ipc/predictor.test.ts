@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exportModel, loadExportedModel, predictFiles } from '@core/export'
 import { isFailed } from '@core/export/predict'
-import { TrainingRunner } from '../../src/main/workers/trainingRunner'
+import { TrainingRunner } from '@main/workers/trainingRunner'
 import { trainFixture, useWasmBackend, type TrainedFixture } from '../export/fixtures'
 import { tempDir } from '../helpers/synthetic'
 

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { ApiError, NO_AUGMENTATION_SPEC_FOR_TESTS, type ProjectInfo, type TrainingProgress, type TuneLabApi } from './serveImports'
 import { makeProject, tempDir } from '../helpers/synthetic'
-import type { RunningServer } from '../../src/server/server'
+import type { RunningServer } from '@server/server'
 import { rawGet, startTestServer, wsApi, wsUpgradeStatus } from './serveHelpers'
 
 const SECRET = 'TOP-SECRET-CONTENT-0xC0FFEE'

@@ -3,8 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join, resolve } from 'node:path'
 import WebSocket from 'ws'
-import { startServer, type RunningServer } from '../../src/server/server'
-import { createWsBridge } from '../../src/renderer/src/api/wsClient'
+import { startServer, type RunningServer } from '@server/server'
+import { createWsBridge } from '@renderer/api/wsClient'
 import { unwrapBridge, type TuneLabApi } from '@shared/contract'
 
 export const WORKER_PATH = resolve('src/main/workers/training.ts')

@@ -1,7 +1,7 @@
 // The core run events the Training screen depends on reach it as contract events.
 import { describe, expect, it } from 'vitest'
 import { trainingProgressSchema } from '@shared/contract/schemas'
-import { toProgressEvent } from '../../src/main/workers/trainingRunner'
+import { toProgressEvent } from '@main/workers/trainingRunner'
 
 const KEY = '0123456789abcdef'
 

@@ -1,13 +1,13 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
-import { setApi } from '../../src/renderer/src/stores/apiContext'
-import { useProjectStore } from '../../src/renderer/src/stores/project'
-import { PREVIEW_DEBOUNCE_MS, useDatasetStore } from '../../src/renderer/src/stores/dataset'
-import { useTrainingStore } from '../../src/renderer/src/stores/training'
-import { perClassRows, useResultsStore } from '../../src/renderer/src/stores/results'
-import { useRunsStore } from '../../src/renderer/src/stores/runs'
-import { defaultTrainingForm } from '../../src/renderer/src/lib/trainingForm'
+import { setApi } from '@renderer/stores/apiContext'
+import { useProjectStore } from '@renderer/stores/project'
+import { PREVIEW_DEBOUNCE_MS, useDatasetStore } from '@renderer/stores/dataset'
+import { useTrainingStore } from '@renderer/stores/training'
+import { perClassRows, useResultsStore } from '@renderer/stores/results'
+import { useRunsStore } from '@renderer/stores/runs'
+import { defaultTrainingForm } from '@renderer/lib/trainingForm'
 import { createFakeApi, KEY, type FakeApi } from './fakeApi'
 
 let fake: FakeApi
