@@ -149,8 +149,8 @@ async function writeAtomic(path: string, row: Float32Array): Promise<void> {
   await rename(tmp, path)
 }
 
-export function abortError(): Error {
-  const e = new Error('training cancelled')
+export function abortError(message = 'training cancelled'): Error {
+  const e = new Error(message)
   e.name = 'AbortError'
   return e
 }

@@ -18,3 +18,15 @@ export function createOptimizer(name: OptimizerName, lr: number, momentum = 0): 
     }
   }
 }
+
+/** Changes an optimizer's rate for its next steps, keeping its state (tf.js optimizers read the rate at every step). */
+export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  if (!(lr > 0) || !Number.isFinite(lr)) throw new Error(`lr: must be a positive number, got ${lr}`)
+  // SGD and momentum cache -lr in a scalar that only their setLearningRate refreshes; Adam and RMSprop read the field.
+  const sgd = optimizer as unknown as { setLearningRate?: (lr: number) => void }
+  if (typeof sgd.setLearningRate === 'function') return sgd.setLearningRate(lr)
+  const o = optimizer as unknown as { learningRate?: unknown }
+  if (typeof o.learningRate !== 'number')
+    throw new Error(`optimizer ${optimizer.getClassName()}: has no learning rate to set`)
+  o.learningRate = lr
+}
