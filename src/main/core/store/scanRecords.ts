@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import type { ScanFileRecord } from '@shared/domain'
 import { DB_FILE_NAME } from './projectState'
-import { recordsFromRows, SCAN_RECORDS_SQL, sqliteNativeBinding, type ScanRecordRow } from './projectStore'
+import { sqliteNativeBinding } from './db'
+import { recordsFromRows, SCAN_RECORDS_SQL, type ScanRecordRow } from './images'
 import { fallbackStateDir, STATE_DIR_NAME, type StateDirOptions } from './stateDir'
 
 /**
