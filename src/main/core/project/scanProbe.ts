@@ -1,0 +1,122 @@
+// Scan step 2, probe: reads, hashes and decodes each candidate once (concurrently), or reuses the previous scan's
+// record of a file whose size, mtime and ctime are unchanged. A file that cannot be read or decoded is reported
+// as unreadable with the reason.
+import { createHash } from 'node:crypto'
+import { readFile, stat } from 'node:fs/promises'
+import type { ScanFileRecord, ScannedImage, UnreadableFile } from '@shared/domain'
+import { probeImage } from '../pipeline/decode'
+import { mapLimit } from '../util/pool'
+import type { Candidate } from './scanWalk'
+
+function hashHex(buf: Buffer): string {
+  return createHash('sha256').update(buf).digest('hex')
+}
+
+/**
+ * Same size, mtime and ctime as recorded. ctime counts because a user cannot set it: an edit that restores
+ * the mtime (touch -d, some sync tools) still moves the ctime. A copied file gets a new mtime and ctime and is read.
+ */
+function unchanged(before: ScanFileRecord, st: { size: number; mtimeMs: number; ctimeMs: number }): boolean {
+  return before.bytes === st.size && before.mtimeMs === st.mtimeMs && before.ctimeMs === st.ctimeMs
+}
+
+export interface ProbeOptions {
+  concurrency: number
+  previous?: ReadonlyMap<string, ScanFileRecord>
+  onProgress?: (done: number, total: number) => void
+  onRead?: (relPath: string) => void
+}
+
+export interface Probed {
+  /** Readable images, by path. */
+  images: ScannedImage[]
+  /** By path. */
+  unreadable: UnreadableFile[]
+  reused: number
+  read: number
+}
+
+export async function probeFiles(candidates: readonly Candidate[], opts: ProbeOptions): Promise<Probed> {
+  const { concurrency, previous } = opts
+  const total = candidates.length
+  let done = 0
+  opts.onProgress?.(0, total)
+  const unreadable: UnreadableFile[] = []
+  let reused = 0
+  let read = 0
+  const results = await mapLimit(candidates, concurrency, async (c): Promise<ScannedImage | null> => {
+    try {
+      let st
+      try {
+        st = await stat(c.abs)
+      } catch (err) {
+        unreadable.push({
+          path: c.rel,
+          reason: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`
+        })
+        return null
+      }
+      const times = { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs }
+      const before = previous?.get(c.rel)
+      if (before && unchanged(before, st)) {
+        reused++
+        if (before.hash !== null && before.width !== null && before.height !== null) {
+          return {
+            path: c.rel,
+            className: c.className,
+            folderSplit: c.folderSplit,
+            hash: before.hash,
+            width: before.width,
+            height: before.height,
+            bytes: before.bytes,
+            ...times
+          }
+        }
+        unreadable.push({ path: c.rel, reason: before.error ?? 'unreadable', bytes: st.size, ...times })
+        return null
+      }
+      read++
+      opts.onRead?.(c.rel)
+      let buf: Buffer
+      try {
+        buf = await readFile(c.abs)
+      } catch (err) {
+        unreadable.push({
+          path: c.rel,
+          reason: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+          bytes: st.size,
+          ...times
+        })
+        return null
+      }
+      try {
+        const probed = await probeImage(buf)
+        return {
+          path: c.rel,
+          className: c.className,
+          folderSplit: c.folderSplit,
+          hash: hashHex(buf),
+          width: probed.width,
+          height: probed.height,
+          bytes: buf.length,
+          ...times
+        }
+      } catch (err) {
+        unreadable.push({
+          path: c.rel,
+          reason: err instanceof Error ? err.message : String(err),
+          bytes: st.size,
+          ...times
+        })
+        return null
+      }
+    } finally {
+      done++
+      opts.onProgress?.(done, total)
+    }
+  })
+  const images = results.filter((r): r is ScannedImage => r !== null)
+  images.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  unreadable.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  return { images, unreadable, reused, read }
+}
