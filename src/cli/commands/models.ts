@@ -1,7 +1,7 @@
 import { cpSync, existsSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { openProjectState } from '@core/store/projectState'
-import { runModelDir } from '@core/run/trainProject'
+import { runModelDir } from '@core/store/runModelDir'
 import { isFailed, loadExportedModel, predictFiles, predictFolder, type LoadedModel } from '@core/export'
 import { initBackend } from '@core/tf/backend'
 import type { Command, CommandContext } from '../command'

@@ -5,7 +5,7 @@ import { ApiError, type GalleryItemView, type RunSummary, type TrainingConfig } 
 import type { GalleryItem, RunRow, RunSummaryRow } from '@core/store'
 import { defaultThresholds } from '@core/eval/analyses'
 import type { TrainOptions } from '@core/run/options'
-import { runModelDir } from '@core/run/trainProject'
+import { runModelDir } from '@core/store/runModelDir'
 import type { OpenProject } from './projects'
 import { resolveInside } from './containment'
 import type { PartialHandlers } from './context'
@@ -14,7 +14,12 @@ export function trainOptionsFrom(config: TrainingConfig, weightsCacheDir: string
   const { weights, split, name: _name, ...rest } = config
   return {
     ...rest,
-    weights: weights === 'official' ? { kind: 'download', cacheDir: weightsCacheDir } : weights === 'random' ? { kind: 'random' } : { kind: 'file', path: weights.path },
+    weights:
+      weights === 'official'
+        ? { kind: 'download', cacheDir: weightsCacheDir }
+        : weights === 'random'
+          ? { kind: 'random' }
+          : { kind: 'file', path: weights.path },
     split: split ?? 'reuse'
   }
 }
@@ -111,7 +116,12 @@ export const runHandlers: PartialHandlers<
     const p = ctx.projects.get(projectKey)
     requireRun(p, runId)
     const s = p.state.store
-    const items = kind === 'most-confident' ? s.mostConfident(runId, split, className, n) : kind === 'least-confident' ? s.leastConfident(runId, split, className, n) : s.confidentlyWrong(runId, split, className, n)
+    const items =
+      kind === 'most-confident'
+        ? s.mostConfident(runId, split, className, n)
+        : kind === 'least-confident'
+          ? s.leastConfident(runId, split, className, n)
+          : s.confidentlyWrong(runId, split, className, n)
     return galleryView(items)
   },
   'results.confusion': async ({ projectKey, runId, split }, ctx) => {
@@ -147,7 +157,12 @@ export const runHandlers: PartialHandlers<
       points: ts.map((threshold) => {
         const kept = rows.filter((r) => r.confidence >= threshold)
         const right = kept.filter((r) => r.correct).length
-        return { threshold, coverage: rows.length > 0 ? kept.length / rows.length : 0, covered: kept.length, accuracy: kept.length > 0 ? right / kept.length : null }
+        return {
+          threshold,
+          coverage: rows.length > 0 ? kept.length / rows.length : 0,
+          covered: kept.length,
+          accuracy: kept.length > 0 ? right / kept.length : null
+        }
       })
     }
   },
@@ -155,11 +170,16 @@ export const runHandlers: PartialHandlers<
     const p = ctx.projects.get(projectKey)
     const run = requireRun(p, runId)
     const dir = modelDirOf(p, runId)
-    if (run.status !== 'completed' || !existsSync(dir)) throw new ApiError('conflict', `run ${runId} has no saved model (status ${run.status}): only completed runs of this app can predict`)
+    if (run.status !== 'completed' || !existsSync(dir))
+      throw new ApiError(
+        'conflict',
+        `run ${runId} has no saved model (status ${run.status}): only completed runs of this app can predict`
+      )
     let input: { kind: 'file'; path: string } | { kind: 'bytes'; bytes: Uint8Array }
     if (image.kind === 'imageId') {
       const row = p.state.store.getImage(image.imageId)
-      if (!row || row.projectId !== p.state.project.id) throw new ApiError('not-found', `no image ${image.imageId} in ${p.root}`)
+      if (!row || row.projectId !== p.state.project.id)
+        throw new ApiError('not-found', `no image ${image.imageId} in ${p.root}`)
       input = { kind: 'file', path: await resolveInside(p.root, row.relPath) }
     } else {
       input = { kind: 'bytes', bytes: new Uint8Array(Buffer.from(image.base64, 'base64')) }

@@ -1,0 +1,38 @@
+// Run step 3, create the run: the runs row with the config as given plus what was resolved (base, classes, split),
+// owned by this process; from here on every epoch and prediction is stored against its id.
+import type { ProjectStore } from '../store/projectStore'
+import type { JsonValue, RunRow } from '../store/rows'
+import type { BaseNetwork } from '../models'
+import type { BackendInfo } from '../tf/backend'
+import type { RunEventListener } from './events'
+import type { TrainOptions } from './options'
+import type { PreparedData, SplitSets } from './prepareData'
+
+export function createRunStep(
+  store: ProjectStore,
+  dbPath: string,
+  opts: TrainOptions,
+  data: PreparedData,
+  sets: SplitSets,
+  base: BaseNetwork,
+  backend: BackendInfo,
+  emit: RunEventListener
+): RunRow {
+  const { classes, split, strategy } = data
+  const config = { ...opts, baseId: base.spec.id, classes, splitId: split.id, strategy } as unknown as JsonValue
+  const run = store.createRun({
+    projectId: data.projectId,
+    config,
+    classes,
+    splitId: split.id,
+    baseId: base.spec.id,
+    weightsSource: base.weightsSource.path ?? base.weightsSource.kind,
+    weightsChecksum: base.weightsSource.sha256 ?? null,
+    backend: backend.name,
+    backendNotes: backend as unknown as JsonValue,
+    seed: opts.seed
+  })
+  store.markRunStarted(run.id, { backend: backend.name, notes: backend as unknown as JsonValue })
+  emit({ type: 'run-created', runId: run.id, dbPath, classes, counts: sets.counts })
+  return run
+}

@@ -1,0 +1,112 @@
+// Run step 5, evaluate: predictions on the validation and test splits, stored per image with their metrics and
+// analyses. Without fine-tuning only the head runs, on the features phase 1 already cached.
+import type { SplitName } from '@shared/domain'
+import type { BaseNetwork } from '../models'
+import type { ProjectStore } from '../store/projectStore'
+import type { JsonValue } from '../store/rows'
+import type { BackendInfo } from '../tf/backend'
+import { extractFeatures } from '../training/features'
+import { featureCacheKeyOf } from '../training/headPhase'
+import type { BaseLike, ImageSet, TrainIO, TrainResult } from '../training/types'
+import { evaluateSet, type PredictFn } from '../eval/evaluate'
+import { toNewPredictions } from '../eval/storeRows'
+import type { SplitMetrics } from '../eval/types'
+import type { RunEventListener } from './events'
+import { createModelPredictor } from './featurePool'
+import type { TrainOptions } from './options'
+import type { SplitSets } from './prepareData'
+
+/** The store's image id of each relative path (predictions are stored against image rows). */
+function imageIdsByPath(store: ProjectStore, projectId: number): (path: string) => number {
+  const ids = new Map(store.listImages(projectId).map((r) => [r.relPath, r.id]))
+  return (path) => {
+    const id = ids.get(path)
+    if (id === undefined) throw new Error(`internal: no stored image for ${path}`)
+    return id
+  }
+}
+
+/**
+ * While the base is unchanged (no fine-tuning), evaluation needs only the head on the frozen base's features,
+ * which phase 1 has already computed and cached: predictions are then answered from them, in the set's order.
+ */
+async function featurePredictor(
+  io: TrainIO,
+  frozenBase: BaseLike,
+  result: TrainResult,
+  set: ImageSet,
+  batchSize: number,
+  signal?: AbortSignal
+): Promise<{ predict: PredictFn; set: ImageSet }> {
+  const key = featureCacheKeyOf(io)
+  const features = await extractFeatures(frozenBase, set, {
+    batchSize,
+    cache: io.featureCache && key ? { ...io.featureCache, key } : undefined,
+    signal,
+    forward: io.featureForward
+  })
+  const probs = await result.headProbabilities(features.data, set.keys.length)
+  const k = probs.length / Math.max(1, set.keys.length)
+  let offset = 0
+  // evaluateSet asks for consecutive batches in order; the pixels are not needed.
+  const predict = async (_pixels: Uint8Array, count: number): Promise<Float32Array> => {
+    const out = probs.slice(offset * k, (offset + count) * k)
+    offset += count
+    return out
+  }
+  return { predict, set: { ...set, load: async () => new Uint8Array(0) } }
+}
+
+export interface EvaluateStepInput {
+  store: ProjectStore
+  runId: number
+  projectId: number
+  opts: TrainOptions
+  classes: string[]
+  data: SplitSets
+  base: BaseNetwork
+  frozenBase: BaseLike
+  backend: BackendInfo
+  io: TrainIO
+  result: TrainResult
+  emit: RunEventListener
+}
+
+export async function evaluateStep(
+  input: EvaluateStepInput,
+  signal?: AbortSignal
+): Promise<Partial<Record<SplitName, SplitMetrics>>> {
+  const { store, runId, projectId, opts, classes, base, frozenBase, backend, io, result, emit } = input
+  const { sets, counts } = input.data
+  const metrics: Partial<Record<SplitName, SplitMetrics>> = {}
+  // After fine-tuning the cached features are stale: the whole model runs again, on all cores.
+  const fineTuned =
+    result.baseChanged && counts.validation + counts.test > 0
+      ? await createModelPredictor(result, base, backend, result.predict, (message) => emit({ type: 'info', message }))
+      : null
+  try {
+    for (const s of ['validation', 'test'] as const) {
+      if (counts[s] === 0) continue
+      emit({ type: 'stage', stage: 'evaluate', detail: `${s}: ${counts[s]} images` })
+      const via = fineTuned
+        ? { predict: fineTuned.predict, set: sets[s].set }
+        : await featurePredictor(io, frozenBase, result, sets[s].set, opts.batchSize, signal)
+      const ev = await evaluateSet(via.predict, via.set, classes, {
+        batchSize: opts.batchSize,
+        topN: opts.topN,
+        unsureThreshold: opts.unsureThreshold,
+        signal,
+        imageIds: sets[s].images.map((im) => im.path)
+      })
+      const idOf = imageIdsByPath(store, projectId)
+      store.savePredictions(runId, toNewPredictions(ev.rows, s, classes, idOf))
+      store.saveAnalysis(runId, `analyses:${s}`, ev.analyses as unknown as JsonValue)
+      store.saveAnalysis(runId, `metrics:${s}`, ev.metrics as unknown as JsonValue)
+      metrics[s] = ev.metrics
+      emit({ type: 'evaluation', split: s, metrics: ev.metrics })
+    }
+  } finally {
+    await fineTuned?.close()
+  }
+  return metrics
+}

@@ -1,0 +1,85 @@
+// Run step 4, train: the engine's parameters and inputs from the run's options, each finished epoch written to
+// SQLite as it ends, and the seconds of each phase.
+import type { BaseNetwork } from '../models'
+import type { ProjectStore } from '../store/projectStore'
+import type { BackendInfo } from '../tf/backend'
+import { isIdentity } from '../pipeline/augment'
+import { trainRun } from '../training/trainer'
+import type { BaseLike, TrainIO, TrainParams, TrainResult } from '../training/types'
+import { toNewEpoch } from '../eval/storeRows'
+import type { RunEvent, RunEventListener } from './events'
+import type { FeaturePool } from './featurePool'
+import type { TrainOptions } from './options'
+import type { SplitSets } from './prepareData'
+import type { StageTimer } from './timings'
+
+function trainParams(opts: TrainOptions, classes: string[]): TrainParams {
+  const {
+    baseId: _b,
+    weights: _w,
+    size: _s,
+    resizeMode: _r,
+    split: _sp,
+    backend: _be,
+    topN: _t,
+    unsureThreshold: _u,
+    rescan: _re,
+    ...engine
+  } = opts
+  return { ...engine, classes, classWeights: opts.classWeights ?? null }
+}
+
+export interface TrainStepInput {
+  store: ProjectStore
+  runId: number
+  cacheDir: string
+  opts: TrainOptions
+  classes: string[]
+  data: SplitSets
+  base: BaseNetwork
+  frozenBase: BaseLike
+  backend: BackendInfo
+  timer: StageTimer
+  emit: RunEventListener
+}
+
+export interface Trained {
+  result: TrainResult
+  /** What evaluation reuses: the same feature cache and forward pool. */
+  io: TrainIO
+}
+
+/** Trains with a feature pool the caller closes (evaluation still needs it). */
+export async function trainStep(input: TrainStepInput, pool: FeaturePool, signal?: AbortSignal): Promise<Trained> {
+  const { store, runId, opts, classes, data, base, frozenBase, timer, emit } = input
+  const { sets, counts } = data
+  emit({ type: 'stage', stage: 'train', detail: isIdentity(opts.augment) ? 'augmentation off' : 'augmentation on' })
+  let phaseMark = performance.now()
+  let phase: 'head' | 'fine-tune' | null = null
+  const phaseName = (p: 'head' | 'fine-tune'): string => (p === 'head' ? 'phase1' : 'phase2')
+  const io: TrainIO = {
+    base,
+    frozenBase,
+    featureForward: pool.forward,
+    train: sets.train.set,
+    validation: counts.validation > 0 ? sets.validation.set : undefined,
+    featureCache: { dir: input.cacheDir, resizeMode: opts.resizeMode, weightsChecksum: base.weightsSource.sha256 },
+    onEvent: (e: RunEvent) => {
+      if (e.type === 'phase-start') {
+        const now = performance.now()
+        if (phase) timer.seconds[phaseName(phase)] = (now - phaseMark) / 1000
+        phase = e.phase
+        phaseMark = now
+      }
+      emit(e)
+    },
+    onEpochEnd: (e) => {
+      store.appendEpoch(runId, toNewEpoch(e))
+      store.heartbeat(runId)
+    }
+  }
+  const result = await trainRun(trainParams(opts, classes), io, signal)
+  if (phase) timer.record(phaseName(phase), phaseMark)
+  else timer.restart()
+  return { result, io }
+}
