@@ -85,13 +85,18 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write('tunelab: cancelled\n')
       return 130
     }
-    const message =
-      err instanceof UsageError || err.name === 'ProjectError' || err.code ? err.message : (err.stack ?? String(err))
+    // One line, whatever failed (the README's promise); the stack only on request.
+    const message = oneLine(err.message || String(err))
+    if (process.env['TUNELAB_DEBUG'] === '1' && err.stack) process.stderr.write(`${err.stack}\n`)
     if (json)
       process.stdout.write(JSON.stringify({ event: 'error', code: err.code ?? err.name, message: err.message }) + '\n')
     process.stderr.write(`tunelab: error: ${message}\n`)
     return err instanceof UsageError ? 2 : 1
   }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim()
 }
 
 export function runCli(): void {
@@ -100,7 +105,7 @@ export function runCli(): void {
       process.exitCode = code
     },
     (e: unknown) => {
-      process.stderr.write(`tunelab: fatal: ${String(e)}\n`)
+      process.stderr.write(`tunelab: fatal: ${oneLine(e instanceof Error ? e.message : String(e))}\n`)
       process.exitCode = 1
     }
   )

@@ -7,18 +7,20 @@ import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { parseImagePath, parseImageSize, type EventName } from '@shared/contract'
-import { parseClientMessage, type ServerMessage } from '@shared/contract/wire'
-import { dispatch } from '../main/handlers'
+import { parseImagePath, parseImageSize, WS_MAX_PAYLOAD_BYTES, type EventName } from '@shared/contract'
+import type { ServerMessage } from '@shared/contract/wire'
 import type { HandlerContext } from '../main/services/context'
 import { httpStatusOf, projectImage } from '../main/services/imageService'
 import { createSession } from '../main/services/session'
+import { serveApiSocket } from './apiSocket'
+import { PREDICT_UPLOAD_PREFIX, predictUpload } from './predictUpload'
 
 export const HOST = '127.0.0.1'
 const COOKIE = 'tunelab_token'
 
 /** The page's policy: scripts and connections only to this origin, images also from data:/blob: (previews). */
-export const SERVE_CSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
+export const SERVE_CSP =
+  "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
 
 const STATIC_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -76,8 +78,36 @@ function hostAllowed(req: IncomingMessage, port: number): boolean {
   return host === `${HOST}:${port}` || host === `localhost:${port}`
 }
 
-function send(res: ServerResponse, status: number, body: string | Buffer, type = 'text/plain; charset=utf-8', extra: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', ...extra })
+/** The request's URL, or null when it cannot be one (a malformed percent escape is answered 400, not 500). */
+function requestUrl(req: IncomingMessage, port: number): URL | null {
+  try {
+    const url = new URL(req.url ?? '/', `http://${HOST}:${port}`)
+    decodeURIComponent(url.pathname)
+    return url
+  } catch {
+    return null
+  }
+}
+
+function originAllowed(req: IncomingMessage, port: number): boolean {
+  const origin = req.headers.origin
+  return origin === undefined || origin === `http://${HOST}:${port}` || origin === `http://localhost:${port}`
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string | Buffer,
+  type = 'text/plain; charset=utf-8',
+  extra: Record<string, string> = {}
+): void {
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    ...extra
+  })
   res.end(body)
 }
 
@@ -116,13 +146,20 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const server = createServer((req, res) => {
     void (async () => {
       if (!hostAllowed(req, port)) return send(res, 403, 'Forbidden: unexpected Host header\n')
-      const url = new URL(req.url ?? '/', `http://${HOST}:${port}`)
-      if (!authorised(req, url, token)) return send(res, 401, 'Unauthorized: open the URL with the token that `npm run serve` printed\n')
+      const url = requestUrl(req, port)
+      if (!url) return send(res, 400, 'Bad request: malformed URL\n')
+      if (!authorised(req, url, token))
+        return send(res, 401, 'Unauthorized: open the URL with the token that `npm run serve` printed\n')
+      if (req.method === 'POST' && url.pathname.startsWith(PREDICT_UPLOAD_PREFIX)) {
+        if (!originAllowed(req, port)) return send(res, 403, 'Forbidden: unexpected Origin\n')
+        return predictUpload(req, res, url, ctx)
+      }
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method not allowed\n')
       if (url.pathname.startsWith('/image/')) {
         const parsed = parseImagePath(url.pathname.slice('/image/'.length))
         const size = parseImageSize(url.searchParams.get('size'))
-        if (!parsed || !size) return send(res, 400, 'Bad image address: expected /image/<projectKey>/<imageId>?size=thumb|full\n')
+        if (!parsed || !size)
+          return send(res, 400, 'Bad image address: expected /image/<projectKey>/<imageId>?size=thumb|full\n')
         try {
           const img = await projectImage(ctx.projects, parsed.projectKey, parsed.imageId, size)
           return send(res, 200, img.body, img.contentType)
@@ -134,38 +171,31 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       if (!file) return send(res, 404, 'Not found\n')
       const extra: Record<string, string> = { 'Content-Security-Policy': SERVE_CSP }
       // The page carries the token in its address; scripts and styles it loads get it from this cookie.
-      if (file.type.startsWith('text/html')) extra['Set-Cookie'] = `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`
+      if (file.type.startsWith('text/html'))
+        extra['Set-Cookie'] = `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`
       return send(res, 200, file.body, file.type, extra)
     })().catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, `Internal error: ${(err as Error).message}\n`)
     })
   })
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 })
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD_BYTES })
+  wss.on('error', () => undefined)
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', `http://${HOST}:${port}`)
-    const origin = req.headers.origin
-    const originOk = origin === undefined || origin === `http://${HOST}:${port}` || origin === `http://localhost:${port}`
+    socket.on('error', () => socket.destroy())
     const reject = (status: string): void => {
       socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
       socket.destroy()
     }
-    if (!hostAllowed(req, port) || !originOk) return reject('403 Forbidden')
+    const url = requestUrl(req, port)
+    if (!url) return reject('400 Bad Request')
+    if (!hostAllowed(req, port) || !originAllowed(req, port)) return reject('403 Forbidden')
     if (!authorised(req, url, token)) return reject('401 Unauthorized')
     if (url.pathname !== '/api') return reject('404 Not Found')
     wss.handleUpgrade(req, socket, head, (ws) => {
       clients.add(ws)
       ws.on('close', () => clients.delete(ws))
-      ws.on('message', (data) => {
-        const msg = parseClientMessage(data.toString())
-        if ('error' in msg) {
-          if (msg.id !== null) ws.send(JSON.stringify({ type: 'response', id: msg.id, envelope: { ok: false, error: { code: 'invalid-request', message: msg.error } } }))
-          return
-        }
-        void dispatch(msg.channel, msg.request, ctx).then((envelope) => {
-          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'response', id: msg.id, envelope } satisfies ServerMessage))
-        })
-      })
+      serveApiSocket(ws, { ctx })
     })
   })
 

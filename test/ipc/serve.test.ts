@@ -1,6 +1,6 @@
 // Serve mode for real: the server on a generated project, handlers over a real WebSocket, token and containment checks.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { ApiError, NO_AUGMENTATION_SPEC_FOR_TESTS, type ProjectInfo, type TrainingProgress, type TuneLabApi } from './serveImports'
@@ -218,5 +218,13 @@ describe('serve mode', () => {
     expect(pred.probabilities.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 5)
     // The stored prediction and the saved model agree on the same image.
     expect(pred.probabilities[1]).toBeCloseTo(img.probabilities[1] ?? -1, 4)
+    // Dropped-in bytes go over the HTTP upload route (not a WebSocket frame) and give the same answer.
+    const bytes = readFileSync(join(root, img.relPath))
+    const dropped = await api.predict.image({
+      projectKey: project.projectKey,
+      runId,
+      image: { kind: 'bytes', name: 'dropped.jpg', base64: bytes.toString('base64') }
+    })
+    expect(dropped.probabilities[1]).toBeCloseTo(pred.probabilities[1] ?? -1, 4)
   }, 180_000)
 })

@@ -4,6 +4,7 @@ import { statSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
 import { ApiError, type ProjectInfo } from '@shared/contract'
 import { openProjectState, type ProjectState } from '@core/store'
+import { systemFolderReason } from './systemFolders'
 
 export interface OpenProject {
   key: string
@@ -26,6 +27,8 @@ export class ProjectRegistry {
     const key = projectKeyOf(root)
     const known = this.open.get(key)
     if (known) return known
+    const refused = systemFolderReason(root)
+    if (refused) throw new ApiError('bad-input', refused)
     let st
     try {
       st = statSync(root)

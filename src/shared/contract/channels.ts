@@ -1,6 +1,7 @@
 // Every channel of the app: its request and response schema. The ONE list both transports and the preload use.
 import { z } from 'zod'
 import { ERROR_CODES } from './envelope'
+import { PREDICT_IMAGE_MAX_BASE64 } from './limits'
 import { CHANNEL_NAMES, EVENT_NAMES } from './names'
 import {
   appInfoSchema,
@@ -32,6 +33,8 @@ import {
 } from './schemas'
 
 const empty = z.object({}).strict()
+/** Class and file names are folder/file names: a name longer than any file system allows is a bad request. */
+const nameSchema = z.string().max(1024)
 const inProject = { projectKey: projectKeySchema }
 const inRun = { projectKey: projectKeySchema, runId: runIdSchema }
 
@@ -45,7 +48,7 @@ export const channels = {
   'app.pickFolder': channel(empty, z.object({ path: z.string().nullable() })),
 
   /** Opens (creating its state folder if needed) a project folder and remembers it in the recent list. */
-  'project.open': channel(z.object({ path: z.string().min(1) }).strict(), projectInfoSchema),
+  'project.open': channel(z.object({ path: z.string().min(1).max(4096) }).strict(), projectInfoSchema),
   'project.recent': channel(empty, z.object({ projects: z.array(recentProjectSchema) })),
   /** Scans the folder (classes, unreadable files, duplicates across folder splits) and stores the result. */
   'project.scan': channel(z.object(inProject).strict(), scanViewSchema),
@@ -55,7 +58,7 @@ export const channels = {
     z
       .object({
         ...inProject,
-        className: z.string().optional(),
+        className: nameSchema.optional(),
         split: splitNameSchema.optional(),
         offset: z.number().int().min(0).optional(),
         limit: z.number().int().min(1).max(10_000).optional()
@@ -110,7 +113,7 @@ export const channels = {
         split: splitNameSchema,
         kind: galleryKindSchema,
         /** True class; null = all classes. */
-        className: z.string().nullable(),
+        className: nameSchema.nullable(),
         n: z.number().int().min(1).max(1000)
       })
       .strict(),
@@ -123,8 +126,8 @@ export const channels = {
       .object({
         ...inRun,
         split: splitNameSchema,
-        trueClass: z.string(),
-        predictedClass: z.string(),
+        trueClass: nameSchema,
+        predictedClass: nameSchema,
         n: z.number().int().min(1).max(10_000).optional()
       })
       .strict(),
@@ -145,7 +148,7 @@ export const channels = {
         ...inRun,
         image: z.discriminatedUnion('kind', [
           z.object({ kind: z.literal('imageId'), imageId: imageIdSchema }),
-          z.object({ kind: z.literal('bytes'), name: z.string(), base64: z.string().max(40_000_000) })
+          z.object({ kind: z.literal('bytes'), name: nameSchema, base64: z.string().max(PREDICT_IMAGE_MAX_BASE64) })
         ])
       })
       .strict(),

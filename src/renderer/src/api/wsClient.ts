@@ -1,6 +1,14 @@
 // The serve-mode transport: the same grouped bridge as the preload, over one WebSocket to 127.0.0.1 with the token.
-import { buildBridge, isEventName, type ChannelName, type Envelope, type EventName, type TuneLabBridge } from '@shared/contract'
+import {
+  buildBridge,
+  isEventName,
+  type ChannelName,
+  type Envelope,
+  type EventName,
+  type TuneLabBridge
+} from '@shared/contract'
 import { parseServerMessage, type ClientMessage } from '@shared/contract/wire'
+import { isBytesPredict, uploadPredict } from './predictUpload'
 
 export interface WsClientOptions {
   /** ws://host:port/api?token=… */
@@ -45,7 +53,8 @@ export function createWsBridge(opts: WsClientOptions): WsBridge {
       const ws = new Impl(opts.url)
       socket = ws
       ws.onopen = () => resolve(ws)
-      ws.onerror = () => reject(new Error(`cannot connect to the TuneLab server at ${opts.url.replace(/token=[^&]*/, 'token=…')}`))
+      ws.onerror = () =>
+        reject(new Error(`cannot connect to the TuneLab server at ${opts.url.replace(/token=[^&]*/, 'token=…')}`))
       ws.onclose = () => {
         opened = null
         socket = null
@@ -60,7 +69,7 @@ export function createWsBridge(opts: WsClientOptions): WsBridge {
           pending.delete(msg.id)
           clearTimeout(p.timer)
           p.resolve(msg.envelope)
-        } else if (isEventName(msg.event)) {
+        } else if (msg.type === 'event' && isEventName(msg.event)) {
           for (const l of listeners.get(msg.event) ?? []) l(msg.payload)
         }
       }
@@ -72,6 +81,7 @@ export function createWsBridge(opts: WsClientOptions): WsBridge {
   }
 
   async function invoke(channel: ChannelName, request: unknown): Promise<Envelope<unknown>> {
+    if (isBytesPredict(channel, request)) return uploadPredict(opts.url, request)
     let ws: WebSocket
     try {
       ws = await connect()

@@ -2,6 +2,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { SplitName } from '@shared/domain'
+import { formatMegabytes, PREDICT_IMAGE_MAX_BYTES } from '@shared/contract/limits'
 import type { ConfusionView, GalleryItemView, GalleryKind, PredictionView, RunDetail, ThresholdPointView } from '@shared/contract/schemas'
 import { errorMessage } from '../lib/format'
 import { useApi } from './apiContext'
@@ -160,8 +161,12 @@ export const useResultsStore = defineStore('results', () => {
   }
 
   async function predictFile(file: File): Promise<void> {
-    predicting.value = true
     predictError.value = null
+    if (file.size > PREDICT_IMAGE_MAX_BYTES) {
+      predictError.value = `${file.name} is ${formatMegabytes(file.size)}: "Predict an image" takes images up to ${formatMegabytes(PREDICT_IMAGE_MAX_BYTES)}`
+      return
+    }
+    predicting.value = true
     try {
       const base64 = await fileToBase64(file)
       const r = await useApi().predict.image({ ...need(), image: { kind: 'bytes', name: file.name, base64 } })
