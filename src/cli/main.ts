@@ -15,7 +15,11 @@ const COMMANDS: CommandEntry[] = [
   { name: 'runs', load: async () => (await import('./commands/runs')).runsCommand },
   { name: 'analyze', load: async () => (await import('./commands/analyze')).analyzeCommand },
   { name: 'predict', load: async () => (await import('./commands/models')).predictCommand },
-  { name: 'export', load: async () => (await import('./commands/models')).exportCommand }
+  { name: 'export', load: async () => (await import('./commands/models')).exportCommand },
+  { name: 'relabel', load: async () => (await import('./commands/labels')).relabelCommand },
+  { name: 'overrides', load: async () => (await import('./commands/labels')).overridesCommand },
+  { name: 'apply-labels', load: async () => (await import('./commands/labels')).applyLabelsCommand },
+  { name: 'diff', load: async () => (await import('./commands/diff')).diffCommand }
 ]
 
 async function help(): Promise<string> {

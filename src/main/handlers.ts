@@ -7,8 +7,9 @@ import type { HandlerContext, HandlerTable } from './services/context'
 import { modelHandlers } from './services/modelService'
 import { projectHandlers } from './services/projectService'
 import { runHandlers } from './services/runService'
+import { labelHandlers } from './services/labelService'
 
-export const handlers: HandlerTable = { ...modelHandlers, ...projectHandlers, ...runHandlers }
+export const handlers: HandlerTable = { ...modelHandlers, ...projectHandlers, ...runHandlers, ...labelHandlers }
 
 function describeZod(err: ZodError, what: string): string {
   const issues = err.issues.slice(0, 5).map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)

@@ -3,6 +3,7 @@
 export * from './contract/envelope'
 export * from './contract/names'
 export * from './contract/schemas'
+export * from './contract/labelSchemas'
 export * from './contract/channels'
 export * from './contract/api'
 export * from './contract/imageUrl'

@@ -36,6 +36,8 @@ export function fakeSplitPreview(s: SplitStrategy): SplitPreview {
   return { classes: ['cats', 'dogs'], counts: { cats: { ...per }, dogs: { ...per } }, totals: { train: 2 * per.train, validation: 2 * per.validation, test: 2 * per.test }, leakage: [] }
 }
 
+const noLabels = { overrides: [], counts: { relabelled: 0, excluded: 0 }, undoable: null }
+
 const model: ModelInfo = {
   id: 'mobilenet_v2_0.35_96',
   family: 'mobilenet_v2',
@@ -112,7 +114,18 @@ export function createFakeApi(): FakeApi {
     },
     runs: {
       list: (r) => call('runs.list', r, () => ({ runs: [{ ...detail.run, runId: 6, status: 'cancelled' as const }, detail.run] })),
-      get: (r) => call('runs.get', r, () => ({ ...detail, run: { ...detail.run, runId: r.runId } }))
+      get: (r) => call('runs.get', r, () => ({ ...detail, run: { ...detail.run, runId: r.runId } })),
+      diff: (r) =>
+        call('runs.diff', r, () => ({ runA: r.runA, runB: r.runB, splits: ['test' as const], common: 0, accuracyA: null, accuracyB: null, wrongToRight: [], rightToWrong: [], relabelled: [], onlyA: [], onlyB: [], perClass: [], mcnemar: { b: 0, c: 0, pValue: 1 } }))
+    },
+    labels: {
+      set: (r) => call('labels.set', r, () => ({ ...noLabels, actionId: 1 })),
+      undo: (r) => call('labels.undo', r, () => ({ ...noLabels, undoneActionId: null })),
+      clear: (r) => call('labels.clear', r, () => noLabels),
+      list: (r) => call('labels.list', r, () => noLabels),
+      applyPlan: (r) => call('labels.applyPlan', r, () => ({ moves: [], skipped: [] })),
+      apply: (r) => call('labels.apply', r, () => ({ moved: 0, journal: '', moves: [] })),
+      applyUndo: (r) => call('labels.applyUndo', r, () => ({ moved: 0, journal: '', moves: [] }))
     },
     results: {
       gallery: (r) => call('results.gallery', r, () => ({ items: [] })),

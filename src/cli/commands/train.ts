@@ -89,7 +89,8 @@ export function trainOptionsFromCli(values: Values): TrainOptions {
     classWeights: classWeights === 'balanced' ? 'balanced' : null,
     backend: oneOf(values, 'backend', BACKENDS) ?? 'auto',
     topN: num(values, 'top', { integer: true, min: 1, max: 1000 }) ?? d.topN,
-    rescan: values.rescan === true
+    rescan: values.rescan === true,
+    evaluateTrain: values['evaluate-train'] === true
   }
 }
 
@@ -225,7 +226,8 @@ export const TRAIN_OPTIONS = {
   'class-weights': { type: 'string' },
   backend: { type: 'string' },
   top: { type: 'string' },
-  rescan: { type: 'boolean' }
+  rescan: { type: 'boolean' },
+  'evaluate-train': { type: 'boolean' }
 } as const
 
 export const trainCommand: Command = {
@@ -233,7 +235,7 @@ export const trainCommand: Command = {
   summary:
     'Train a classifier on top of a pretrained base (phase 1), optionally fine-tune it (phase 2), evaluate and store everything.',
   usage:
-    'train <dir> [--base ID] [--weights PATH | --random-weights] [--size N] [--resize squash|center-crop|pad] [--ratios a,b,c | --use-folder-split] [--test-from-val F] [--augment SPEC|none] [--epochs N] [--fine-tune-at N --fine-tune-epochs N] [--fine-tune-lr X] [--head-lr-mult X] [--batch N] [--lr X] [--optimizer adam|rmsprop|sgd] [--momentum X] [--dense N] [--dropout X] [--early-stop N] [--class-weights balanced] [--backend NAME] [--seed N] [--rescan] [--json]',
+    'train <dir> [--base ID] [--weights PATH | --random-weights] [--size N] [--resize squash|center-crop|pad] [--ratios a,b,c | --use-folder-split] [--test-from-val F] [--augment SPEC|none] [--epochs N] [--fine-tune-at N --fine-tune-epochs N] [--fine-tune-lr X] [--head-lr-mult X] [--batch N] [--lr X] [--optimizer adam|rmsprop|sgd] [--momentum X] [--dense N] [--dropout X] [--early-stop N] [--class-weights balanced] [--backend NAME] [--seed N] [--rescan] [--evaluate-train] [--json]',
   options: TRAIN_OPTIONS,
   async run(positionals, values, ctx) {
     const dir = requireDir(positionals, 'train')

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { ERROR_CODES } from './envelope'
 import { PREDICT_IMAGE_MAX_BASE64 } from './limits'
 import { CHANNEL_NAMES, EVENT_NAMES } from './names'
+import { labelChannels } from './labelSchemas'
 import {
   appInfoSchema,
   augmentSpecSchema,
@@ -153,7 +154,9 @@ export const channels = {
       })
       .strict(),
     predictionSchema
-  )
+  ),
+
+  ...labelChannels
 } as const
 
 /** Events pushed from the backend to the renderer. */

@@ -23,7 +23,15 @@ export const CHANNEL_NAMES = [
   'results.confusion',
   'results.cell',
   'results.threshold',
-  'predict.image'
+  'predict.image',
+  'labels.set',
+  'labels.undo',
+  'labels.clear',
+  'labels.list',
+  'labels.applyPlan',
+  'labels.apply',
+  'labels.applyUndo',
+  'runs.diff'
 ] as const
 
 export const EVENT_NAMES = ['training.progress', 'models.downloadProgress'] as const

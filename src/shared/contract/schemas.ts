@@ -160,7 +160,9 @@ export const trainingConfigSchema = z
     earlyStopPatience: z.number().int().min(1).optional(),
     classWeights: z.enum(['balanced']).nullable().optional(),
     backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
-    name: z.string().max(200).optional()
+    name: z.string().max(200).optional(),
+    /** Also predict the training images, so the galleries can show mislabelled ones. */
+    evaluateTrain: z.boolean().optional()
   })
   .strict()
 export type TrainingConfig = z.infer<typeof trainingConfigSchema>

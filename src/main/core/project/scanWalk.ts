@@ -7,6 +7,7 @@ import type { SplitName } from '@shared/domain'
 import { SPLIT_NAMES } from '@shared/domain'
 import { IMAGE_EXTENSIONS } from '../pipeline/decode'
 import { ProjectError } from './errors'
+import { EXCLUDED_DIR_NAME } from '../labels/applyLabels'
 
 /** Folder names (lower-case) that mark a pre-split layout, and the split each stands for. */
 const SPLIT_DIRS: Record<string, SplitName> = {
@@ -155,7 +156,8 @@ export interface Walk extends Layout, Omit<WalkState, 'visited'> {
 
 /** Lists the image candidates of the project at `absRoot` (absolute, an existing folder). */
 export async function walkProject(absRoot: string, stateDirName: string): Promise<Walk> {
-  const topDirs = await listDirs(absRoot, stateDirName)
+  // apply-labels puts excluded images in <root>/_excluded/: they are no longer part of the project.
+  const topDirs = (await listDirs(absRoot, stateDirName)).filter((d) => d !== EXCLUDED_DIR_NAME)
   const { layout, splitDirs } = await detectLayout(absRoot, topDirs)
 
   const state: WalkState = { skippedCount: 0, skippedExamples: [], visited: new Set() }

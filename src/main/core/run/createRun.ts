@@ -7,6 +7,7 @@ import type { BackendInfo } from '../tf/backend'
 import type { RunEventListener } from './events'
 import type { TrainOptions } from './options'
 import type { PreparedData, SplitSets } from './prepareData'
+import { labelStore } from '../labels/projectLabels'
 
 export function createRunStep(
   store: ProjectStore,
@@ -32,6 +33,7 @@ export function createRunStep(
     backendNotes: backend as unknown as JsonValue,
     seed: opts.seed
   })
+  labelStore(store).recordRun(run.id, data.overridesUsed)
   store.markRunStarted(run.id, { backend: backend.name, notes: backend as unknown as JsonValue })
   emit({ type: 'run-created', runId: run.id, dbPath, classes, counts: sets.counts })
   return run

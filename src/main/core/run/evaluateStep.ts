@@ -1,6 +1,7 @@
 // Run step 5, evaluate: predictions on the validation and test splits, stored per image with their metrics and
 // analyses. Without fine-tuning only the head runs, on the features phase 1 already cached.
 import type { SplitName } from '@shared/domain'
+import { SPLIT_NAMES } from '@shared/domain'
 import type { BaseNetwork } from '../models'
 import type { ProjectStore } from '../store/projectStore'
 import type { JsonValue } from '../store/rows'
@@ -81,11 +82,11 @@ export async function evaluateStep(
   const metrics: Partial<Record<SplitName, SplitMetrics>> = {}
   // After fine-tuning the cached features are stale: the whole model runs again, on all cores.
   const fineTuned =
-    result.baseChanged && counts.validation + counts.test > 0
+    result.baseChanged && counts.validation + counts.test + (opts.evaluateTrain ? counts.train : 0) > 0
       ? await createModelPredictor(result, base, backend, result.predict, (message) => emit({ type: 'info', message }))
       : null
   try {
-    for (const s of ['validation', 'test'] as const) {
+    for (const s of opts.evaluateTrain ? SPLIT_NAMES : (['validation', 'test'] as const)) {
       if (counts[s] === 0) continue
       emit({ type: 'stage', stage: 'evaluate', detail: `${s}: ${counts[s]} images` })
       const via = fineTuned

@@ -26,6 +26,8 @@ export interface TrainOptions extends Omit<TrainParams, 'classes'> {
   unsureThreshold?: number
   /** Read and validate every image again instead of trusting unchanged files' stored scan records. */
   rescan?: boolean
+  /** Also predict the training images (their galleries show likely mislabelled ones); cheap while the base is frozen. */
+  evaluateTrain?: boolean
 }
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {

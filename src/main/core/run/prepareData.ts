@@ -1,6 +1,6 @@
 // Run step 1, prepare data: scan the folder (reusing unchanged files' records), store the scan, pick or reuse the
 // split, and build one image set per split once the base's input size is known.
-import type { ScanResult, SplitName, SplitStrategy } from '@shared/domain'
+import type { ScannedImage, ScanResult, SplitName, SplitStrategy } from '@shared/domain'
 import { SPLIT_NAMES } from '@shared/domain'
 import { scanProject } from '../project/scan'
 import { assignSplits } from '../project/split'
@@ -11,6 +11,8 @@ import type { ImageCache } from '../pipeline/imageCache'
 import type { RunEventListener } from './events'
 import { imageSetFor, type SplitImages } from './imageSets'
 import type { TrainOptions } from './options'
+import { effectiveImages } from '../labels/projectLabels'
+import type { LabelOverride } from '../labels/types'
 
 const DEFAULT_STRATEGY: SplitStrategy = { kind: 'ratios', ratios: [0.8, 0.1, 0.1], seed: 42 }
 
@@ -21,6 +23,9 @@ export interface PreparedData {
   split: StoredSplit
   strategy: SplitStrategy
   assignment: Map<string, SplitName>
+  /** The scanned images after the label overrides: relabelled ones keep their split with their new class, excluded ones are gone. */
+  images: ScannedImage[]
+  overridesUsed: LabelOverride[]
 }
 
 /** Scans `root`; files unchanged since the last stored scan are not read again (readScanRecords creates nothing). */
@@ -59,7 +64,12 @@ export function splitStep(
     stage: 'split',
     detail: same ? `reusing stored split #${split.id}` : `new split #${split.id}: ${JSON.stringify(strategy)}`
   })
-  return { projectId, scan, classes: scan.classes.map((c) => c.name), split, strategy, assignment }
+  const labelled = effectiveImages(store, projectId, scan.images)
+  if (labelled.used.length > 0) {
+    emit({ type: 'info', message: `label overrides: ${labelled.counts.relabelled} relabelled, ${labelled.counts.excluded} excluded` })
+  }
+  const classes = scan.classes.map((c) => c.name)
+  return { projectId, scan, classes, split, strategy, assignment, images: labelled.images, overridesUsed: labelled.used }
 }
 
 export interface SplitSets {
@@ -75,9 +85,9 @@ export function splitSets(
   size: number,
   opts: TrainOptions
 ): SplitSets {
-  const { scan, assignment, classes } = data
+  const { images, assignment, classes } = data
   const sets = Object.fromEntries(
-    SPLIT_NAMES.map((s) => [s, imageSetFor(root, scan.images, assignment, s, classes, cache, size, opts.resizeMode)])
+    SPLIT_NAMES.map((s) => [s, imageSetFor(root, images, assignment, s, classes, cache, size, opts.resizeMode)])
   ) as Record<SplitName, SplitImages>
   const counts = Object.fromEntries(SPLIT_NAMES.map((s) => [s, sets[s].images.length])) as Record<SplitName, number>
   if (counts.train === 0) throw new Error('split: the train split is empty')

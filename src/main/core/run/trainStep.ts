@@ -24,6 +24,7 @@ function trainParams(opts: TrainOptions, classes: string[]): TrainParams {
     topN: _t,
     unsureThreshold: _u,
     rescan: _re,
+    evaluateTrain: _et,
     ...engine
   } = opts
   return { ...engine, classes, classWeights: opts.classWeights ?? null }

@@ -1,6 +1,7 @@
 // The one module that owns the database schema. Every change is a new entry appended to MIGRATIONS;
 // never edit an entry that has shipped. PRAGMA user_version = number of migrations applied.
 import type Database from 'better-sqlite3'
+import { LABEL_OVERRIDES_SQL } from './labelOverridesSchema'
 
 export interface Migration {
   /** Short description, shown in errors. */
@@ -144,6 +145,10 @@ export const MIGRATIONS: readonly Migration[] = [
         ALTER TABLE images ADD COLUMN ctime_ms REAL;
       `)
     }
+  },
+  {
+    name: 'label overrides',
+    up: (db) => db.exec(LABEL_OVERRIDES_SQL)
   }
 ]
 
