@@ -12,6 +12,7 @@ const COMMANDS: CommandEntry[] = [
   { name: 'scan', load: async () => (await import('./commands/scan')).scanCommand },
   { name: 'split', load: async () => (await import('./commands/split')).splitCommand },
   { name: 'train', load: async () => (await import('./commands/train')).trainCommand },
+  { name: 'lr-find', load: async () => (await import('./commands/lrFind')).lrFindCommand },
   { name: 'runs', load: async () => (await import('./commands/runs')).runsCommand },
   { name: 'analyze', load: async () => (await import('./commands/analyze')).analyzeCommand },
   { name: 'predict', load: async () => (await import('./commands/models')).predictCommand },

@@ -5,7 +5,7 @@ import type { ProjectStore } from '../store/projectStore'
 import type { BackendInfo } from '../tf/backend'
 import { isIdentity } from '../pipeline/augment'
 import { trainRun } from '../training/trainer'
-import type { BaseLike, TrainIO, TrainParams, TrainResult } from '../training/types'
+import type { BaseLike, FeatureCacheOptions, TrainIO, TrainParams, TrainResult } from '../training/types'
 import { toNewEpoch } from '../eval/storeRows'
 import type { RunEvent, RunEventListener } from './events'
 import type { FeaturePool } from './featurePool'
@@ -28,6 +28,11 @@ function trainParams(opts: TrainOptions, classes: string[]): TrainParams {
     ...engine
   } = opts
   return { ...engine, classes, classWeights: opts.classWeights ?? null }
+}
+
+/** Where and under which key the frozen base's features are cached (the learning-rate finder uses the same). */
+export function featureCacheOptions(cacheDir: string, opts: TrainOptions, base: BaseNetwork): FeatureCacheOptions {
+  return { dir: cacheDir, resizeMode: opts.resizeMode, weightsChecksum: base.weightsSource.sha256 }
 }
 
 export interface TrainStepInput {
@@ -64,7 +69,7 @@ export async function trainStep(input: TrainStepInput, pool: FeaturePool, signal
     featureForward: pool.forward,
     train: sets.train.set,
     validation: counts.validation > 0 ? sets.validation.set : undefined,
-    featureCache: { dir: input.cacheDir, resizeMode: opts.resizeMode, weightsChecksum: base.weightsSource.sha256 },
+    featureCache: featureCacheOptions(input.cacheDir, opts, base),
     onEvent: (e: RunEvent) => {
       if (e.type === 'phase-start') {
         const now = performance.now()

@@ -3,21 +3,50 @@
 import * as tf from '@tensorflow/tfjs'
 import { augmentLoaded, gatherRows, labelTensor, LossAccumulator, weightTensor, type RunContext } from './context'
 import { runPhase, type PhaseLoopResult } from './epochLoop'
-import { extractFeatures, featureCacheKey, poolFeatures, weightsChecksum, type FeatureMatrix } from './features'
+import {
+  extractFeatures,
+  featureCacheKey,
+  poolFeatures,
+  weightsChecksum,
+  type FeatureMatrix,
+  type FeatureProgress
+} from './features'
 import { createOptimizer } from './optimizers'
 import { nextSeed } from './random'
 import { trainStep } from './step'
 import type { ImageSet, TrainIO } from './types'
 
-async function featuresOf(ctx: RunContext, set: ImageSet, split: 'train' | 'validation', key: string | null): Promise<FeatureMatrix> {
-  const { io, params } = ctx
-  const cache = io.featureCache && key ? { ...io.featureCache, key } : undefined
-  return extractFeatures(io.frozenBase ?? io.base, set, {
-    batchSize: params.batchSize,
-    forward: io.featureForward,
-    cache,
+async function featuresOf(
+  ctx: RunContext,
+  set: ImageSet,
+  split: 'train' | 'validation',
+  key: string | null
+): Promise<FeatureMatrix> {
+  return phaseOneFeatures(ctx.io, set, {
+    batchSize: ctx.params.batchSize,
+    key,
     signal: ctx.signal,
     onProgress: (p) => ctx.emit({ type: 'features', split, ...p })
+  })
+}
+
+/**
+ * Pooled frozen-base features of a set exactly as phase 1 gets them: the same frozen base, forward (worker pool)
+ * and disk cache. `key` is the cache key when already known (featureCacheKeyOf may hash all weights).
+ */
+export async function phaseOneFeatures(
+  io: Pick<TrainIO, 'base' | 'frozenBase' | 'featureForward' | 'featureCache'>,
+  set: ImageSet,
+  opts: { batchSize: number; key?: string | null; signal?: AbortSignal; onProgress?(p: FeatureProgress): void }
+): Promise<FeatureMatrix & { fromDisk: number }> {
+  const key = opts.key === undefined ? featureCacheKeyOf(io) : opts.key
+  const cache = io.featureCache && key ? { ...io.featureCache, key } : undefined
+  return extractFeatures(io.frozenBase ?? io.base, set, {
+    batchSize: opts.batchSize,
+    forward: io.featureForward,
+    cache,
+    signal: opts.signal,
+    onProgress: opts.onProgress
   })
 }
 
@@ -26,7 +55,12 @@ export function featureCacheKeyOf(io: Pick<TrainIO, 'base' | 'featureCache'>): s
   const fc = io.featureCache
   if (!fc) return null
   const base = io.base
-  return featureCacheKey({ baseId: base.spec.id, weightsChecksum: fc.weightsChecksum ?? weightsChecksum(base.model), size: base.spec.size, resizeMode: fc.resizeMode })
+  return featureCacheKey({
+    baseId: base.spec.id,
+    weightsChecksum: fc.weightsChecksum ?? weightsChecksum(base.model),
+    size: base.spec.size,
+    resizeMode: fc.resizeMode
+  })
 }
 
 function cacheKey(ctx: RunContext): string | null {
