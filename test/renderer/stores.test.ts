@@ -217,6 +217,16 @@ describe('results and runs stores', () => {
     expect(r.prediction?.predictedClass).toBe('dogs')
   })
 
+  it('refuses a file over the stated limit before sending it', async () => {
+    await openProject()
+    const r = useResultsStore()
+    await r.load()
+    const before = fake.calls.length
+    await r.predictFile(new File([new Uint8Array(31 * 1024 * 1024)], 'huge.jpg', { type: 'image/jpeg' }))
+    expect(fake.calls.length).toBe(before)
+    expect(r.predictError).toBe('huge.jpg is 31 MB: "Predict an image" takes images up to 30 MB')
+  })
+
   it('lists runs newest first and compares at most two', async () => {
     await openProject()
     const runs = useRunsStore()
