@@ -1,6 +1,7 @@
 import type { SplitName, SplitStrategy } from '@shared/domain'
 import { SPLIT_NAMES } from '@shared/domain'
 import { assignSplits, countBySplit, findLeakage, parseRatios } from '@core/project/split'
+import { checkTrainSplit } from '@core/project/splitCheck'
 import { openProjectState } from '@core/store/projectState'
 import type { Command } from '../command'
 import { num, requireDir, str } from '../args'
@@ -50,6 +51,7 @@ export const splitCommand: Command = {
     const { scan, projectId, dbPath } = await scanAndStore(dir, ctx)
     const strategy = strategyFromOptions(values, scan.layout === 'presplit')
     const assignment = assignSplits(scan.images, strategy)
+    checkTrainSplit(scan.images, assignment)
     const state = openProjectState(scan.root)
     try {
       state.store.saveSplit(projectId, strategy, assignment)

@@ -4,6 +4,7 @@ import { SPLIT_NAMES } from '@shared/domain'
 import { ApiError, type ScanView, type SplitCounts, type SplitPreview, type StoredSplitView } from '@shared/contract'
 import { scanProject } from '@core/project/scan'
 import { assignSplits, countBySplit, findLeakage } from '@core/project/split'
+import { checkTrainSplit } from '@core/project/splitCheck'
 import { renderAugmentedSamples } from '@core/pipeline/preview'
 import type { StoredSplit } from '@core/store'
 import type { OpenProject } from './projects'
@@ -105,7 +106,9 @@ export const projectHandlers: PartialHandlers<
   'dataset.saveSplit': async ({ projectKey, strategy }, ctx) => {
     const p = ctx.projects.get(projectKey)
     const images = scannedImages(p)
-    const stored = p.state.store.saveSplit(p.state.project.id, strategy, assign(images, strategy))
+    const assignment = assign(images, strategy)
+    checkTrainSplit(images, assignment)
+    const stored = p.state.store.saveSplit(p.state.project.id, strategy, assignment)
     return storedView(p, stored)
   },
   'dataset.getSplit': async ({ projectKey }, ctx) => {

@@ -4,6 +4,7 @@ import type { ScannedImage, ScanResult, SplitName, SplitStrategy } from '@shared
 import { SPLIT_NAMES } from '@shared/domain'
 import { scanProject } from '../project/scan'
 import { assignSplits } from '../project/split'
+import { checkTrainSplit } from '../project/splitCheck'
 import { readScanRecords } from '../store/scanRecords'
 import type { ProjectStore } from '../store/projectStore'
 import type { StoredSplit } from '../store/rows'
@@ -53,6 +54,7 @@ export function splitStep(
   if (strategy.kind === 'folder' && scan.layout !== 'presplit')
     throw new Error('split: the folder split needs train/validation/test subfolders, and this folder is flat')
   const assignment = assignSplits(scan.images, strategy)
+  checkTrainSplit(scan.images, assignment)
   const same =
     stored !== null &&
     JSON.stringify(stored.strategy) === JSON.stringify(strategy) &&
