@@ -14,8 +14,15 @@ describe('a failed split stores nothing', () => {
   it('train with ratios that leave a class out of train fails clearly and stores no split', async () => {
     const root = join(tmp.dir, 'p')
     await makeProject(root, { classes: ['a', 'b'], perClass: 1, size: 24 })
-    const opts = { ...DEFAULT_TRAIN_OPTIONS, baseId: 'mobilenet_v2_0.35_96', weights: { kind: 'random' as const }, epochs: 1 }
-    await expect(trainProject(root, { ...opts, split: { kind: 'ratios', ratios: [0.5, 0.5, 0], seed: 1 } })).rejects.toThrow(
+    const opts = {
+      ...DEFAULT_TRAIN_OPTIONS,
+      baseId: 'mobilenet_v2_0.35_96',
+      weights: { kind: 'random' as const },
+      epochs: 1
+    }
+    await expect(
+      trainProject(root, { ...opts, split: { kind: 'ratios', ratios: [0.5, 0.5, 0], seed: 1 } })
+    ).rejects.toThrow(
       /split: class 'a', 'b' has no image in the train split \(nothing stored\)|the train split is empty/
     )
     const state = openProjectState(root)

@@ -1,6 +1,7 @@
 // Open projects of this app session, by key. Each holds its state folder and database connection.
 import { createHash } from 'node:crypto'
 import { statSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { basename, resolve } from 'node:path'
 import { ApiError, type ProjectInfo } from '@shared/contract'
 import { openProjectState, type ProjectState } from '@core/store'
@@ -46,6 +47,18 @@ export class ProjectRegistry {
     const p = this.open.get(key)
     if (!p) throw new ApiError('not-found', `no open project with key ${key}: open the folder first (project.open)`)
     return p
+  }
+
+  /**
+   * Marks 'running' runs whose owner process has died since the project was opened as interrupted (a CLI run
+   * killed while the app shows it). Runs owned by this process (its training worker threads) are left alone.
+   */
+  noticeDeadOwners(p: OpenProject): void {
+    const host = hostname()
+    const found = p.state.store.runs.recoverRuns({
+      keep: (owner) => owner !== null && owner.pid === process.pid && owner.host === host
+    })
+    p.recovered.push(...found)
   }
 
   find(key: string): OpenProject | null {

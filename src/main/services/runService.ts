@@ -95,10 +95,12 @@ export const runHandlers: PartialHandlers<
   'training.active': async (_req, ctx) => ({ runs: ctx.runner.active() }),
   'runs.list': async ({ projectKey }, ctx) => {
     const p = ctx.projects.get(projectKey)
+    ctx.projects.noticeDeadOwners(p)
     return { runs: p.state.store.listRuns(p.state.project.id).map(summary) }
   },
   'runs.get': async ({ projectKey, runId }, ctx) => {
     const p = ctx.projects.get(projectKey)
+    ctx.projects.noticeDeadOwners(p)
     const run = requireRun(p, runId)
     const listed = p.state.store.listRuns(p.state.project.id).find((r) => r.id === runId)
     const evaluatedSplits = SPLIT_NAMES.filter((s) => p.state.store.confusionMatrix(runId, s).length > 0)

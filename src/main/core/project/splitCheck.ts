@@ -14,6 +14,9 @@ export function checkTrainSplit(images: readonly ScannedImage[], assignment: Rea
   const missing = [...classes].filter((c) => !inTrain.has(c)).sort()
   if (missing.length > 0) {
     const names = missing.map((c) => `'${c}'`).join(', ')
-    throw new ProjectError('BAD_SPLIT', `split: class ${names} has no image in the train split (nothing stored): give train a larger ratio or add images`)
+    throw new ProjectError(
+      'BAD_SPLIT',
+      `split: class ${names} has no image in the train split (nothing stored): give train a larger ratio or add images`
+    )
   }
 }

@@ -93,8 +93,8 @@ export class RunsTable {
     private readonly splits: SplitsTable
   ) {}
 
-  /** Marks runs of dead owners (or with a heartbeat older than staleHeartbeatMs) as interrupted. */
-  recoverRuns(opts: { staleHeartbeatMs?: number }): RecoveredRun[] {
+  /** Marks runs of dead owners (or with a heartbeat older than staleHeartbeatMs) as interrupted; `keep` spares some. */
+  recoverRuns(opts: { staleHeartbeatMs?: number; keep?: (owner: RunOwner | null) => boolean }): RecoveredRun[] {
     return this.s.db
       .transaction(() => {
         const running = this.s.all<RawRun>(`SELECT ${RUN_COLUMNS} FROM runs r WHERE r.status = 'running'`)
@@ -102,6 +102,7 @@ export class RunsTable {
         const at = nowIso()
         for (const raw of running) {
           const run = runFromRaw(raw)
+          if (opts.keep?.(run.owner)) continue
           const verdict = judgeOwner(run.owner, run.heartbeatAt, { staleHeartbeatMs: opts.staleHeartbeatMs })
           if (!verdict.interrupted) continue
           this.s.run(
