@@ -8,8 +8,9 @@ import { modelHandlers } from './services/modelService'
 import { projectHandlers } from './services/projectService'
 import { runHandlers } from './services/runService'
 import { labelHandlers } from './services/labelService'
+import { exportHandlers } from './services/exportService'
 
-export const handlers: HandlerTable = { ...modelHandlers, ...projectHandlers, ...runHandlers, ...labelHandlers }
+export const handlers: HandlerTable = { ...modelHandlers, ...projectHandlers, ...runHandlers, ...labelHandlers, ...exportHandlers }
 
 function describeZod(err: ZodError, what: string): string {
   const issues = err.issues.slice(0, 5).map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { openProjectState } from '@core/store/projectState'
 import { runModelDir } from '@core/store/runModelDir'
@@ -42,33 +42,6 @@ function runModel(
 async function loadModel(modelDir: string): Promise<LoadedModel> {
   await initBackend()
   return loadExportedModel(modelDir)
-}
-
-export const exportCommand: Command = {
-  name: 'export',
-  summary:
-    'Write the model of a completed run (TF.js layers format + tunelab.json with classes, size, resize mode, preprocessing) to a folder.',
-  usage: 'export <dir> --run ID --out DIR [--force] [--json]',
-  options: { run: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' } },
-  async run(positionals, values, ctx) {
-    const { runId, modelDir } = runModel(positionals, values, 'export')
-    const out = str(values, 'out')
-    if (!out) throw new UsageError('export: --out DIR is required')
-    const target = resolve(out)
-    if (
-      existsSync(target) &&
-      (!statSync(target).isDirectory() || (existsSync(join(target, 'model.json')) && values.force !== true))
-    ) {
-      throw new UsageError(`--out: ${target} already holds a model (use --force to replace it)`)
-    }
-    cpSync(modelDir, target, { recursive: true, force: true })
-    const loaded = await loadModel(target)
-    if (ctx.json) ctx.emit({ runId, out: target, meta: loaded.meta })
-    else
-      ctx.say(
-        `run #${runId} exported to ${target} (${loaded.meta.classes.length} classes, ${loaded.meta.inputSize}px ${loaded.meta.resizeMode}, base ${loaded.meta.base.id})`
-      )
-  }
 }
 
 async function predictPaths(

@@ -32,6 +32,7 @@ import {
   trainingConfigSchema,
   trainingProgressSchema
 } from './schemas'
+import { exportProgressSchema, exportRequestSchema, exportResultSchema } from './exportSchemas'
 
 const empty = z.object({}).strict()
 /** Class and file names are folder/file names: a name longer than any file system allows is a bad request. */
@@ -156,13 +157,18 @@ export const channels = {
     predictionSchema
   ),
 
-  ...labelChannels
+  ...labelChannels,
+  /** Exports a completed run (TF.js + web page and/or ONNX), checked by a second runtime; progress as 'export.progress'. */
+  'export.run': channel(exportRequestSchema, exportResultSchema),
+  /** Cancels the export of that run, if one is going; nothing is left at the destination. */
+  'export.cancel': channel(z.object(inRun).strict(), z.object({ cancelled: z.boolean() }))
 } as const
 
 /** Events pushed from the backend to the renderer. */
 export const events = {
   'training.progress': trainingProgressSchema,
-  'models.downloadProgress': downloadProgressSchema
+  'models.downloadProgress': downloadProgressSchema,
+  'export.progress': exportProgressSchema
 } as const
 
 export type Channels = typeof channels

@@ -31,10 +31,12 @@ export const CHANNEL_NAMES = [
   'labels.applyPlan',
   'labels.apply',
   'labels.applyUndo',
-  'runs.diff'
+  'runs.diff',
+  'export.run',
+  'export.cancel'
 ] as const
 
-export const EVENT_NAMES = ['training.progress', 'models.downloadProgress'] as const
+export const EVENT_NAMES = ['training.progress', 'models.downloadProgress', 'export.progress'] as const
 
 const channelSet: ReadonlySet<string> = new Set(CHANNEL_NAMES)
 const eventSet: ReadonlySet<string> = new Set(EVENT_NAMES)

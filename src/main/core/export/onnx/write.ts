@@ -1,5 +1,5 @@
 // A TF.js layers model as an ONNX ModelProto: float RGB 0..255 NHWC in, preprocessing baked in, NCHW inside.
-import * as tf from '@tensorflow/tfjs'
+import type * as tf from '@tensorflow/tfjs'
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { PreprocessingSpec } from '../../models/preprocessing'
@@ -52,7 +52,7 @@ export function layersModelToOnnx(model: tf.LayersModel, opts: OnnxConvertOption
   const scaled = g.node('Mul', [ONNX_INPUT, g.floats('preprocess_scale', [], [p.scale])], 'preprocess_mul')
   const shifted = g.node('Add', [scaled, g.floats('preprocess_offset', [], [p.offset])], 'preprocess_add')
   const nchw = g.node('Transpose', [shifted], 'to_nchw', { perm: [0, 3, 1, 2] })
-  const { output, rank, report } = tf.tidy(() => convertLayers(model, g, nchw))
+  const { output, rank, report } = convertLayers(model, g, nchw)
   const outSym = model.outputs[0]!
   let outputShape: Array<string | number>
   let finalName: string
