@@ -130,6 +130,15 @@ async function buildCheckImages(
   }
 }
 
+/** The confidence threshold the run's evaluation used for "unsure" (stored with its analyses). */
+function storedThreshold(state: ProjectState, runId: number): number | null {
+  for (const s of ['test', 'validation'] as const) {
+    const t = asRecord(asRecord(state.store.getAnalysis(runId, `analyses:${s}`)?.payload)['unsure'])['threshold']
+    if (typeof t === 'number') return t
+  }
+  return null
+}
+
 function asRecord(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {}
 }
@@ -204,7 +213,8 @@ export async function exportRun(state: ProjectState, runId: number, opts: Export
         if (a) metrics[s] = a.payload as unknown as SplitMetrics
       }
       const config = asRecord(run.config)
-      const threshold = typeof config['unsureThreshold'] === 'number' ? config['unsureThreshold'] : null
+      const threshold =
+        typeof config['unsureThreshold'] === 'number' ? config['unsureThreshold'] : storedThreshold(state, runId)
       const allFiles = [...files, META_FILE, CARD_FILE]
       const fullMeta = {
         ...meta,
