@@ -11,11 +11,7 @@ export const runStatusSchema = z.enum(['running', 'completed', 'cancelled', 'fai
 export const projectKeySchema = z.string().regex(/^[0-9a-f]{16}$/, 'projectKey must be 16 lowercase hex digits')
 export const imageIdSchema = z.number().int().positive()
 export const runIdSchema = z.number().int().positive()
-const seedSchema = z
-  .number()
-  .int()
-  .min(0)
-  .max(2 ** 32 - 1)
+const seedSchema = z.number().int().min(0).max(2 ** 32 - 1)
 
 export const splitStrategySchema = z.discriminatedUnion('kind', [
   z.object({
@@ -49,11 +45,7 @@ export const classCountsSchema = z.object({
   total: z.number().int()
 })
 
-export const leakageGroupSchema = z.object({
-  hash: z.string(),
-  paths: z.array(z.string()),
-  splits: z.array(splitNameSchema)
-})
+export const leakageGroupSchema = z.object({ hash: z.string(), paths: z.array(z.string()), splits: z.array(splitNameSchema) })
 
 /** What the Projects screen shows about a scan. */
 export const scanViewSchema = z.object({
@@ -92,12 +84,7 @@ export const projectInfoSchema = z.object({
 })
 export type ProjectInfo = z.infer<typeof projectInfoSchema>
 
-export const recentProjectSchema = z.object({
-  root: z.string(),
-  name: z.string(),
-  openedAt: z.string(),
-  exists: z.boolean()
-})
+export const recentProjectSchema = z.object({ root: z.string(), name: z.string(), openedAt: z.string(), exists: z.boolean() })
 export type RecentProject = z.infer<typeof recentProjectSchema>
 
 export const imageInfoSchema = z.object({
@@ -200,26 +187,10 @@ export const trainingProgressSchema = z.object({
   projectKey: projectKeySchema,
   runId: runIdSchema,
   event: z.discriminatedUnion('type', [
-    z.object({
-      type: z.literal('phase'),
-      phase: trainPhaseSchema,
-      epochs: z.number().int(),
-      fineTuneAt: z.number().int().nullable(),
-      detail: z.string()
-    }),
-    z.object({
-      type: z.literal('features'),
-      split: z.enum(['train', 'validation']),
-      done: z.number().int(),
-      total: z.number().int()
-    }),
+    z.object({ type: z.literal('phase'), phase: trainPhaseSchema, epochs: z.number().int(), fineTuneAt: z.number().int().nullable(), detail: z.string() }),
+    z.object({ type: z.literal('features'), split: z.enum(['train', 'validation']), done: z.number().int(), total: z.number().int() }),
     /** Phase 2: the frozen lower part's activations, computed once per image before the first fine-tuning epoch. */
-    z.object({
-      type: z.literal('activations'),
-      split: z.enum(['train', 'validation']),
-      done: z.number().int(),
-      total: z.number().int()
-    }),
+    z.object({ type: z.literal('activations'), split: z.enum(['train', 'validation']), done: z.number().int(), total: z.number().int() }),
     z.object({
       type: z.literal('batch'),
       phase: trainPhaseSchema,
