@@ -18,6 +18,9 @@ function describeZod(err: ZodError, what: string): string {
 }
 
 function errorEnvelope(err: unknown): Envelope<never> {
+  // A write a handler did not guard, on a project opened read-only: say so rather than SQLite's words.
+  if ((err as { code?: unknown } | null)?.code === 'SQLITE_READONLY')
+    return { ok: false, error: { code: 'conflict', message: 'this project is open read-only (its state cannot be written): nothing was saved' } }
   if (err instanceof ApiError) return { ok: false, error: { code: err.code, message: err.message } }
   if (err instanceof ProjectError) return { ok: false, error: { code: 'bad-input', message: err.message } }
   if (err instanceof RangeError || (err instanceof Error && /Error$/.test(err.name) && err.name !== 'Error' && err.name !== 'TypeError')) {

@@ -68,7 +68,7 @@ export function createFakeApi(): FakeApi {
     return Promise.resolve(answer())
   }
 
-  const project: ProjectInfo = { projectKey: KEY, root: '/data/pets', name: 'pets', stateDir: '/data/pets/.tunelab', stateFallback: false, lastScan: null, recoveredRuns: [] }
+  const project: ProjectInfo = { projectKey: KEY, root: '/data/pets', name: 'pets', stateDir: '/data/pets/.tunelab', stateFallback: false, stateReadOnly: null, lastScan: null, recoveredRuns: [] }
   const detail: RunDetail = {
     run: { runId: 7, name: null, status: 'completed', createdAt: '', startedAt: '', endedAt: '', baseId: model.id, backend: 'wasm', classes: ['cats', 'dogs'], epochs: 2, bestValAccuracy: 0.9, bestEpoch: 2, error: null },
     config: { epochs: 2 },

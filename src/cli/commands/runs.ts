@@ -18,13 +18,15 @@ export const runsCommand: Command = {
   async run(positionals, _values, ctx) {
     const dir = resolve(requireDir(positionals, 'runs'))
     if (!existsSync(dir)) throw new UsageError(`runs: ${dir} does not exist`)
-    const state = openProjectState(dir)
+    const state = openProjectState(dir, { allowReadOnly: true })
     try {
       const runs = state.store.listRuns(state.project.id)
+      const readOnly = state.readOnly ? (state.reason ?? 'not writable') : null
       if (ctx.json) {
-        ctx.emit({ root: dir, dbPath: state.dbPath, runs })
+        ctx.emit({ root: dir, dbPath: state.dbPath, readOnly, runs })
         return
       }
+      if (readOnly) ctx.say(`read-only: ${readOnly} (history shown; nothing can be saved)`)
       if (runs.length === 0) {
         ctx.say(`no runs yet in ${state.dbPath}`)
         return

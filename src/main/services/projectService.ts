@@ -66,7 +66,7 @@ export const projectHandlers: PartialHandlers<
   },
   'project.recent': async (_req, ctx) => ({ projects: ctx.recent.list() }),
   'project.scan': async ({ projectKey }, ctx): Promise<ScanView> => {
-    const p = ctx.projects.get(projectKey)
+    const p = ctx.projects.writable(projectKey)
     const scan = await scanProject(p.root)
     const { store, project } = p.state
     store.upsertProject(p.root, scan.layout)
@@ -104,7 +104,7 @@ export const projectHandlers: PartialHandlers<
     return preview(images, assign(images, strategy))
   },
   'dataset.saveSplit': async ({ projectKey, strategy }, ctx) => {
-    const p = ctx.projects.get(projectKey)
+    const p = ctx.projects.writable(projectKey)
     const images = scannedImages(p)
     const assignment = assign(images, strategy)
     checkTrainSplit(images, assignment)

@@ -37,7 +37,7 @@ export class ProjectRegistry {
       throw new ApiError('bad-input', `project folder not found: ${root}`)
     }
     if (!st.isDirectory()) throw new ApiError('bad-input', `not a folder: ${root}`)
-    const state = openProjectState(root)
+    const state = openProjectState(root, { allowReadOnly: true })
     const project: OpenProject = { key, root, state, recovered: [...state.store.recovered] }
     this.open.set(key, project)
     return project
@@ -54,11 +54,19 @@ export class ProjectRegistry {
    * killed while the app shows it). Runs owned by this process (its training worker threads) are left alone.
    */
   noticeDeadOwners(p: OpenProject): void {
+    if (p.state.readOnly) return
     const host = hostname()
     const found = p.state.store.runs.recoverRuns({
       keep: (owner) => owner !== null && owner.pid === process.pid && owner.host === host
     })
     p.recovered.push(...found)
+  }
+
+  /** For handlers that save something: a read-only project answers 'conflict' saying why, before anything starts. */
+  writable(key: string): OpenProject {
+    const p = this.get(key)
+    if (p.state.readOnly) throw new ApiError('conflict', `${p.root} is open read-only (${p.state.reason ?? 'its state cannot be written'}): nothing can be saved`)
+    return p
   }
 
   find(key: string): OpenProject | null {
@@ -79,6 +87,7 @@ export class ProjectRegistry {
       name: basename(p.root),
       stateDir: p.state.stateDir,
       stateFallback: p.state.fallback,
+      stateReadOnly: p.state.readOnly ? (p.state.reason ?? 'not writable') : null,
       lastScan: s
         ? {
             layout: s.layout,

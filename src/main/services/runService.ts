@@ -84,7 +84,7 @@ export const runHandlers: PartialHandlers<
   | 'predict.image'
 > = {
   'training.start': async ({ projectKey, config }, ctx) => {
-    const p = ctx.projects.get(projectKey)
+    const p = ctx.projects.writable(projectKey)
     if (ctx.runner.active().some((r) => r.projectKey === projectKey && r.status === 'running')) {
       throw new ApiError('conflict', `a run is already going in ${p.root}: cancel it or wait for it to finish`)
     }

@@ -68,6 +68,8 @@ export const projectInfoSchema = z.object({
   stateDir: z.string(),
   /** True when <root>/.tunelab was not writable and the user data folder is used. */
   stateFallback: z.boolean(),
+  /** Why the project's state cannot be written, or null: when set, its history is shown but nothing can be saved. */
+  stateReadOnly: z.string().nullable(),
   /** Latest stored scan summary; null before the first project.scan. Unreadable/leakage lists come with project.scan. */
   lastScan: z
     .object({

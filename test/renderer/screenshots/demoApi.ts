@@ -38,7 +38,7 @@ export function createDemoApi(): FakeApi {
   const a: TuneLabApi = fake.api
   a.app.info = async () => ({ version: '0.1.0', transport: 'serve', backend: { name: 'wasm', tfBackend: 'wasm', simd: true, threads: 1, skipped: [{ name: 'tensorflow-gpu', reason: 'not installed' }] }, platform: 'linux', node: '20.19', electron: null, weightsCacheDir: '~/.cache/tunelab', canPickFolder: false, initialProject: '/data/cats_and_dogs_filtered' })
   a.project.recent = async () => ({ projects: [{ root: '/data/cats_and_dogs_filtered', name: 'cats_and_dogs_filtered', openedAt: '2025-11-22T05:40:00Z', exists: true }, { root: '/data/hotdog', name: 'hotdog', openedAt: '2025-11-20T09:12:00Z', exists: false }] })
-  a.project.open = async (r) => ({ projectKey: KEY, root: r.path, name: r.path.split('/').pop() ?? r.path, stateDir: `${r.path}/.tunelab`, stateFallback: false, lastScan: null, recoveredRuns: [] })
+  a.project.open = async (r) => ({ projectKey: KEY, root: r.path, name: r.path.split('/').pop() ?? r.path, stateDir: `${r.path}/.tunelab`, stateFallback: false, stateReadOnly: null, lastScan: null, recoveredRuns: [] })
   a.project.scan = async () => ({
     layout: 'presplit',
     folderSplits: ['train', 'validation'],

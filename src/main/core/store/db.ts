@@ -1,14 +1,17 @@
 // The open SQLite connection shared by the store's tables: pragmas, migration, a statement cache, and the small
 // conversions every table needs (timestamps, JSON columns, non-finite numbers, split names).
 import Database from 'better-sqlite3'
-import { existsSync, statSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
 import type { SplitName } from '@shared/domain'
 import { SPLIT_NAMES } from '@shared/domain'
-import { migrate, StoreVersionError } from './schema'
+import { MIGRATIONS, migrate, schemaVersion, StoreVersionError } from './schema'
 import type { JsonValue } from './rows'
 
 export interface OpenStoreOptions {
+  /** Open an existing database for reading only, as an in-memory snapshot: nothing is written next to it. */
+  readonly?: boolean
   /** Mark runs of dead owners as interrupted (see runOwner.ts). Default true. */
   recover?: boolean
   /** Also treat a run as interrupted when its heartbeat is older than this (any host). Default: never. */
@@ -50,6 +53,11 @@ export class StoreDb {
     }
     let db: Database.Database | undefined
     try {
+      if (opts.readonly) {
+        db = readOnlySnapshot(path, opts)
+        requireCurrentSchema(db, path)
+        return new StoreDb(db, path)
+      }
       db = new Database(path, sqliteNativeBinding(opts))
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`)
       db.pragma('journal_mode = WAL')
@@ -117,5 +125,37 @@ export function listSome(items: string[], max = 5): string {
 export function assertSplit(split: string, what: string): asserts split is SplitName {
   if (!(SPLIT_NAMES as readonly string[]).includes(split)) {
     throw new Error(`${what}: unknown split '${split}' (expected one of ${SPLIT_NAMES.join(', ')})`)
+  }
+}
+
+/** A read-only database cannot be migrated: it must already have this version's schema. */
+function requireCurrentSchema(db: Database.Database, path: string): void {
+  const found = schemaVersion(db)
+  if (found > MIGRATIONS.length) throw new StoreVersionError(path, found, MIGRATIONS.length)
+  if (found < MIGRATIONS.length)
+    throw new Error(
+      `it was written by an older TuneLab (schema ${found}, this one needs ${MIGRATIONS.length}) and is read-only, so it cannot be upgraded`
+    )
+}
+
+/**
+ * The database as it is now, in memory. Even a read-only SQLite connection creates -shm/-wal files beside a WAL
+ * database; a state folder that must not be written gets none: the file and its WAL are copied to a temporary
+ * folder, opened there (replaying the WAL), serialised, and the copy removed.
+ */
+function readOnlySnapshot(path: string, opts: OpenStoreOptions): Database.Database {
+  if (!existsSync(path)) throw new Error('the database file does not exist')
+  const dir = mkdtempSync(join(tmpdir(), 'tunelab-readonly-'))
+  try {
+    const copy = join(dir, 'snapshot.db')
+    copyFileSync(path, copy)
+    if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`)
+    const db = new Database(copy, sqliteNativeBinding(opts))
+    db.pragma('journal_mode = DELETE') // folds the WAL in; an in-memory database cannot be in WAL mode
+    const bytes = db.serialize()
+    db.close()
+    return new Database(bytes, { ...sqliteNativeBinding(opts), readonly: true })
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 }

@@ -3,9 +3,9 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ProjectStore, type OpenStoreOptions } from './projectStore'
 import type { ProjectRow } from './rows'
-import { resolveStateDir, type StateDirOptions } from './stateDir'
+import { DB_FILE_NAME, resolveStateDir, type StateDirOptions } from './stateDir'
 
-export const DB_FILE_NAME = 'tunelab.db'
+export { DB_FILE_NAME }
 
 export interface ProjectState {
   root: string
@@ -16,16 +16,34 @@ export interface ProjectState {
   /** True when <root>/.tunelab could not be written and the user data folder is used instead. */
   fallback: boolean
   reason?: string
+  /** The state can be read but not written (see StateDirResolution.readOnly): `reason` says why. */
+  readOnly: boolean
   store: ProjectStore
   /** The project row of `root` (created on first open; layout stays null until the first saveScan). */
   project: ProjectRow
 }
 
-export type OpenProjectStateOptions = StateDirOptions & OpenStoreOptions
+export type OpenProjectStateOptions = StateDirOptions &
+  OpenStoreOptions & {
+    /** Open a project whose state cannot be written, read-only (to show its history). Default: refuse it. */
+    allowReadOnly?: boolean
+  }
+
+/** A command that must write a project's state, on a project whose state cannot be written. */
+export class ReadOnlyStateError extends Error {
+  readonly code = 'READ_ONLY_STATE'
+  constructor(root: string, reason: string) {
+    super(
+      `the state of project ${root} cannot be written (${reason}); nothing was changed, its history can still be viewed`
+    )
+    this.name = 'ReadOnlyStateError'
+  }
+}
 
 export function openProjectState(root: string, opts: OpenProjectStateOptions = {}): ProjectState {
   const abs = resolve(root)
   const where = resolveStateDir(abs, opts)
+  if (where.readOnly) return openReadOnly(abs, where.dir, where.reason ?? 'not writable', opts)
   const cacheDir = join(where.dir, 'cache')
   const modelsDir = join(where.dir, 'models')
   mkdirSync(cacheDir, { recursive: true })
@@ -46,6 +64,7 @@ export function openProjectState(root: string, opts: OpenProjectStateOptions = {
       modelsDir,
       fallback: where.fallback,
       ...(where.reason !== undefined ? { reason: where.reason } : {}),
+      readOnly: false,
       store,
       project
     }
@@ -53,4 +72,17 @@ export function openProjectState(root: string, opts: OpenProjectStateOptions = {
     store.close()
     throw err
   }
+}
+
+function openReadOnly(abs: string, dir: string, reason: string, opts: OpenProjectStateOptions): ProjectState {
+  if (!opts.allowReadOnly) throw new ReadOnlyStateError(abs, reason)
+  const dbPath = join(dir, DB_FILE_NAME)
+  const store = ProjectStore.open(dbPath, { ...opts, readonly: true })
+  const project = store.findProject(abs)
+  if (!project) {
+    store.close()
+    throw new ReadOnlyStateError(abs, `${reason}, and its database has no record of this folder`)
+  }
+  const paths = { cacheDir: join(dir, 'cache'), modelsDir: join(dir, 'models') }
+  return { root: abs, stateDir: dir, dbPath, ...paths, fallback: false, reason, readOnly: true, store, project }
 }

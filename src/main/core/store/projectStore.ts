@@ -48,6 +48,8 @@ export class ProjectStore {
   readonly runs: RunsTable
   readonly predictions: PredictionsTable
   readonly analyses: AnalysesTable
+  /** Opened read-only (a project state that cannot be written): every write fails. */
+  readonly readOnly: boolean
   /** Runs this open marked interrupted because their owner process was gone. */
   readonly recovered: readonly RecoveredRun[]
 
@@ -60,7 +62,8 @@ export class ProjectStore {
     this.runs = new RunsTable(store, this.projects, this.splits)
     this.predictions = new PredictionsTable(store, this.runs)
     this.analyses = new AnalysesTable(store, this.runs)
-    this.recovered = opts.recover === false ? [] : this.runs.recoverRuns(opts)
+    this.readOnly = opts.readonly === true
+    this.recovered = opts.recover === false || this.readOnly ? [] : this.runs.recoverRuns(opts)
   }
 
   /** Opens (creating if needed) the database, configures it, migrates it, and recovers orphaned runs. */

@@ -1,11 +1,12 @@
 // Where a project's state (database, cache, exported models) lives: <root>/.tunelab when that folder can be
 // created and written, else a per-project folder under the user's data directory.
 import { createHash, randomUUID } from 'node:crypto'
-import { mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 
 export const STATE_DIR_NAME = '.tunelab'
+export const DB_FILE_NAME = 'tunelab.db'
 
 export interface StateDirOptions {
   /** Base of the fallback location (overrides env TUNELAB_DATA_DIR and the platform default). */
@@ -21,8 +22,13 @@ export interface StateDirOptions {
 export interface StateDirResolution {
   dir: string
   fallback: boolean
-  /** Why the fallback was used. */
+  /** Why the fallback was used, or why the state is read-only. */
   reason?: string
+  /**
+   * The project's own state folder holds its history but cannot be written (a read-only folder, a full disk):
+   * it is opened read-only rather than replaced by an empty fallback that would hide that history.
+   */
+  readOnly?: true
 }
 
 export interface WritableProbe {
@@ -82,18 +88,20 @@ export function fallbackStateDir(root: string, opts: StateDirOptions = {}): stri
 
 /**
  * A folder whose mode has no write bit at all is read-only by intent, even for root (who can write anyway):
- * leave it untouched unless our state folder already exists there.
+ * the project folder, or our state folder in it, is left untouched.
  */
-function markedReadOnly(root: string, inProject: string): string | null {
+export function markedReadOnly(root: string, inProject: string): string | null {
   if (process.getuid?.() !== 0) return null
-  try {
-    statSync(inProject)
-    return null
-  } catch {
-    // no state folder yet
+  for (const dir of [root, inProject]) {
+    let mode: number
+    try {
+      mode = statSync(dir).mode
+    } catch {
+      continue // no state folder yet
+    }
+    if ((mode & 0o222) === 0) return `${dir} is read-only (mode ${(mode & 0o777).toString(8)})`
   }
-  const mode = statSync(root).mode
-  return (mode & 0o222) === 0 ? `${root} is read-only (mode ${(mode & 0o777).toString(8)})` : null
+  return null
 }
 
 /** Picks and creates the state folder of a project. Throws when neither location can be written. */
@@ -116,6 +124,7 @@ export function resolveStateDir(root: string, opts: StateDirOptions = {}): State
     const probe = marked ? { ok: false, reason: marked } : probeWritableDir(inProject)
     if (probe.ok) return { dir: inProject, fallback: false }
     reason = probe.reason ?? `${inProject} is not writable`
+    if (existsSync(join(inProject, DB_FILE_NAME))) return { dir: inProject, fallback: false, readOnly: true, reason }
   }
   const dir = fallbackStateDir(abs, opts)
   const probe = probeWritableDir(dir)

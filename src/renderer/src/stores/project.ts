@@ -37,7 +37,8 @@ export const useProjectStore = defineStore('project', () => {
       const info = await useApi().project.open({ path: trimmed })
       project.value = info
       scan.value = null
-      await rescan()
+      // A read-only project cannot store a new scan: its stored summary and history are what there is to show.
+      if (!info.stateReadOnly) await rescan()
       void loadRecent()
       return error.value === null
     } catch (e) {
