@@ -9,8 +9,9 @@ import { projectHandlers } from './services/projectService'
 import { runHandlers } from './services/runService'
 import { labelHandlers } from './services/labelService'
 import { exportHandlers } from './services/exportService'
+import { startupHandlers } from './services/startupService'
 
-export const handlers: HandlerTable = { ...modelHandlers, ...projectHandlers, ...runHandlers, ...labelHandlers, ...exportHandlers }
+export const handlers: HandlerTable = { ...modelHandlers, ...projectHandlers, ...runHandlers, ...labelHandlers, ...exportHandlers, ...startupHandlers }
 
 function describeZod(err: ZodError, what: string): string {
   const issues = err.issues.slice(0, 5).map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)

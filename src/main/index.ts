@@ -1,7 +1,6 @@
 // Electron main: one hardened window, the tunelab:// image protocol, IPC through the typed wrapper,
 // training in worker threads (never on this thread). Everything else lives in services/ and core/.
 import { app, BrowserWindow, dialog, protocol, session, shell, type WebContents } from 'electron'
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { IMAGE_SCHEME, parseImagePath, parseImageSize } from '@shared/contract'
@@ -9,6 +8,7 @@ import { dispatch } from './handlers'
 import { registerAll, sendEvent, trustedSender } from './ipc'
 import { httpStatusOf, projectImage } from './services/imageService'
 import { createSession } from './services/session'
+import { electronStartupCheck } from './startup/electronStartup'
 import trainingWorkerPath from './workers/training?modulePath'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
@@ -18,20 +18,9 @@ const RENDERER_FILE = join(here, '../renderer/index.html')
 /** Same policy as the meta tag in src/renderer/index.html, sent as a header too (it also covers the dev server). */
 const CSP = "default-src 'self'; img-src 'self' tunelab: data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
 
-/**
- * better-sqlite3 in node_modules is built for Node's ABI; scripts/build-native-electron.sh builds one for Electron's
- * into native/electron-<abi>/ (packaged: resources/native/...). When it exists, the store opens SQLite with it
- * (ProjectStore reads TUNELAB_SQLITE_BINDING; the training worker threads inherit the variable). A value set by the
- * user wins.
- */
-function useElectronSqliteBinding(): void {
-  if (process.env['TUNELAB_SQLITE_BINDING']) return
-  const abi = process.versions.modules
-  const candidates = [join(app.getAppPath(), 'native', `electron-${abi}`, 'better_sqlite3.node'), join(process.resourcesPath ?? '', 'native', `electron-${abi}`, 'better_sqlite3.node')]
-  const found = candidates.find((p) => existsSync(p))
-  if (found) process.env['TUNELAB_SQLITE_BINDING'] = found
-}
-useElectronSqliteBinding()
+// Chooses Electron's better-sqlite3 build (sets TUNELAB_SQLITE_BINDING at once) and checks every native module; the
+// renderer asks for the report (app.startupCheck) before it shows any screen, and shows it instead when SQLite fails.
+const startup = electronStartupCheck({ appPath: app.getAppPath(), resourcesPath: process.resourcesPath, packaged: app.isPackaged, abi: process.versions.modules })
 
 protocol.registerSchemesAsPrivileged([{ scheme: IMAGE_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }])
 
@@ -44,6 +33,7 @@ const ctx = createSession({
   workerPath: trainingWorkerPath,
   version: app.getVersion(),
   electronVersion: process.versions.electron ?? null,
+  startupCheck: () => startup,
   broadcast: (event, payload) => sendEvent(contents(), event, payload),
   pickFolder: async () => {
     const opts = { title: 'Open a project folder', properties: ['openDirectory' as const] }

@@ -43,6 +43,8 @@ export interface ServeOptions {
   token?: string
   initialProject?: string | null
   weightsCacheDir?: string
+  /** The session's native-module check (default: this Node process's); tests pass Electron's to render its report. */
+  startupCheck?: HandlerContext['startupCheck']
 }
 
 export interface RunningServer {
@@ -139,7 +141,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     workerPath: o.workerPath,
     broadcast,
     initialProject: o.initialProject ?? null,
-    ...(o.weightsCacheDir ? { weightsCacheDir: o.weightsCacheDir } : {})
+    ...(o.weightsCacheDir ? { weightsCacheDir: o.weightsCacheDir } : {}),
+    ...(o.startupCheck ? { startupCheck: o.startupCheck } : {})
   })
   let port = 0
 

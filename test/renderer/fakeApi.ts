@@ -84,7 +84,14 @@ export function createFakeApi(): FakeApi {
     imageUrl: (k, id, size = 'thumb') => `/image/${k}/${id}?size=${size}`,
     app: {
       info: () => call('app.info', {}, () => ({ version: '0.1.0', transport: 'serve' as const, backend: null, platform: 'linux', node: '20', electron: null, weightsCacheDir: '/c', canPickFolder: false, initialProject: null })),
-      pickFolder: () => call('app.pickFolder', {}, () => ({ path: null }))
+      pickFolder: () => call('app.pickFolder', {}, () => ({ path: null })),
+      startupCheck: () =>
+        call('app.startupCheck', {}, () => ({
+          ok: true,
+          runtime: { kind: 'node' as const, abi: '115', platform: 'linux', arch: 'x64' },
+          checks: [{ module: 'better-sqlite3' as const, role: 'SQLite', status: 'ok' as const, required: true, detail: 'SQLite 3.50', fix: null }],
+          backend: { expected: 'wasm + oneDNN convolutions', skipped: [] }
+        }))
     },
     project: {
       open: (r) => call('project.open', r, () => ({ ...project, root: r.path })),

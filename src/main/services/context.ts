@@ -1,6 +1,6 @@
 // What every handler gets besides its request: the session's open projects, recents, runner and event sink.
 import type { BackendInfo } from '@core/tf/backend'
-import type { EventName, EventOf, RequestOf, ResponseOf, ChannelName } from '@shared/contract'
+import type { EventName, EventOf, RequestOf, ResponseOf, ChannelName, StartupReport } from '@shared/contract'
 import type { TrainingRunner } from '../workers/trainingRunner'
 import type { ProjectRegistry } from './projects'
 import type { RecentProjects } from './recentProjects'
@@ -21,6 +21,8 @@ export interface HandlerContext {
   emit<E extends EventName>(event: E, payload: EventOf<E>): void
   /** Backend of the last run started in this session. */
   lastBackend: BackendInfo | null
+  /** The native-module check of this session (run once, before the first project opens). */
+  startupCheck(): Promise<StartupReport>
 }
 
 export type Handler<C extends ChannelName> = (request: RequestOf<C>, ctx: HandlerContext) => Promise<ResponseOf<C>>

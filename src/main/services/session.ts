@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { defaultWeightsCacheDir } from '@core/models'
-import type { EventName, EventOf } from '@shared/contract'
+import type { EventName, EventOf, StartupReport } from '@shared/contract'
+import { runStartupCheck } from '@core/native/startupCheck'
 import { TrainingRunner } from '../workers/trainingRunner'
 import type { HandlerContext } from './context'
 import { ProjectRegistry } from './projects'
@@ -19,6 +20,8 @@ export interface SessionOptions {
   initialProject?: string | null
   pickFolder?: () => Promise<string | null>
   weightsCacheDir?: string
+  /** Electron passes its own (its ABI, its binding); default: the check for this Node process. */
+  startupCheck?: () => Promise<StartupReport>
 }
 
 function packageVersion(): string {
@@ -30,7 +33,17 @@ function packageVersion(): string {
   }
 }
 
+/** Serve mode and tests: SQLite through TUNELAB_SQLITE_BINDING when set, else node_modules' build. */
+function nodeStartupCheck(): Promise<StartupReport> {
+  const binding = process.env['TUNELAB_SQLITE_BINDING'] ?? null
+  return runStartupCheck({
+    kind: 'node',
+    sqlite: { path: binding, source: binding ? 'TUNELAB_SQLITE_BINDING' : "node_modules' build" }
+  })
+}
+
 export function createSession(o: SessionOptions): HandlerContext {
+  let startup: Promise<StartupReport> | null = null
   const ctx: HandlerContext = {
     transport: o.transport,
     version: o.version ?? packageVersion(),
@@ -41,6 +54,7 @@ export function createSession(o: SessionOptions): HandlerContext {
     initialProject: o.initialProject ?? null,
     ...(o.pickFolder ? { pickFolder: o.pickFolder } : {}),
     lastBackend: null,
+    startupCheck: () => (startup ??= (o.startupCheck ?? nodeStartupCheck)()),
     emit<E extends EventName>(event: E, payload: EventOf<E>) {
       o.broadcast(event, payload)
     },

@@ -33,6 +33,7 @@ import {
   trainingProgressSchema
 } from './schemas'
 import { exportProgressSchema, exportRequestSchema, exportResultSchema } from './exportSchemas'
+import { startupReportSchema } from './startupCheck'
 
 const empty = z.object({}).strict()
 /** Class and file names are folder/file names: a name longer than any file system allows is a bad request. */
@@ -48,6 +49,8 @@ export const channels = {
   'app.info': channel(empty, appInfoSchema),
   /** Native folder picker (Electron only; 'unsupported' in serve mode). null when the user cancelled. */
   'app.pickFolder': channel(empty, z.object({ path: z.string().nullable() })),
+  /** The native modules checked at start (SQLite binding, oneDNN, tfjs-node): what loaded, why not, the fix. */
+  'app.startupCheck': channel(empty, startupReportSchema),
 
   /** Opens (creating its state folder if needed) a project folder and remembers it in the recent list. */
   'project.open': channel(z.object({ path: z.string().min(1).max(4096) }).strict(), projectInfoSchema),

@@ -4,6 +4,7 @@
 export const CHANNEL_NAMES = [
   'app.info',
   'app.pickFolder',
+  'app.startupCheck',
   'project.open',
   'project.recent',
   'project.scan',

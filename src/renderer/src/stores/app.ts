@@ -2,6 +2,7 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import type { AppInfo } from '@shared/contract/schemas'
+import type { StartupReport } from '@shared/contract/startupCheck'
 import { errorMessage } from '../lib/format'
 import { useApi } from './apiContext'
 
@@ -18,6 +19,8 @@ export const useAppStore = defineStore('app', () => {
   const screen = ref<Screen>('projects')
   const info = ref<AppInfo | null>(null)
   const error = ref<string | null>(null)
+  /** The native-module check main.ts fetched before mounting (optional modules that are missing show as notes). */
+  const startup = ref<StartupReport | null>(null)
 
   function go(s: Screen): void {
     screen.value = s
@@ -38,5 +41,5 @@ export const useAppStore = defineStore('app', () => {
     info.value = { ...info.value, backend: { name, tfBackend: name, skipped: notes.map((n) => ({ name: n, reason: '' })) } }
   }
 
-  return { screen, info, error, go, load, setBackend }
+  return { screen, info, error, startup, go, load, setBackend }
 })
