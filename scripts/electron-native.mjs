@@ -28,7 +28,6 @@ const say = (msg) => console.log(`tunelab: ${msg}`)
 const BINARY = 'better_sqlite3.node'
 const MANIFEST = 'tunelab-binding.json'
 const PREBUILT_TIMEOUT_MS = 120_000
-const COMPILE_TIMEOUT_MS = 20 * 60_000
 
 function readJson(path) {
   return JSON.parse(readFileSync(path, 'utf8'))
@@ -151,15 +150,12 @@ function compileAgainstHeaders(target, work) {
     cwd: src,
     env,
     encoding: 'utf8',
-    timeout: COMPILE_TIMEOUT_MS,
+    // No timeout: killing node-gyp would leave make and the compiler running; it ends by itself either way.
     maxBuffer: 64 * 1024 * 1024
   })
   const file = join(src, 'build', 'Release', BINARY)
   if (r.status === 0 && existsSync(file)) return { file }
-  if (r.error)
-    return {
-      error: r.error.code === 'ETIMEDOUT' ? `not done within ${COMPILE_TIMEOUT_MS / 60_000} min` : r.error.message
-    }
+  if (r.error) return { error: r.error.message }
   return { error: gypReason(`${r.stdout ?? ''}${r.stderr ?? ''}`) }
 }
 
