@@ -3,13 +3,13 @@
 // native/electron-150/better_sqlite3.node is broken, served over serve mode's transport. Then the same with a good
 // binding: the app itself, with the note that convolutions run in WebAssembly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { startServer, type RunningServer } from '@server/server'
 import { electronStartupCheck } from '@main/startup/electronStartup'
+import { ensureBuilt, RENDERER_DIR } from '@test/support/rendererBuild'
 import { tempDir } from '../helpers/synthetic'
 import { WORKER_PATH } from '../ipc/serveHelpers'
 
@@ -24,7 +24,6 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
   '--no-first-run'
 ]
-const OUT = resolve('out-test/startup')
 const NODE_BUILD = join(
   dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json')),
   'build/Release/better_sqlite3.node'
@@ -53,7 +52,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
         env
       )
       const server = await startServer({
-        rendererDir: join(OUT, 'renderer'),
+        rendererDir: RENDERER_DIR,
         workerPath: WORKER_PATH,
         userDataDir: join(app, 'userData'),
         startupCheck: () => check
@@ -63,8 +62,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
     }
 
     beforeAll(async () => {
-      rmSync(OUT, { recursive: true, force: true })
-      execFileSync('npx', ['electron-vite', 'build', '--outDir', OUT], { stdio: 'ignore' })
+      ensureBuilt()
       browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
       page = await browser.newPage({ viewport: { width: 1100, height: 760 } })
       page.on('pageerror', (e) => pageErrors.push(e.message))
@@ -74,7 +72,6 @@ describe.skipIf(!existsSync(CHROMIUM))(
       await browser?.close()
       for (const s of servers) await s.close()
       tmp.cleanup()
-      rmSync(OUT, { recursive: true, force: true })
     })
 
     it('shows which module failed, why and the one command that fixes it, instead of the app', async () => {

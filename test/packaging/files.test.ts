@@ -3,7 +3,6 @@
 // and a stand-in SQLite binding; then every path the packed main process, its worker threads and the preload open
 // must exist inside the package, every package they import must resolve inside it, and the lookups our own code does
 // in a packaged app (Electron's SQLite build, the oneDNN addon, the wasm binaries) must find their files.
-import { execFileSync } from 'node:child_process'
 import { builtinModules, createRequire } from 'node:module'
 import {
   chmodSync,
@@ -12,7 +11,6 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
-  rmSync,
   writeFileSync
 } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -21,10 +19,10 @@ import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addonCandidates } from '@core/native/dnnl'
 import { chooseSqliteBinding } from '@main/startup/electronStartup'
+import { ensureBuilt } from '@test/support/rendererBuild'
 import { tempDir } from '../helpers/synthetic'
 
 const ROOT = resolve('.')
-const BUILT = resolve('out-test/pkg')
 const ABI = readFileSync(join(ROOT, 'node_modules/electron/abi_version'), 'utf8').trim()
 const NODE_BUILD = join(
   dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json')),
@@ -34,9 +32,8 @@ const DNNL_BUILT = existsSync(join(ROOT, 'native/dnnl/build/Release/tunelab_dnnl
 /** Files the bundles name only for source runs (tsx, vitest): chosen when the built .js next to them is missing. */
 const SOURCE_RUN_ONLY = /\.ts$|\/workerBoot\.mjs$/
 
-type FileSet = string | { from: string; to: string; filter?: string[] }
 interface BuilderConfig {
-  files: FileSet[]
+  files: string[]
   extraResources: { from: string; to: string; filter?: string[] }[]
   directories: Record<string, string>
   [key: string]: unknown
@@ -66,8 +63,7 @@ describe.skipIf(process.platform !== 'linux')('installer file list (electron-bui
   let config: BuilderConfig
 
   beforeAll(async () => {
-    rmSync(BUILT, { recursive: true, force: true })
-    execFileSync('npx', ['electron-vite', 'build', '--outDir', join(BUILT, 'out')], { stdio: 'ignore' })
+    ensureBuilt() // out/, as npm run dist builds it
     const mod = (await import(pathToFileURL(join(ROOT, 'electron-builder.js')).href)) as {
       default: BuilderConfig
       SQLITE_DIR: string
@@ -81,15 +77,11 @@ describe.skipIf(process.platform !== 'linux')('installer file list (electron-bui
     const standIn = join(tmp.dir, 'sqlite-electron')
     mkdirSync(standIn)
     copyFileSync(NODE_BUILD, join(standIn, 'better_sqlite3.node'))
-    // The config under test, with only the places to read from changed: the app's out/ is built into out-test/pkg
-    // (other tests rebuild out/), the SQLite binding comes from the stand-in folder.
+    // The config under test, with only the SQLite binding's folder changed to the stand-in.
     const testConfig: BuilderConfig = {
       ...config,
       directories: { ...config.directories, output: join(tmp.dir, 'dist') },
       electronDist,
-      files: config.files.map((f) =>
-        f === 'out/**/*' ? { from: relative(ROOT, join(BUILT, 'out')), to: 'out', filter: ['**/*'] } : f
-      ),
       extraResources: config.extraResources.map((r) => (r.from === mod.SQLITE_DIR ? { ...r, from: standIn } : r))
     }
     const configFile = join(tmp.dir, 'electron-builder.json')
@@ -107,7 +99,6 @@ describe.skipIf(process.platform !== 'linux')('installer file list (electron-bui
 
   afterAll(() => {
     tmp.cleanup()
-    rmSync(BUILT, { recursive: true, force: true })
   })
 
   it('packs the main process, its workers, the preload, the renderer and the icon', () => {

@@ -19,7 +19,7 @@ export interface OpenStoreOptions {
   /** Milliseconds to wait for a lock held by another process. Default 5000. */
   busyTimeoutMs?: number
   /**
-   * better-sqlite3 addon built for another ABI (Electron: scripts/build-native-electron.sh). Default: env
+   * better-sqlite3 addon built for another ABI (Electron: scripts/electron-native.mjs). Default: env
    * TUNELAB_SQLITE_BINDING when set (the Electron main sets it, its worker threads inherit it), else the Node build.
    */
   nativeBinding?: string
