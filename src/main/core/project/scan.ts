@@ -71,7 +71,10 @@ export async function scanProject(root: string, opts: ScanOptions = {}): Promise
     onProgress: opts.onProgress,
     onRead: opts.onRead
   })
-  const { images, unreadable } = probed
+  const { images } = probed
+  const unreadable = [...walk.refused, ...probed.unreadable].sort((a, b) =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : 0
+  )
   const { folderSplits, classes } = countClasses(absRoot, walk, images, unreadable)
   const { leakage, duplicates } = identicalFiles(walk.layout, images)
 

@@ -2,8 +2,8 @@
 // and counts what is skipped. Reads directory entries only, never file contents.
 import type { Dirent } from 'node:fs'
 import { readdir, realpath, stat } from 'node:fs/promises'
-import { extname, join } from 'node:path'
-import type { SplitName } from '@shared/domain'
+import { extname, join, relative, isAbsolute } from 'node:path'
+import type { SplitName, UnreadableFile } from '@shared/domain'
 import { SPLIT_NAMES } from '@shared/domain'
 import { IMAGE_EXTENSIONS } from '../pipeline/decode'
 import { ProjectError } from './errors'
@@ -64,6 +64,30 @@ interface WalkState {
   skippedCount: number
   skippedExamples: string[]
   visited: Set<string>
+  /** The project folder's real path: symbolic links resolving outside it are not followed. */
+  rootReal: string
+  /** Links leaving the project and folders that cannot be listed: listed, never read, never fatal. */
+  refused: UnreadableFile[]
+}
+
+export const LINK_OUTSIDE_REASON = 'symbolic link to a place outside the project folder (not followed)'
+
+function inside(rootReal: string, real: string): boolean {
+  const rel = relative(rootReal, real)
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
+}
+
+/** Whether a symbolic link may be followed: only when it resolves inside the project (else it is listed as refused). */
+async function followable(abs: string, rel: string, state: WalkState): Promise<boolean> {
+  let real: string
+  try {
+    real = await realpath(abs)
+  } catch {
+    return true // a dangling link: the stat that follows finds nothing and it is left out as before
+  }
+  if (inside(state.rootReal, real)) return true
+  state.refused.push({ path: rel, reason: LINK_OUTSIDE_REASON })
+  return false
 }
 
 /** Collects image candidates under a class folder, recursing into sub-folders (as Keras does). */
@@ -76,14 +100,29 @@ async function walkClass(
   out: Candidate[]
 ): Promise<void> {
   const real = await realpath(absDir)
+  if (!inside(state.rootReal, real)) {
+    state.refused.push({ path: relDir, reason: LINK_OUTSIDE_REASON })
+    return
+  }
   if (state.visited.has(real)) return // symlink loop or the same folder linked twice
   state.visited.add(real)
-  const entries = await readdir(absDir, { withFileTypes: true })
+  let entries: Dirent[]
+  try {
+    entries = await readdir(absDir, { withFileTypes: true })
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    state.refused.push({
+      path: relDir,
+      reason: `folder cannot be read (${e.code ?? 'error'}: ${e.message.replace(/^[A-Z]+: /, '')})`
+    })
+    return
+  }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   for (const d of entries) {
     if (isHidden(d.name)) continue
     const abs = join(absDir, d.name)
     const rel = `${relDir}/${d.name}`
+    if (d.isSymbolicLink() && !(await followable(abs, rel, state))) continue
     if (await direntIsDir(absDir, d)) {
       await walkClass(abs, rel, className, folderSplit, state, out)
     } else if (await direntIsFile(absDir, d)) {
@@ -148,7 +187,7 @@ async function detectLayout(root: string, topDirs: string[]): Promise<Layout> {
   )
 }
 
-export interface Walk extends Layout, Omit<WalkState, 'visited'> {
+export interface Walk extends Layout, Omit<WalkState, 'visited' | 'rootReal'> {
   candidates: Candidate[]
   /** Every class folder found, with its relative paths, to name empty ones. */
   classFolders: Map<string, string[]>
@@ -160,7 +199,13 @@ export async function walkProject(absRoot: string, stateDirName: string): Promis
   const topDirs = (await listDirs(absRoot, stateDirName)).filter((d) => d !== EXCLUDED_DIR_NAME)
   const { layout, splitDirs } = await detectLayout(absRoot, topDirs)
 
-  const state: WalkState = { skippedCount: 0, skippedExamples: [], visited: new Set() }
+  const state: WalkState = {
+    skippedCount: 0,
+    skippedExamples: [],
+    visited: new Set(),
+    rootReal: await realpath(absRoot),
+    refused: []
+  }
   const candidates: Candidate[] = []
   /** Every class folder found, with its relative path, to name empty ones. */
   const classFolders = new Map<string, string[]>()
@@ -172,6 +217,7 @@ export async function walkProject(absRoot: string, stateDirName: string): Promis
   await skipLooseFiles(absRoot, '', state)
   if (layout === 'flat') {
     for (const cls of topDirs) {
+      if (!(await followable(join(absRoot, cls), cls, state))) continue
       addClassFolder(cls, cls)
       await walkClass(join(absRoot, cls), cls, cls, null, state, candidates)
     }
@@ -181,6 +227,7 @@ export async function walkProject(absRoot: string, stateDirName: string): Promis
       if (dir === undefined) continue
       await skipLooseFiles(join(absRoot, dir), dir, state)
       for (const cls of await listDirs(join(absRoot, dir), stateDirName)) {
+        if (!(await followable(join(absRoot, dir, cls), `${dir}/${cls}`, state))) continue
         addClassFolder(cls, `${dir}/${cls}`)
         await walkClass(join(absRoot, dir, cls), `${dir}/${cls}`, cls, split, state, candidates)
       }
@@ -200,6 +247,7 @@ export async function walkProject(absRoot: string, stateDirName: string): Promis
     candidates,
     classFolders,
     skippedCount: state.skippedCount,
-    skippedExamples: state.skippedExamples
+    skippedExamples: state.skippedExamples,
+    refused: state.refused
   }
 }
