@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ProjectStore, type OpenStoreOptions } from './projectStore'
 import type { ProjectRow } from './rows'
+import { removeStaleTempFiles } from './staleTemp'
 import { DB_FILE_NAME, resolveStateDir, type StateDirOptions } from './stateDir'
 
 export { DB_FILE_NAME }
@@ -48,6 +49,7 @@ export function openProjectState(root: string, opts: OpenProjectStateOptions = {
   const modelsDir = join(where.dir, 'models')
   mkdirSync(cacheDir, { recursive: true })
   mkdirSync(modelsDir, { recursive: true })
+  removeStaleTempFiles([cacheDir, modelsDir])
   // A fallback folder is named by a hash; say which project it belongs to for a human looking at it.
   if (where.fallback) writeFileSync(join(where.dir, 'project-root.txt'), abs + '\n')
   const dbPath = join(where.dir, DB_FILE_NAME)

@@ -1,0 +1,37 @@
+// Temporary files a killed process left in a project's state folder (a cache entry or model being written when
+// the process died). Each name carries its writer's pid: removed when that process is gone, or after a day.
+import { readdirSync, statSync, unlinkSync } from 'node:fs'
+import { join } from 'node:path'
+import { pidLiveness } from './runOwner'
+
+/** `<name>.<pid>.tmp`, `<name>.<pid>.<hex>.tmp` (cache writers) and `<name>.tmp-<pid>-<time>` (model writer). */
+const TEMP_NAME = /\.(\d+)(?:\.[0-9a-f]+)?\.tmp$|\.tmp-(\d+)-\d+$/
+const MAX_AGE_MS = 24 * 3600 * 1000
+
+export function removeStaleTempFiles(dirs: readonly string[], now = Date.now()): string[] {
+  const removed: string[] = []
+  for (const dir of dirs) {
+    let entries
+    try {
+      entries = readdirSync(dir, { recursive: true, withFileTypes: true })
+    } catch {
+      continue
+    }
+    for (const e of entries) {
+      const m = e.isFile() ? TEMP_NAME.exec(e.name) : null
+      if (!m) continue
+      const path = join(e.parentPath, e.name)
+      const pid = Number(m[1] ?? m[2])
+      try {
+        const old = now - statSync(path).mtimeMs > MAX_AGE_MS
+        if (pid !== process.pid && (old || pidLiveness(pid) === 'dead')) {
+          unlinkSync(path)
+          removed.push(path)
+        }
+      } catch {
+        // gone meanwhile, or not ours to remove: leave it
+      }
+    }
+  }
+  return removed
+}
