@@ -19,6 +19,7 @@ import { trainStep } from './trainStep'
 import { evaluateStep } from './evaluateStep'
 import { saveStep, summarize } from './saveStep'
 import { StageTimer } from './timings'
+import { checkTrainingFits } from '../training/limits'
 
 export { runModelDir } from '../store/runModelDir'
 
@@ -51,6 +52,7 @@ export async function trainProject(
 
   const scan = await scanStep(root, opts, emit)
   timer.lap('scan')
+  checkTrainingFits({ ...opts, classes: scan.classes.length })
 
   const state = openProjectState(root)
   const { store } = state
@@ -97,7 +99,8 @@ export async function trainProject(
     return { ...outcome, status: 'completed', seconds, metrics }
   } catch (err) {
     if (runId !== null) {
-      const cancelled = err instanceof Error && err.name === 'AbortError'
+      // Cancel wins over failure: a run the user cancelled that then failed while stopping is 'cancelled'.
+      const cancelled = (err instanceof Error && err.name === 'AbortError') || signal?.aborted === true
       store.finishRun(runId, cancelled ? 'cancelled' : 'failed', {
         error: cancelled ? null : String((err as Error).message ?? err),
         timings: timer.seconds as unknown as JsonValue
