@@ -125,6 +125,7 @@ function rgbOf(source, w, h) {
 async function classify(rgb, w, h, isJpeg, label) {
   const S = meta.inputSize
   const pixels = fitPixels(rgb, w, h, isJpeg)
+  window.tunelabLastPixels = pixels // the resized RGB bytes, for checking the page against TuneLab
   const p = tf.tidy(() => {
     const x = tf.tensor4d(Float32Array.from(pixels), [1, S, S, 3]).mul(meta.preprocessing.scale).add(meta.preprocessing.offset)
     const y = model.predict(x)
