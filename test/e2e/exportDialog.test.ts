@@ -1,0 +1,105 @@
+// Results -> Export… in Chromium against the real serve mode: a run trained by the core beforehand is exported as
+// TF.js + web page + ONNX; the dialog shows progress and the second-runtime check, and the files are there.
+// A second export to the same folder is refused until "Replace" is ticked.
+import { existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { NO_AUGMENTATION } from '@shared/domain'
+import type { RunningServer } from '@server/server'
+import { trainProject } from '@core/run/trainProject'
+import { makeProject, tempDir } from '../helpers/synthetic'
+import { startTestServer } from '../ipc/serveHelpers'
+import { ensureBuilt, RENDERER_DIR } from '@test/support/rendererBuild'
+import { useWasmBackend } from '../export/fixtures'
+
+const CHROMIUM = '/usr/bin/chromium'
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run']
+
+describe.skipIf(!existsSync(CHROMIUM))(`Export dialog in Chromium (needs ${CHROMIUM})`, () => {
+  const tmp = tempDir('tunelab-export-dialog-')
+  const project = join(tmp.dir, 'pets')
+  let server: RunningServer
+  let browser: Browser
+  let page: Page
+  const pageErrors: string[] = []
+
+  beforeAll(async () => {
+    ensureBuilt()
+    await useWasmBackend()
+    await makeProject(project, {
+      layout: 'presplit',
+      classes: ['cat', 'dog'],
+      perClass: { train: 8, val: 3, test: 3 },
+      size: 48
+    })
+    const outcome = await trainProject(project, {
+      baseId: 'mobilenet_v2_0.35_96',
+      weights: { kind: 'random' },
+      resizeMode: 'squash',
+      split: { kind: 'folder', testFromVal: 0, seed: 1 },
+      augment: NO_AUGMENTATION,
+      epochs: 1,
+      batchSize: 8,
+      lr: 1e-3,
+      optimizer: 'adam',
+      dropout: 0.2,
+      seed: 2
+    })
+    outcome.result.dispose()
+    server = await startTestServer(tmp.dir, RENDERER_DIR)
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+    page = await browser.newPage({ viewport: { width: 1280, height: 860 } })
+    page.on('pageerror', (e) => pageErrors.push(e.message))
+  }, 300_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+    tmp.cleanup()
+  })
+
+  it('exports the run with progress and shows both checks', async () => {
+    await page.goto(server.url)
+    await page.fill('[data-test=project-path]', project)
+    await page.click('[data-test=open]')
+    await page.waitForSelector('[data-test=class-table]', { timeout: 60_000 })
+    await page.click('[data-test=nav-results]')
+    await page.click('[data-test=export-open]', { timeout: 60_000 })
+    await page.waitForSelector('[data-test=export-dialog]')
+    const out = join(tmp.dir, 'exported')
+    await page.fill('[data-test=export-out]', out)
+    await page.selectOption('[data-test=export-format]', 'all')
+    await page.click('[data-test=export-start]')
+    await page.waitForSelector('[data-test=export-progress]', { timeout: 30_000 })
+    await page.waitForSelector('[data-test=export-result]', { timeout: 240_000 })
+    for (const f of ['tfjs', 'onnx'])
+      expect(await page.textContent(`[data-test=export-check-${f}]`)).toContain('passed')
+    expect(await page.textContent('[data-test=export-check-onnx]')).toContain('onnxruntime-node')
+    await page.screenshot({ path: 'docs/screenshots/export-dialog.png' })
+    expect(readdirSync(out).sort()).toEqual([
+      'README.md',
+      'index.html',
+      'model.json',
+      'model.onnx',
+      'page.js',
+      'tf.min.js',
+      'tunelab.json',
+      'weights.bin'
+    ])
+  }, 300_000)
+
+  it('refuses to overwrite the export until Replace is ticked', async () => {
+    await page.click('[data-test=export-start]')
+    await page.waitForSelector('[data-test=export-error]', { timeout: 60_000 })
+    expect(await page.textContent('[data-test=export-error]')).toMatch(/already holds an export/)
+    await page.check('[data-test=export-force]')
+    await page.selectOption('[data-test=export-format]', 'onnx')
+    await page.click('[data-test=export-start]')
+    await page.waitForSelector('[data-test=export-check-onnx]', { timeout: 240_000 })
+    expect(readdirSync(join(tmp.dir, 'exported')).sort()).toEqual(['README.md', 'model.onnx', 'tunelab.json'])
+    await page.click('[data-test=export-close]')
+    expect(await page.$('[data-test=export-dialog]')).toBeNull()
+    expect(pageErrors).toEqual([])
+  }, 300_000)
+})
