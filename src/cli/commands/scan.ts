@@ -7,13 +7,16 @@ import type { Command, CommandContext } from '../command'
 import { requireDir } from '../args'
 import { createProgressBar } from '../progress'
 import { table } from '../format'
+import { effectiveImages } from '@core/labels/projectLabels'
+import { classCountsAfter } from '@core/labels/effective'
+import type { LabelCounts } from '@core/labels/types'
 
 /** Scans the folder with a progress bar and stores the result in the project database. */
 export async function scanAndStore(
   dir: string,
   ctx: CommandContext,
   opts: { rescan?: boolean } = {}
-): Promise<{ scan: ScanResult; projectId: number; dbPath: string; stateNote?: string }> {
+): Promise<{ scan: ScanResult; projectId: number; dbPath: string; stateNote?: string; overrides: LabelCounts }> {
   const root = resolve(dir)
   let bar: ReturnType<typeof createProgressBar> | undefined
   // Files unchanged since the last stored scan are not read again (--rescan reads them all).
@@ -30,8 +33,11 @@ export async function scanAndStore(
   try {
     const projectId = state.store.upsertProject(root, scan.layout)
     state.store.saveScan(projectId, scan)
+    const labelled = effectiveImages(state.store, projectId, scan.images)
     return {
-      scan,
+      // Counts as training will see them: label overrides applied (relabel / exclude from the galleries).
+      scan: { ...scan, classes: classCountsAfter(scan.classes, labelled.images) },
+      overrides: labelled.counts,
       projectId,
       dbPath: state.dbPath,
       stateNote: state.fallback
@@ -91,12 +97,15 @@ export const scanCommand: Command = {
   options: { rescan: { type: 'boolean' } },
   async run(positionals, values, ctx) {
     const dir = requireDir(positionals, 'scan')
-    const { scan, dbPath, stateNote } = await scanAndStore(dir, ctx, { rescan: values.rescan === true })
+    const { scan, dbPath, stateNote, overrides } = await scanAndStore(dir, ctx, { rescan: values.rescan === true })
     if (ctx.json) {
-      ctx.emit({ ...scanSummary(scan), dbPath })
+      ctx.emit({ ...scanSummary(scan), overrides, dbPath })
       return
     }
     printScan(scan, ctx)
+    if (overrides.relabelled + overrides.excluded > 0) {
+      ctx.say(`\nlabel overrides: ${overrides.relabelled} relabelled, ${overrides.excluded} excluded (the counts above include them; see 'overrides')`)
+    }
     if (stateNote) ctx.say(`\nnote: ${stateNote}`)
   }
 }

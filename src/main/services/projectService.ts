@@ -7,6 +7,8 @@ import { assignSplits, countBySplit, findLeakage } from '@core/project/split'
 import { checkTrainSplit } from '@core/project/splitCheck'
 import { renderAugmentedSamples } from '@core/pipeline/preview'
 import type { StoredSplit } from '@core/store'
+import { effectiveImages } from '@core/labels/projectLabels'
+import { classCountsAfter } from '@core/labels/effective'
 import type { OpenProject } from './projects'
 import { resolveInside } from './containment'
 import type { PartialHandlers } from './context'
@@ -28,6 +30,11 @@ function scannedImages(p: OpenProject): ScannedImage[] {
   }))
 }
 
+/** The images as training will see them: excluded ones left out, relabelled ones with their new class. */
+function afterOverrides(p: OpenProject, images: readonly ScannedImage[]): ScannedImage[] {
+  return effectiveImages(p.state.store, p.state.project.id, images).images
+}
+
 function preview(images: readonly ScannedImage[], assignment: ReadonlyMap<string, SplitName>): SplitPreview {
   const byClass = countBySplit(images, assignment)
   const classes = [...new Set(images.map((i) => i.className))].sort()
@@ -45,7 +52,7 @@ function preview(images: readonly ScannedImage[], assignment: ReadonlyMap<string
 }
 
 function storedView(p: OpenProject, split: StoredSplit): StoredSplitView {
-  const images = scannedImages(p).filter((i) => split.assignment.has(i.path))
+  const images = afterOverrides(p, scannedImages(p)).filter((i) => split.assignment.has(i.path))
   return { ...preview(images, split.assignment), splitId: split.id, strategy: split.strategy, createdAt: split.createdAt }
 }
 
@@ -71,10 +78,12 @@ export const projectHandlers: PartialHandlers<
     const { store, project } = p.state
     store.upsertProject(p.root, scan.layout)
     store.saveScan(project.id, scan)
+    const labelled = effectiveImages(store, project.id, scan.images)
     return {
       layout: scan.layout,
       folderSplits: scan.folderSplits,
-      classes: scan.classes,
+      classes: classCountsAfter(scan.classes, labelled.images),
+      overrides: labelled.counts,
       images: scan.images.length,
       unreadable: scan.unreadable,
       leakage: scan.leakage,
@@ -100,8 +109,10 @@ export const projectHandlers: PartialHandlers<
     }
   },
   'dataset.previewSplit': async ({ projectKey, strategy }, ctx) => {
-    const images = scannedImages(ctx.projects.get(projectKey))
-    return preview(images, assign(images, strategy))
+    const p = ctx.projects.get(projectKey)
+    const images = scannedImages(p)
+    // Split from the folders' labels (as training does), counted with the overrides.
+    return preview(afterOverrides(p, images), assign(images, strategy))
   },
   'dataset.saveSplit': async ({ projectKey, strategy }, ctx) => {
     const p = ctx.projects.writable(projectKey)

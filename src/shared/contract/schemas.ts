@@ -56,7 +56,9 @@ export const scanViewSchema = z.object({
   unreadable: z.array(z.object({ path: z.string(), reason: z.string() })),
   leakage: z.array(leakageGroupSchema),
   seconds: z.number(),
-  scannedAt: z.string()
+  scannedAt: z.string(),
+  /** Label overrides in force; `classes` counts are after them (excluded images left out, relabelled ones moved). */
+  overrides: z.object({ relabelled: z.number().int(), excluded: z.number().int() }).optional()
 })
 export type ScanView = z.infer<typeof scanViewSchema>
 

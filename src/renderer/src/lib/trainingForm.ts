@@ -25,6 +25,8 @@ export interface TrainingFormValue {
   fineTuneOptimizer: OptimizerName
   earlyStop: boolean
   earlyStopPatience: number
+  /** Also predict the training images, so the galleries can show mislabelled ones. */
+  evaluateTrain: boolean
 }
 
 /** Recipe A (TF tutorial) with a small, fast base by default. */
@@ -47,7 +49,8 @@ export function defaultTrainingForm(baseId = 'mobilenet_v2_1.0_160', fineTuneAt 
     headLrMultiplier: 1,
     fineTuneOptimizer: 'adam',
     earlyStop: false,
-    earlyStopPatience: 3
+    earlyStopPatience: 3,
+    evaluateTrain: false
   }
 }
 
@@ -100,6 +103,7 @@ export function trainingOptions(v: TrainingFormValue): {
   headLrMultiplier?: number
   fineTuneOptimizer?: OptimizerName
   earlyStopPatience?: number
+  evaluateTrain?: boolean
 } {
   return {
     baseId: v.baseId,
@@ -114,7 +118,8 @@ export function trainingOptions(v: TrainingFormValue): {
     ...(v.fineTune
       ? { fineTuneAt: v.fineTuneAt, fineTuneEpochs: v.fineTuneEpochs, fineTuneLr: v.fineTuneLr, headLrMultiplier: v.headLrMultiplier, fineTuneOptimizer: v.fineTuneOptimizer }
       : {}),
-    ...(v.earlyStop ? { earlyStopPatience: v.earlyStopPatience } : {})
+    ...(v.earlyStop ? { earlyStopPatience: v.earlyStopPatience } : {}),
+    ...(v.evaluateTrain ? { evaluateTrain: true } : {})
   }
 }
 
@@ -146,6 +151,7 @@ export function formFromConfig(config: unknown, defaults: TrainingFormValue = de
     headLrMultiplier: num('headLrMultiplier', defaults.headLrMultiplier),
     fineTuneOptimizer: opt('fineTuneOptimizer', defaults.fineTuneOptimizer),
     earlyStop: typeof c['earlyStopPatience'] === 'number',
-    earlyStopPatience: num('earlyStopPatience', defaults.earlyStopPatience)
+    earlyStopPatience: num('earlyStopPatience', defaults.earlyStopPatience),
+    evaluateTrain: c['evaluateTrain'] === true
   }
 }

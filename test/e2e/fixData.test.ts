@@ -1,0 +1,165 @@
+// Fixing data from the galleries, in Debian's Chromium against the real serve mode and core: open a project with
+// a few mislabelled images, train, open the confidently-wrong gallery, relabel one image with the keyboard and
+// exclude another, retrain, and the run diff shows both images.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { makeProject, tempDir } from '@test/helpers/synthetic'
+import type { RunningServer } from '@server/server'
+import { startTestServer } from '@test/ipc/serveHelpers'
+
+const CHROMIUM = '/usr/bin/chromium'
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run'
+]
+const RENDERER_DIR = resolve('out/renderer')
+const BASE = 'mobilenet_v2_0.35_96'
+/** Set TUNELAB_UPDATE_SCREENSHOTS=1 to refresh docs/screenshots/ from this run. */
+const SHOTS = process.env['TUNELAB_UPDATE_SCREENSHOTS'] === '1' ? resolve('docs/screenshots') : null
+
+describe.skipIf(!existsSync(CHROMIUM))(`fixing labels from the galleries in Chromium (needs ${CHROMIUM})`, () => {
+  const tmp = tempDir('tunelab-fixdata-')
+  const project = join(tmp.dir, 'pets')
+  let server: RunningServer
+  let browser: Browser
+  let page: Page
+  const pageErrors: string[] = []
+  let relabelled = ''
+  let excluded = ''
+
+  async function shot(name: string): Promise<void> {
+    if (!SHOTS) return
+    mkdirSync(SHOTS, { recursive: true })
+    await page.screenshot({ path: join(SHOTS, name), fullPage: false })
+  }
+
+  async function train(): Promise<void> {
+    await page.click('[data-test=nav-training]')
+    await page.waitForSelector('[data-test=start]', { timeout: 30_000 })
+    await page.click('[data-test=start]')
+    await page.waitForFunction(
+      () => document.querySelector('[data-test=run-status]')?.textContent?.trim() === 'completed',
+      undefined,
+      { timeout: 240_000 }
+    )
+  }
+
+  beforeAll(async () => {
+    execFileSync('npx', ['electron-vite', 'build'], { stdio: 'ignore' })
+    await makeProject(project, { classes: ['cat', 'dog'], perClass: 12, size: 48 })
+    // Three cats filed under dog: what the confidently-wrong gallery is for.
+    for (const f of readdirSync(join(project, 'cat')).sort().slice(0, 3))
+      renameSync(join(project, 'cat', f), join(project, 'dog', `x-${f}`))
+    server = await startTestServer(tmp.dir, RENDERER_DIR)
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    page.on('pageerror', (e) => pageErrors.push(e.message))
+  }, 300_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+    tmp.cleanup()
+  })
+
+  it('opens the project and trains with the training images predicted too', async () => {
+    await page.goto(server.url)
+    await page.fill('[data-test=project-path]', project)
+    await page.click('[data-test=open]')
+    await page.waitForSelector('[data-test=class-table]', { timeout: 60_000 })
+    await page.click('[data-test=nav-training]')
+    await page.waitForSelector('[data-test=base]', { timeout: 30_000 })
+    await page.selectOption('[data-test=base]', BASE)
+    await page.selectOption('[data-test=weights]', 'random')
+    await page.fill('[data-test=epochs]', '3')
+    await page.fill('[data-test=batch]', '8')
+    await page.fill('[data-test=lr]', '0.001')
+    await page.check('[data-test=evaluate-train]')
+    await train()
+  }, 300_000)
+
+  it('relabels a confidently-wrong image with the keyboard and excludes another', async () => {
+    await page.click('[data-test=view-results]')
+    await page.waitForSelector('[data-test=confusion]', { timeout: 60_000 })
+    await page.click('[data-test=split-train]')
+    // The gallery (true class × split) with the most confidently-wrong images.
+    const wrong = '[data-test=gallery-confidently-wrong] [data-test=gallery-item]'
+    let best = { cls: 'cat', n: -1 }
+    for (const cls of ['cat', 'dog']) {
+      await page.click(`[data-test=class-${cls}]`)
+      await page.waitForFunction(() => !document.querySelector('[data-test=gallery-loading], .gallery.stale'))
+      const n = await page.locator(wrong).count()
+      if (n > best.n) best = { cls, n }
+    }
+    expect(best.n, 'the trained model gets some training image wrong').toBeGreaterThan(0)
+    await page.click(`[data-test=class-${best.cls}]`)
+    await page.waitForFunction(() => !document.querySelector('.gallery.stale'))
+    await shot('fix-gallery.png')
+
+    await page.locator(wrong).first().click()
+    await page.waitForSelector('[data-test=modal] [data-test=label-actions]')
+    await shot('fix-modal.png')
+    const details = (await page.textContent('[data-test=modal] .details')) ?? ''
+    relabelled = details.match(/^\S+/)?.[0] ?? ''
+    const predicted = details.match(/predicted: (\w+)/)?.[1]
+    expect(predicted).toBeDefined()
+    // Number keys pick a class: 1 = cat, 2 = dog. The action moves on to the next image.
+    await page.keyboard.press(predicted === 'cat' ? '1' : '2')
+    await page.waitForFunction(
+      (p) =>
+        !document.querySelector('[data-test=modal] .details')?.textContent?.startsWith(p) ||
+        document.querySelector('[data-test=modal-mark]') !== null,
+      relabelled
+    )
+    if (best.n >= 2) {
+      excluded = ((await page.textContent('[data-test=modal] .details')) ?? '').match(/^\S+/)?.[0] ?? ''
+      await page.keyboard.press('x')
+      await page.keyboard.press('Escape')
+    } else {
+      // Only one wrong image here: exclude the least confident one of the same class instead.
+      await page.keyboard.press('Escape')
+      await page.locator('[data-test=gallery-least-confident] li:not(.fixed) [data-test=gallery-item]').first().click()
+      excluded = ((await page.textContent('[data-test=modal] .details')) ?? '').match(/^\S+/)?.[0] ?? ''
+      await page.keyboard.press('x')
+      await page.keyboard.press('Escape')
+    }
+    expect(relabelled).not.toBe('')
+    expect(excluded).not.toBe('')
+    expect(excluded).not.toBe(relabelled)
+    // The galleries mark both as fixed, and the Dataset screen counts them.
+    await page.waitForFunction(() => document.querySelectorAll('[data-test=fixed-mark]').length >= 2)
+    const marks = await page.locator('[data-test=gallery-confidently-wrong] [data-test=fixed-mark]').allTextContents()
+    expect(marks[0]).toMatch(/→ (cat|dog)/)
+    await page.click('[data-test=nav-dataset]')
+    await page.waitForSelector('[data-test=label-counts]')
+    expect(await page.textContent('[data-test=label-counts]')).toMatch(/1\s*relabelled,\s*1\s*excluded/)
+  }, 120_000)
+
+  it('retrains, and the run diff shows the relabelled and the excluded image', async () => {
+    await train()
+    await page.click('[data-test=nav-runs]')
+    await page.waitForSelector('[data-test=runs-table]')
+    const boxes = page.locator('[data-test^=compare-]')
+    expect(await boxes.count()).toBe(2)
+    await boxes.nth(0).check()
+    await boxes.nth(1).check()
+    await page.waitForSelector('[data-test=diff-per-class]', { timeout: 30_000 })
+    const name = (p: string): string => p.split('/').at(-1) ?? p
+    expect(await page.textContent('[data-test=diff-relabelled]')).toContain(name(relabelled))
+    expect(await page.textContent('[data-test=diff-only-a]')).toContain(name(excluded))
+    expect(await page.textContent('[data-test=diff-only-a]')).toContain('excluded')
+    expect(await page.textContent('[data-test=diff-pvalue]')).toMatch(/p = \d/)
+    await page.locator('[data-test=run-diff]').scrollIntoViewIfNeeded()
+    await shot('run-diff.png')
+    expect(pageErrors).toEqual([])
+  }, 300_000)
+})
