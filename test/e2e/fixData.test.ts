@@ -42,6 +42,11 @@ describe.skipIf(!existsSync(CHROMIUM))(`fixing labels from the galleries in Chro
     await page.screenshot({ path: join(SHOTS, name), fullPage: false })
   }
 
+  /** The path of the image the review modal shows (its first detail line). */
+  async function shownPath(): Promise<string> {
+    return ((await page.locator('[data-test=modal] .details li').first().textContent()) ?? '').trim()
+  }
+
   async function train(): Promise<void> {
     await page.click('[data-test=nav-training]')
     await page.waitForSelector('[data-test=start]', { timeout: 30_000 })
@@ -103,14 +108,13 @@ describe.skipIf(!existsSync(CHROMIUM))(`fixing labels from the galleries in Chro
     expect(best.n, 'the trained model gets some training image wrong').toBeGreaterThan(0)
     await page.click(`[data-test=class-${best.cls}]`)
     await page.waitForFunction(() => !document.querySelector('.gallery.stale'))
-    await shot('fix-gallery.png')
 
     await page.locator(wrong).first().click()
     await page.waitForSelector('[data-test=modal] [data-test=label-actions]')
     await shot('fix-modal.png')
-    const details = (await page.textContent('[data-test=modal] .details')) ?? ''
-    relabelled = details.match(/^\S+/)?.[0] ?? ''
-    const predicted = details.match(/predicted: (\w+)/)?.[1]
+    const details = await page.locator('[data-test=modal] .details li').allTextContents()
+    relabelled = await shownPath()
+    const predicted = details.map((d) => d.match(/^predicted: (\w+)$/)?.[1]).find((x) => x !== undefined)
     expect(predicted).toBeDefined()
     // Number keys pick a class: 1 = cat, 2 = dog. The action moves on to the next image.
     await page.keyboard.press(predicted === 'cat' ? '1' : '2')
@@ -121,14 +125,14 @@ describe.skipIf(!existsSync(CHROMIUM))(`fixing labels from the galleries in Chro
       relabelled
     )
     if (best.n >= 2) {
-      excluded = ((await page.textContent('[data-test=modal] .details')) ?? '').match(/^\S+/)?.[0] ?? ''
+      excluded = await shownPath()
       await page.keyboard.press('x')
       await page.keyboard.press('Escape')
     } else {
       // Only one wrong image here: exclude the least confident one of the same class instead.
       await page.keyboard.press('Escape')
       await page.locator('[data-test=gallery-least-confident] li:not(.fixed) [data-test=gallery-item]').first().click()
-      excluded = ((await page.textContent('[data-test=modal] .details')) ?? '').match(/^\S+/)?.[0] ?? ''
+      excluded = await shownPath()
       await page.keyboard.press('x')
       await page.keyboard.press('Escape')
     }
@@ -139,6 +143,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`fixing labels from the galleries in Chro
     await page.waitForFunction(() => document.querySelectorAll('[data-test=fixed-mark]').length >= 2)
     const marks = await page.locator('[data-test=gallery-confidently-wrong] [data-test=fixed-mark]').allTextContents()
     expect(marks[0]).toMatch(/→ (cat|dog)/)
+    await page.locator('[data-test=gallery-confidently-wrong]').scrollIntoViewIfNeeded()
+    await shot('fix-gallery.png')
     await page.click('[data-test=nav-dataset]')
     await page.waitForSelector('[data-test=label-counts]')
     expect(await page.textContent('[data-test=label-counts]')).toMatch(/1\s*relabelled,\s*1\s*excluded/)
