@@ -41,7 +41,7 @@ export function imagePipeline(mode: ResizeMode, S: number, preprocessing: Prepro
     steps: [
       'decode the file (JPEG, PNG, WebP, GIF, TIFF, BMP) and apply its EXIF orientation',
       'convert to 8-bit sRGB with 3 channels: grey is expanded, CMYK converted, transparent pixels composited on white (255, 255, 255)',
-      `${resizeStep(mode, S)} with libvips' lanczos3 filter (for JPEG files libvips first decodes at 1/2, 1/4 or 1/8 scale when both sides are at least 2x, 4x or 8x the target)`,
+      `${resizeStep(mode, S)} with libvips' resize from the full-size decode (no JPEG shrink-on-load: the EXIF rotation step turns it off): lanczos3 where a side shrinks, bicubic where it grows`,
       'keep the RGB bytes 0..255 in row-major height x width x channel order',
       `model input = pixel * ${preprocessing.scale} + ${preprocessing.offset} in float32 (the ONNX model does this itself: feed it the 0..255 values)`
     ],

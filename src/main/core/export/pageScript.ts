@@ -1,6 +1,7 @@
 // The script of the export's index.html (plain browser JavaScript, no imports): decode an image or a webcam
-// frame, resize it the way TuneLab's sharp/libvips does (lanczos3, centre sampling, 8-bit rounding after each
-// pass, vertical pass first, JPEG shrink-on-load approximated by a box average), preprocess, run the model.
+// frame, resize it the way TuneLab's sharp/libvips does, preprocess, run the model. Shrinking follows libvips'
+// reduce (lanczos3 stretched by the factor, centre sampling, vertical pass first, 8-bit rounding after each pass);
+// enlarging uses Catmull-Rom at x * in/out - 0.5, which is libvips' for whole-number factors only.
 export const PAGE_SCRIPT = String.raw`
 'use strict'
 const $ = (sel) => document.querySelector(sel)
@@ -14,25 +15,34 @@ function lanczos3(x) {
   return (3 * Math.sin(px) * Math.sin(px / 3)) / (px * px)
 }
 
-// One libvips-style reduce pass along an axis: output i samples input at (i + 0.5) * scale - 0.5 with a lanczos3
-// kernel stretched by the scale, edge pixels repeated, the result rounded to 0..255.
+function catmullRom(x) {
+  x = Math.abs(x)
+  if (x < 1) return 1.5 * x * x * x - 2.5 * x * x + 1
+  if (x < 2) return -0.5 * x * x * x + 2.5 * x * x - 4 * x + 2
+  return 0
+}
+
+// One resampling pass along an axis, edge pixels repeated, the result rounded to 0..255. Shrinking: output i
+// samples input (i + 0.5) * scale - 0.5 with lanczos3 stretched by the scale; enlarging: Catmull-Rom at i * scale - 0.5.
 function reduceAxis(src, w, h, outLen, vertical) {
   const inLen = vertical ? h : w
   const scale = inLen / outLen
-  const stretch = Math.max(scale, 1)
-  const support = 3 * stretch
+  const up = scale < 1
+  const kernel = up ? catmullRom : lanczos3
+  const stretch = up ? 1 : scale
+  const support = up ? 2 : 3 * stretch
   const ow = vertical ? w : outLen
   const oh = vertical ? outLen : h
   const dst = new Uint8ClampedArray(ow * oh * 3)
   for (let i = 0; i < outLen; i++) {
-    const centre = (i + 0.5) * scale - 0.5
+    const centre = up ? i * scale - 0.5 : (i + 0.5) * scale - 0.5
     const lo = Math.ceil(centre - support)
     const hi = Math.floor(centre + support)
     const idx = []
     const wt = []
     let sum = 0
     for (let j = lo; j <= hi; j++) {
-      const k = lanczos3((j - centre) / stretch)
+      const k = kernel((j - centre) / stretch)
       if (k === 0) continue
       idx.push(Math.min(Math.max(j, 0), inLen - 1))
       wt.push(k)
@@ -55,41 +65,24 @@ function reduceAxis(src, w, h, outLen, vertical) {
   return dst
 }
 
-function boxShrink(src, w, h, f) {
-  const ow = Math.ceil(w / f)
-  const oh = Math.ceil(h / f)
-  const dst = new Uint8ClampedArray(ow * oh * 3)
-  for (let y = 0; y < oh; y++)
-    for (let x = 0; x < ow; x++)
-      for (let c = 0; c < 3; c++) {
-        let acc = 0
-        let n = 0
-        for (let dy = 0; dy < f && y * f + dy < h; dy++)
-          for (let dx = 0; dx < f && x * f + dx < w; dx++) {
-            acc += src[((y * f + dy) * w + x * f + dx) * 3 + c]
-            n++
-          }
-        dst[(y * ow + x) * 3 + c] = Math.round(acc / n)
-      }
-  return { data: dst, w: ow, h: oh }
-}
-
-function resizeTo(rgb, w, h, ow, oh, isJpeg) {
-  const shrink = Math.min(w / ow, h / oh)
+// Shrinking passes first (vertical, then horizontal), then enlarging ones, as libvips' resize does.
+function resizeTo(rgb, w, h, ow, oh) {
   let img = { data: rgb, w, h }
-  if (isJpeg && shrink >= 2) img = boxShrink(img.data, w, h, shrink >= 8 ? 8 : shrink >= 4 ? 4 : 2)
-  const v = reduceAxis(img.data, img.w, img.h, oh, true)
-  return reduceAxis(v, img.w, oh, ow, false)
+  if (oh <= h) img = { data: reduceAxis(img.data, img.w, img.h, oh, true), w: img.w, h: oh }
+  if (ow <= w) img = { data: reduceAxis(img.data, img.w, img.h, ow, false), w: ow, h: img.h }
+  if (oh > h) img = { data: reduceAxis(img.data, img.w, img.h, oh, true), w: img.w, h: oh }
+  if (ow > w) img = { data: reduceAxis(img.data, img.w, img.h, ow, false), w: ow, h: img.h }
+  return img.data
 }
 
 // RGB bytes [S, S, 3] for an RGB image of w x h, following tunelab.json's resize mode.
-function fitPixels(rgb, w, h, isJpeg) {
+function fitPixels(rgb, w, h) {
   const S = meta.inputSize
-  if (meta.resizeMode === 'squash') return resizeTo(rgb, w, h, S, S, isJpeg)
+  if (meta.resizeMode === 'squash') return resizeTo(rgb, w, h, S, S)
   const f = meta.resizeMode === 'center-crop' ? Math.min(w / S, h / S) : Math.max(w / S, h / S)
   const rw = Math.max(1, Math.round(w / f))
   const rh = Math.max(1, Math.round(h / f))
-  const r = resizeTo(rgb, w, h, rw, rh, isJpeg)
+  const r = resizeTo(rgb, w, h, rw, rh)
   const out = new Uint8ClampedArray(S * S * 3)
   if (meta.resizeMode === 'center-crop') {
     const left = Math.floor((rw - S + 1) / 2)
@@ -122,9 +115,9 @@ function rgbOf(source, w, h) {
   return rgb
 }
 
-async function classify(rgb, w, h, isJpeg, label) {
+async function classify(rgb, w, h, label) {
   const S = meta.inputSize
-  const pixels = fitPixels(rgb, w, h, isJpeg)
+  const pixels = fitPixels(rgb, w, h)
   window.tunelabLastPixels = pixels // the resized RGB bytes, for checking the page against TuneLab
   const p = tf.tidy(() => {
     const x = tf.tensor4d(Float32Array.from(pixels), [1, S, S, 3]).mul(meta.preprocessing.scale).add(meta.preprocessing.offset)
@@ -164,7 +157,7 @@ async function classifyFile(file) {
     const url = URL.createObjectURL(file)
     $('#preview').src = url
     const rgb = rgbOf(bitmap, bitmap.width, bitmap.height)
-    await classify(rgb, bitmap.width, bitmap.height, file.type === 'image/jpeg', file.name)
+    await classify(rgb, bitmap.width, bitmap.height, file.name)
     bitmap.close()
   } catch (err) {
     fail(file.name + ': cannot read this image (' + err.message + ')')
@@ -185,7 +178,7 @@ async function startCamera() {
   $('#camera').hidden = false
   const loop = async () => {
     if (!stream) return
-    if (video.videoWidth > 0) await classify(rgbOf(video, video.videoWidth, video.videoHeight), video.videoWidth, video.videoHeight, false, 'webcam')
+    if (video.videoWidth > 0) await classify(rgbOf(video, video.videoWidth, video.videoHeight), video.videoWidth, video.videoHeight, 'webcam')
     setTimeout(loop, 300)
   }
   loop()
