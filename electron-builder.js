@@ -14,6 +14,8 @@ export const SQLITE_DIR = `native/electron-${abi}`
 /** The oneDNN addon; core/native/dnnl.ts looks in resources/<this>. Shipped on Linux only, with libdnnl beside it. */
 export const DNNL_DIR = 'native/dnnl/build/Release'
 const shipDnnl = process.platform === 'linux' && existsSync(join(root, DNNL_DIR, 'tunelab_dnnl.node'))
+/** onnxruntime-node ships its library for every platform (about 150 MB); the installer keeps this platform's. */
+const otherOrtPlatforms = ['darwin', 'linux', 'win32'].filter((p) => p !== process.platform)
 
 /** @type {import('electron-builder').Configuration} */
 export default {
@@ -35,7 +37,8 @@ export default {
     '!**/*.map',
     // better-sqlite3's sources and its Node build: the app opens SQLite with the Electron build from resources/.
     '!node_modules/better-sqlite3/{deps,src}/**',
-    '!node_modules/better-sqlite3/build/**'
+    '!node_modules/better-sqlite3/build/**',
+    ...otherOrtPlatforms.map((p) => `!node_modules/onnxruntime-node/bin/napi-v*/${p}/**`)
   ],
   extraResources: [
     { from: SQLITE_DIR, to: SQLITE_DIR, filter: ['better_sqlite3.node'] },
