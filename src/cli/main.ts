@@ -20,7 +20,8 @@ const COMMANDS: CommandEntry[] = [
   { name: 'relabel', load: async () => (await import('./commands/labels')).relabelCommand },
   { name: 'overrides', load: async () => (await import('./commands/labels')).overridesCommand },
   { name: 'apply-labels', load: async () => (await import('./commands/labels')).applyLabelsCommand },
-  { name: 'diff', load: async () => (await import('./commands/diff')).diffCommand }
+  { name: 'diff', load: async () => (await import('./commands/diff')).diffCommand },
+  { name: 'audit', load: async () => (await import('./commands/audit')).auditCommand }
 ]
 
 async function help(): Promise<string> {

@@ -2,6 +2,7 @@
 // never edit an entry that has shipped. PRAGMA user_version = number of migrations applied.
 import type Database from 'better-sqlite3'
 import { LABEL_OVERRIDES_SQL } from './labelOverridesSchema'
+import { auditTables } from './auditSchema'
 
 export interface Migration {
   /** Short description, shown in errors. */
@@ -149,7 +150,8 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     name: 'label overrides',
     up: (db) => db.exec(LABEL_OVERRIDES_SQL)
-  }
+  },
+  { name: 'label audits', up: auditTables }
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
