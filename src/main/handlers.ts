@@ -10,8 +10,9 @@ import { runHandlers } from './services/runService'
 import { labelHandlers } from './services/labelService'
 import { exportHandlers } from './services/exportService'
 import { startupHandlers } from './services/startupService'
+import { auditHandlers } from './services/auditService'
 
-export const handlers: HandlerTable = { ...modelHandlers, ...projectHandlers, ...runHandlers, ...labelHandlers, ...exportHandlers, ...startupHandlers }
+export const handlers: HandlerTable = { ...modelHandlers, ...projectHandlers, ...runHandlers, ...labelHandlers, ...exportHandlers, ...startupHandlers, ...auditHandlers }
 
 function describeZod(err: ZodError, what: string): string {
   const issues = err.issues.slice(0, 5).map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)

@@ -119,7 +119,7 @@ void app.whenReady().then(() => {
 })
 
 app.on('window-all-closed', () => {
-  void ctx.runner.shutdown().finally(() => {
+  void Promise.all([ctx.runner.shutdown(), ctx.audits.shutdown()]).finally(() => {
     ctx.projects.closeAll()
     app.quit()
   })

@@ -1,12 +1,23 @@
 // Copies of the shared real data with known defects planted, for the audit's acceptance checks.
-import { cpSync, mkdirSync, readdirSync, renameSync } from 'node:fs'
+import { chmodSync, cpSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { createRng } from '@core/util/rng'
 
+/** Copies a folder and makes the copy writable (the shared data is read-only; its state folder goes inside). */
+export function writableCopy(src: string, dest: string): void {
+  cpSync(src, dest, { recursive: true })
+  const walk = (p: string): void => {
+    const dir = statSync(p).isDirectory()
+    chmodSync(p, dir ? 0o755 : 0o644)
+    if (dir) for (const name of readdirSync(p)) walk(join(p, name))
+  }
+  walk(dest)
+}
+
 /** Copies `src` to `dest` and moves `fraction` of train/<class> files (seeded) into the other class' folder. */
 export function copyWithFlippedLabels(src: string, dest: string, fraction: number, seed: number): string[] {
-  cpSync(src, dest, { recursive: true })
+  writableCopy(src, dest)
   const classes = readdirSync(join(dest, 'train')).sort()
   const all = classes.flatMap((c) =>
     readdirSync(join(dest, 'train', c))
@@ -29,7 +40,7 @@ export interface PlantedDuplicate {
 }
 
 /**
- * Copies `src` to `dest` and puts `count` altered copies of train images into the validation folders of the
+ * Copies `src` to `dest` (unless `src` is `dest`: then in place) and puts `count` altered copies of train images into the validation folders of the
  * same class: re-encoded (JPEG quality 60), resized (to 70 %) or cropped (4 % off every side), in turn.
  */
 export async function copyWithNearDuplicates(
@@ -38,13 +49,16 @@ export async function copyWithNearDuplicates(
   count: number,
   seed: number
 ): Promise<PlantedDuplicate[]> {
-  cpSync(src, dest, { recursive: true })
+  if (src !== dest) writableCopy(src, dest)
   const classes = readdirSync(join(dest, 'train')).sort()
   const rng = createRng(seed)
   const planted: PlantedDuplicate[] = []
   for (let i = 0; i < count; i++) {
     const c = classes[i % classes.length] as string
-    const files = readdirSync(join(dest, 'train', c)).sort()
+    // Not a file whose label was flipped on purpose (that would be a label issue as well).
+    const files = readdirSync(join(dest, 'train', c))
+      .filter((n) => !n.startsWith('flipped_') && !planted.some((p) => p.original === `train/${c}/${n}`))
+      .sort()
     const f = files[rng.int(files.length)] as string
     const input = sharp(join(dest, 'train', c, f))
     const meta = await input.metadata()

@@ -147,6 +147,13 @@ export function createFakeApi(): FakeApi {
       run: (r) => call('export.run', r, () => ({ dir: r.out, files: ['model.onnx', 'tunelab.json', 'README.md'], checks: [], skippedImages: 0 })),
       cancel: (r) => call('export.cancel', r, () => ({ cancelled: true })),
       onProgress: () => () => {}
+    },
+    audit: {
+      start: (r) => call('audit.start', r, () => ({ started: true as const })),
+      cancel: (r) => call('audit.cancel', r, () => ({ cancelled: true })),
+      get: (r) => call('audit.get', r, () => ({ audit: null, running: false, labelIssues: [], nearDuplicates: [], outliers: [] })),
+      dismiss: (r) => call('audit.dismiss', r, () => ({ dismissed: true as const })),
+      onProgress: () => () => {}
     }
   }
 

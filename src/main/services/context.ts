@@ -2,6 +2,7 @@
 import type { BackendInfo } from '@core/tf/backend'
 import type { EventName, EventOf, RequestOf, ResponseOf, ChannelName, StartupReport } from '@shared/contract'
 import type { TrainingRunner } from '../workers/trainingRunner'
+import type { AuditRunner } from '../workers/auditRunner'
 import type { ProjectRegistry } from './projects'
 import type { RecentProjects } from './recentProjects'
 
@@ -12,6 +13,8 @@ export interface HandlerContext {
   projects: ProjectRegistry
   recent: RecentProjects
   runner: TrainingRunner
+  /** Label audits going on, one per project. */
+  audits: AuditRunner
   weightsCacheDir: string
   /** Folder given on the command line (serve mode), shown preselected. */
   initialProject: string | null

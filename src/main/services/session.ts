@@ -5,6 +5,7 @@ import { defaultWeightsCacheDir } from '@core/models'
 import type { EventName, EventOf, StartupReport } from '@shared/contract'
 import { runStartupCheck } from '@core/native/startupCheck'
 import { TrainingRunner } from '../workers/trainingRunner'
+import { AuditRunner } from '../workers/auditRunner'
 import type { HandlerContext } from './context'
 import { ProjectRegistry } from './projects'
 import { RecentProjects } from './recentProjects'
@@ -58,6 +59,7 @@ export function createSession(o: SessionOptions): HandlerContext {
     emit<E extends EventName>(event: E, payload: EventOf<E>) {
       o.broadcast(event, payload)
     },
+    audits: new AuditRunner(o.workerPath, (p) => ctx.emit('audit.progress', p)),
     runner: new TrainingRunner({
       workerPath: o.workerPath,
       events: {

@@ -1,6 +1,7 @@
 // Messages between the main thread and the training/predict worker (structured clone, plain data).
 import type { RunEvent } from '@core/run/events'
 import type { TrainOptions } from '@core/run/options'
+import type { AuditEvent, AuditOptions } from '@core/audit/runAudit'
 
 export type PredictImage = { kind: 'file'; path: string } | { kind: 'bytes'; bytes: Uint8Array }
 
@@ -8,6 +9,7 @@ export type PredictImage = { kind: 'file'; path: string } | { kind: 'bytes'; byt
 export type WorkerJob =
   | { mode: 'train'; root: string; options: TrainOptions }
   | { mode: 'predict'; backend?: TrainOptions['backend'] }
+  | { mode: 'audit'; root: string; options: AuditOptions }
 
 export interface PredictRequest {
   type: 'predict'
@@ -29,3 +31,5 @@ export type FromWorker =
     }
   | { type: 'prediction'; id: number; classes: string[]; probabilities: number[] }
   | { type: 'error'; id: number; message: string }
+  | { type: 'audit-event'; event: AuditEvent }
+  | { type: 'audit-done'; status: 'completed' | 'cancelled' | 'failed'; auditId: number | null; error: string | null }

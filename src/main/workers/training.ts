@@ -8,6 +8,7 @@ import { loadExportedModel, predictPixels, type LoadedModel } from '@core/export
 import { decodeBufferResized } from '@core/pipeline/decode'
 import { initBackend } from '@core/tf/backend'
 import type { FromWorker, PredictRequest, ToWorker, WorkerJob } from './protocol'
+import { auditJob } from './auditJob'
 
 const port = parentPort
 if (!port) throw new Error('workers/training.ts must run as a worker thread')
@@ -106,6 +107,9 @@ async function servePredictions(j: Extract<WorkerJob, { mode: 'predict' }>): Pro
 if (job.mode === 'train') {
   await train(job)
   // Done: let the thread exit (the runner drops the run from its active list when it does).
+  port.close()
+} else if (job.mode === 'audit') {
+  await auditJob(job, post, controller.signal)
   port.close()
 } else {
   await servePredictions(job)

@@ -34,6 +34,7 @@ import {
 } from './schemas'
 import { exportProgressSchema, exportRequestSchema, exportResultSchema } from './exportSchemas'
 import { startupReportSchema } from './startupCheck'
+import { auditConfigSchema, auditProgressSchema, auditViewSchema, findingKindSchema } from './auditSchemas'
 
 const empty = z.object({}).strict()
 /** Class and file names are folder/file names: a name longer than any file system allows is a bad request. */
@@ -164,14 +165,25 @@ export const channels = {
   /** Exports a completed run (TF.js + web page and/or ONNX), checked by a second runtime; progress as 'export.progress'. */
   'export.run': channel(exportRequestSchema, exportResultSchema),
   /** Cancels the export of that run, if one is going; nothing is left at the destination. */
-  'export.cancel': channel(z.object(inRun).strict(), z.object({ cancelled: z.boolean() }))
+  'export.cancel': channel(z.object(inRun).strict(), z.object({ cancelled: z.boolean() })),
+  /** Starts the project's label audit in a worker; progress comes as 'audit.progress' events. */
+  'audit.start': channel(z.object({ ...inProject, config: auditConfigSchema }).strict(), z.object({ started: z.literal(true) })),
+  'audit.cancel': channel(z.object(inProject).strict(), z.object({ cancelled: z.boolean() })),
+  /** The latest audit's findings, best first, without those kept as they are (until the file changes). */
+  'audit.get': channel(z.object({ ...inProject, limit: z.number().int().min(1).max(5000).optional() }).strict(), auditViewSchema),
+  /** "Keep as is": the finding is not shown again until its image (or the pair's other image) changes. */
+  'audit.dismiss': channel(
+    z.object({ ...inProject, kind: findingKindSchema, imageId: imageIdSchema, otherImageId: imageIdSchema.optional() }).strict(),
+    z.object({ dismissed: z.literal(true) })
+  )
 } as const
 
 /** Events pushed from the backend to the renderer. */
 export const events = {
   'training.progress': trainingProgressSchema,
   'models.downloadProgress': downloadProgressSchema,
-  'export.progress': exportProgressSchema
+  'export.progress': exportProgressSchema,
+  'audit.progress': auditProgressSchema
 } as const
 
 export type Channels = typeof channels

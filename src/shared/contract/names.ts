@@ -34,10 +34,14 @@ export const CHANNEL_NAMES = [
   'labels.applyUndo',
   'runs.diff',
   'export.run',
-  'export.cancel'
+  'export.cancel',
+  'audit.start',
+  'audit.cancel',
+  'audit.get',
+  'audit.dismiss'
 ] as const
 
-export const EVENT_NAMES = ['training.progress', 'models.downloadProgress', 'export.progress'] as const
+export const EVENT_NAMES = ['training.progress', 'models.downloadProgress', 'export.progress', 'audit.progress'] as const
 
 const channelSet: ReadonlySet<string> = new Set(CHANNEL_NAMES)
 const eventSet: ReadonlySet<string> = new Set(EVENT_NAMES)

@@ -12,6 +12,8 @@ export interface OofOptions {
   lr?: number
   /** L2 penalty on the weights; keeps the held-out probabilities from being needlessly extreme. */
   l2?: number
+  /** Fold assignments averaged (each with its own seed); more repeats, steadier probabilities. Default 1. */
+  repeats?: number
   signal?: AbortSignal
   onFold?(done: number, total: number): void
 }
@@ -112,19 +114,27 @@ export async function outOfFoldProbabilities(
         `folds: class #${c} has ${count} image(s) in train + validation, fewer than the ${opts.folds} folds`
       )
   }
-  const fold = stratifiedFolds(labels, opts.folds, opts.seed)
   const out = new Float32Array(n * numClasses)
-  const params = { steps: opts.steps ?? 150, lr: opts.lr ?? 0.01, l2: opts.l2 ?? 1e-3, seed: opts.seed }
+  const repeats = opts.repeats ?? 1
+  const params = { steps: opts.steps ?? 150, lr: opts.lr ?? 0.01, l2: opts.l2 ?? 1e-3 }
   const x = tf.tensor2d(features, [n, dim])
   try {
-    for (let f = 0; f < opts.folds; f++) {
-      if (opts.signal?.aborted) throw abortError()
-      const train: number[] = []
-      const test: number[] = []
-      fold.forEach((g, i) => (g === f ? test : train).push(i))
-      const probs = await fitAndPredict(x, labels, numClasses, train, test, { ...params, seed: params.seed + f })
-      test.forEach((i, r) => out.set(probs.subarray(r * numClasses, (r + 1) * numClasses), i * numClasses))
-      opts.onFold?.(f + 1, opts.folds)
+    for (let r = 0; r < repeats; r++) {
+      const seed = opts.seed + 1000 * r
+      const fold = stratifiedFolds(labels, opts.folds, seed)
+      for (let f = 0; f < opts.folds; f++) {
+        if (opts.signal?.aborted) throw abortError()
+        const train: number[] = []
+        const test: number[] = []
+        fold.forEach((g, i) => (g === f ? test : train).push(i))
+        const probs = await fitAndPredict(x, labels, numClasses, train, test, { ...params, seed: seed + f })
+        test.forEach((i, row) => {
+          for (let c = 0; c < numClasses; c++)
+            out[i * numClasses + c] =
+              (out[i * numClasses + c] as number) + (probs[row * numClasses + c] as number) / repeats
+        })
+        opts.onFold?.(r * opts.folds + f + 1, repeats * opts.folds)
+      }
     }
   } finally {
     x.dispose()

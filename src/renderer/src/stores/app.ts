@@ -6,12 +6,13 @@ import type { StartupReport } from '@shared/contract/startupCheck'
 import { errorMessage } from '../lib/format'
 import { useApi } from './apiContext'
 
-export type Screen = 'projects' | 'dataset' | 'training' | 'results' | 'runs'
+export type Screen = 'projects' | 'dataset' | 'training' | 'results' | 'audit' | 'runs'
 export const SCREENS: readonly { id: Screen; label: string }[] = [
   { id: 'projects', label: 'Projects' },
   { id: 'dataset', label: 'Dataset' },
   { id: 'training', label: 'Training' },
   { id: 'results', label: 'Results' },
+  { id: 'audit', label: 'Audit' },
   { id: 'runs', label: 'Runs' }
 ]
 
