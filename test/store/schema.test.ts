@@ -6,7 +6,7 @@ import { MIGRATIONS, SCHEMA_VERSION, StoreVersionError, migrate, schemaVersion, 
 import { ProjectStore } from '@core/store/projectStore'
 import { makeTempDir } from './helpers'
 
-const TABLES = ['analyses', 'epochs', 'images', 'label_actions', 'label_overrides', 'predictions', 'projects', 'run_label_overrides', 'runs', 'split_members', 'splits']
+const TABLES = ['analyses', 'audit_dismissals', 'audit_findings', 'audit_predictions', 'audits', 'epochs', 'images', 'label_actions', 'label_overrides', 'predictions', 'projects', 'run_label_overrides', 'runs', 'split_members', 'splits']
 
 describe('schema and migrations', () => {
   let tmp: ReturnType<typeof makeTempDir>

@@ -10,7 +10,8 @@ export interface OofOptions {
   /** Full-batch optimisation steps per fold. */
   steps?: number
   lr?: number
-  /** L2 penalty on the weights; keeps the held-out probabilities from being needlessly extreme. */
+  /** L2 penalty on the weights (default 0.01: on cats_and_dogs_filtered features with 5 % flipped labels it gave a
+   * lower out-of-fold log loss than 0.001 and found more flips than 0.03). */
   l2?: number
   /** Fold assignments averaged (each with its own seed); more repeats, steadier probabilities. Default 1. */
   repeats?: number
@@ -116,7 +117,7 @@ export async function outOfFoldProbabilities(
   }
   const out = new Float32Array(n * numClasses)
   const repeats = opts.repeats ?? 1
-  const params = { steps: opts.steps ?? 150, lr: opts.lr ?? 0.01, l2: opts.l2 ?? 1e-3 }
+  const params = { steps: opts.steps ?? 150, lr: opts.lr ?? 0.01, l2: opts.l2 ?? 1e-2 }
   const x = tf.tensor2d(features, [n, dim])
   try {
     for (let r = 0; r < repeats; r++) {
