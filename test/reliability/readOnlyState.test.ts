@@ -1,7 +1,7 @@
 // A project whose state cannot be written is opened read-only with all its history, never silently swapped for an
 // empty fallback, and never written (root included). Real SQLite, real folders, the real CLI and handler table.
 import { spawnSync } from 'node:child_process'
-import { chmodSync, readdirSync, statSync } from 'node:fs'
+import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dispatch } from '@main/handlers'
@@ -148,4 +148,37 @@ describe('read-only project state', () => {
       }
     }
   )
+})
+
+/** A 4 MB tmpfs (root in a container may mount one); null when mounting is not allowed here. */
+function smallDisk(dir: string): boolean {
+  mkdirSync(dir, { recursive: true })
+  return spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir]).status === 0
+}
+
+describe('full disk', () => {
+  const tmp = tempDir('tunelab-fulldisk-')
+  const disk = join(tmp.dir, 'disk')
+  const mounted = isRoot && smallDisk(disk)
+  afterAll(() => {
+    if (mounted) spawnSync('umount', [disk])
+    tmp.cleanup()
+  })
+
+  it.skipIf(!mounted)('a project whose disk is full opens read-only with its history; writers are refused; no file is left', async () => {
+    const root = join(disk, 'pets')
+    await makeProject(root, { classes: ['cat', 'dog'], perClass: 2, size: 16 })
+    const state = openProjectState(root)
+    const runId = state.store.createRun({ projectId: state.project.id, config: {}, classes: ['cat', 'dog'] }).id
+    state.store.finishRun(runId, 'completed', {})
+    state.store.close()
+    spawnSync('dd', ['if=/dev/zero', `of=${join(disk, 'fill')}`, 'bs=64k'])
+    const before = snapshot(join(root, '.tunelab'))
+    const scan = cli(['scan', root])
+    expect(scan.status).toBe(1)
+    expect(scan.stderr).toMatch(/tunelab: error: the state of project .* cannot be written \(.*ENOSPC.*\); nothing was changed/)
+    const runs = cli(['runs', root])
+    expect(runs.stdout).toMatch(/read-only: .*ENOSPC[\s\S]*#1/)
+    expect(snapshot(join(root, '.tunelab'))).toEqual(before)
+  })
 })

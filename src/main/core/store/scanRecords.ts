@@ -7,7 +7,7 @@ import type { ScanFileRecord } from '@shared/domain'
 import { DB_FILE_NAME } from './projectState'
 import { sqliteNativeBinding } from './db'
 import { recordsFromRows, SCAN_RECORDS_SQL, type ScanRecordRow } from './images'
-import { fallbackStateDir, markedReadOnly, STATE_DIR_NAME, type StateDirOptions } from './stateDir'
+import { fallbackStateDir, markedReadOnly, probeWritableDir, STATE_DIR_NAME, type StateDirOptions } from './stateDir'
 
 /**
  * Records of the last scan of `root` stored in its database (<root>/.tunelab or the fallback folder), or an
@@ -18,8 +18,9 @@ export function readScanRecords(root: string, opts: StateDirOptions = {}): Map<s
   const abs = resolve(root)
   for (const dir of [join(abs, STATE_DIR_NAME), fallbackStateDir(abs, opts)]) {
     const dbPath = join(dir, DB_FILE_NAME)
-    // Even a read-only connection writes -shm/-wal files beside the database: not in a folder marked read-only.
-    if (!existsSync(dbPath) || markedReadOnly(abs, dir)) continue
+    // Even a read-only connection writes -shm/-wal files beside the database: not in a folder that must not be
+    // written (marked read-only, or not writable at all, e.g. a full disk).
+    if (!existsSync(dbPath) || markedReadOnly(abs, dir) || !probeWritableDir(dir).ok) continue
     let db: Database.Database | undefined
     try {
       db = new Database(dbPath, { readonly: true, fileMustExist: true, ...sqliteNativeBinding() })

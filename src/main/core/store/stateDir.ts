@@ -1,7 +1,7 @@
 // Where a project's state (database, cache, exported models) lives: <root>/.tunelab when that folder can be
 // created and written, else a per-project folder under the user's data directory.
 import { createHash, randomUUID } from 'node:crypto'
-import { existsSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 
@@ -41,14 +41,16 @@ export interface WritableProbe {
  * permission bits do not say (read-only mounts, running as root, a file standing where the folder should be).
  */
 export function probeWritableDir(dir: string): WritableProbe {
+  const probe = join(dir, `.write-probe-${process.pid}-${randomUUID()}`)
   try {
     mkdirSync(dir, { recursive: true })
-    const probe = join(dir, `.write-probe-${process.pid}-${randomUUID()}`)
     writeFileSync(probe, 'ok')
     unlinkSync(probe)
     return { ok: true }
   } catch (err) {
     const e = err as NodeJS.ErrnoException
+    // A full disk creates the file and then fails to write it: leave nothing behind.
+    if (existsSync(probe)) rmSync(probe, { force: true })
     return { ok: false, reason: `${dir} is not writable (${e.message})` }
   }
 }
