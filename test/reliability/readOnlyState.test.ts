@@ -165,20 +165,25 @@ describe('full disk', () => {
     tmp.cleanup()
   })
 
-  it.skipIf(!mounted)('a project whose disk is full opens read-only with its history; writers are refused; no file is left', async () => {
-    const root = join(disk, 'pets')
-    await makeProject(root, { classes: ['cat', 'dog'], perClass: 2, size: 16 })
-    const state = openProjectState(root)
-    const runId = state.store.createRun({ projectId: state.project.id, config: {}, classes: ['cat', 'dog'] }).id
-    state.store.finishRun(runId, 'completed', {})
-    state.store.close()
-    spawnSync('dd', ['if=/dev/zero', `of=${join(disk, 'fill')}`, 'bs=64k'])
-    const before = snapshot(join(root, '.tunelab'))
-    const scan = cli(['scan', root])
-    expect(scan.status).toBe(1)
-    expect(scan.stderr).toMatch(/tunelab: error: the state of project .* cannot be written \(.*ENOSPC.*\); nothing was changed/)
-    const runs = cli(['runs', root])
-    expect(runs.stdout).toMatch(/read-only: .*ENOSPC[\s\S]*#1/)
-    expect(snapshot(join(root, '.tunelab'))).toEqual(before)
-  })
+  it.skipIf(!mounted)(
+    'a project whose disk is full opens read-only with its history; writers are refused; no file is left',
+    async () => {
+      const root = join(disk, 'pets')
+      await makeProject(root, { classes: ['cat', 'dog'], perClass: 2, size: 16 })
+      const state = openProjectState(root)
+      const runId = state.store.createRun({ projectId: state.project.id, config: {}, classes: ['cat', 'dog'] }).id
+      state.store.finishRun(runId, 'completed', {})
+      state.store.close()
+      spawnSync('dd', ['if=/dev/zero', `of=${join(disk, 'fill')}`, 'bs=64k'])
+      const before = snapshot(join(root, '.tunelab'))
+      const scan = cli(['scan', root])
+      expect(scan.status).toBe(1)
+      expect(scan.stderr).toMatch(
+        /tunelab: error: the state of project .* cannot be written \(.*ENOSPC.*\); nothing was changed/
+      )
+      const runs = cli(['runs', root])
+      expect(runs.stdout).toMatch(/read-only: .*ENOSPC[\s\S]*#1/)
+      expect(snapshot(join(root, '.tunelab'))).toEqual(before)
+    }
+  )
 })
