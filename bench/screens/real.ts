@@ -18,15 +18,31 @@ import { formatLatency, startLatencySampler, stageOf } from '../ipc/sampler'
 const ROOT = resolve(import.meta.dirname, '../..')
 const args = process.argv.slice(2)
 const flag = (name: string): boolean => args.includes(name)
-const OUT = resolve(args[args.indexOf('--out') + 1] && args.includes('--out') ? (args[args.indexOf('--out') + 1] ?? '') : join(ROOT, 'docs/screenshots'))
-const DATA = process.env['TUNELAB_SHARED_DATA'] ?? process.env['DATA'] ?? (existsSync('/work/shared/data') ? '/work/shared/data' : resolve(ROOT, '../shared/data'))
+const OUT = resolve(
+  args[args.indexOf('--out') + 1] && args.includes('--out')
+    ? (args[args.indexOf('--out') + 1] ?? '')
+    : join(ROOT, 'docs/screenshots')
+)
+const DATA =
+  process.env['TUNELAB_SHARED_DATA'] ??
+  process.env['DATA'] ??
+  (existsSync('/work/shared/data') ? '/work/shared/data' : resolve(ROOT, '../shared/data'))
 const PROJECT = join(DATA, 'cats_and_dogs_filtered')
 const WEIGHTS = join(DATA, 'weights/tfjs_teachable_machine_mobilenetv2_0.35_dog')
 const BASE = 'mobilenet_v2_0.35_224'
 const EPOCHS = Number(process.env['EPOCHS'] ?? 10)
 const FT_EPOCHS = Number(process.env['FT_EPOCHS'] ?? 2)
 const CHROMIUM = '/usr/bin/chromium'
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run'
+]
 const LONG = 60 * 60_000
 
 function log(msg: string): void {
@@ -41,7 +57,11 @@ function startServe(tmp: string): Promise<{ child: ChildProcess; url: string }> 
     TUNELAB_DATA_DIR: join(tmp, 'data'),
     TUNELAB_CACHE_DIR: join(tmp, 'cache')
   }
-  const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'src/server/index.ts'), PROJECT], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'src/server/index.ts'), PROJECT],
+    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] }
+  )
   return new Promise((res, rej) => {
     let out = ''
     child.stdout?.on('data', (d: Buffer) => {
@@ -69,7 +89,11 @@ async function stageText(page: Page): Promise<string> {
 }
 
 async function waitStage(page: Page, pattern: RegExp, timeout = LONG): Promise<void> {
-  await page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[data-test=stage]')?.textContent ?? ''), pattern.source, { timeout, polling: 200 })
+  await page.waitForFunction(
+    (src) => new RegExp(src).test(document.querySelector('[data-test=stage]')?.textContent ?? ''),
+    pattern.source,
+    { timeout, polling: 200 }
+  )
 }
 
 function printLatency(samples: Map<string, number[]>): void {
@@ -91,7 +115,10 @@ async function main(): Promise<void> {
   const { child, url } = await startServe(tmp)
   log(`serve: ${url} (state in ${tmp})`)
   const u = new URL(url)
-  const { bridge, close } = createWsBridge({ url: `ws://${u.host}/api?token=${u.searchParams.get('token') ?? ''}`, WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket })
+  const { bridge, close } = createWsBridge({
+    url: `ws://${u.host}/api?token=${u.searchParams.get('token') ?? ''}`,
+    WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket
+  })
   const api = unwrapBridge(bridge, { kind: 'serve', token: u.searchParams.get('token') ?? '' })
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
   const pageErrors: string[] = []
@@ -114,9 +141,17 @@ async function main(): Promise<void> {
     await page.click('[data-test=nav-dataset]')
     await page.check('[data-test=kind-folder]')
     await page.fill('[data-test=test-from-val]', '20')
-    await page.waitForFunction(() => Number(document.querySelector('[data-test=total-test]')?.textContent?.replace(/\D/g, '')) > 0, undefined, { timeout: 60_000 })
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-test=total-test]')?.textContent?.replace(/\D/g, '')) > 0,
+      undefined,
+      { timeout: 60_000 }
+    )
     await page.click('[data-test=preset-tf-tutorial]')
-    await page.waitForFunction(() => document.querySelectorAll('[data-test=augment-preview] img').length >= 8, undefined, { timeout: 60_000 })
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-test=augment-preview] img').length >= 8,
+      undefined,
+      { timeout: 60_000 }
+    )
     await shot(page, 'dataset.png')
     await page.click('[data-test=preset-none]')
 
@@ -131,6 +166,7 @@ async function main(): Promise<void> {
     // Training: TM MobileNetV2 0.35 weights from the local folder, phase 1 + phase 2 from layer 100
     await page.click('[data-test=nav-training]')
     await page.waitForSelector('[data-test=base]', { timeout: 60_000 })
+    await page.selectOption('[data-test=recipe]', 'tf-tutorial')
     await page.selectOption('[data-test=base]', BASE)
     await page.selectOption('[data-test=weights]', 'file')
     await page.fill('[data-test=weights-path]', WEIGHTS)
@@ -156,14 +192,22 @@ async function main(): Promise<void> {
     log(`stage: ${await stageText(page)}`)
     await waitStage(page, /Phase 2 .* batch ([5-9]|\d\d)\//)
     await shot(page, 'training.png')
-    await page.waitForFunction(() => ['completed', 'failed', 'cancelled'].includes(document.querySelector('[data-test=run-status]')?.textContent?.trim() ?? ''), undefined, { timeout: LONG })
+    await page.waitForFunction(
+      () =>
+        ['completed', 'failed', 'cancelled'].includes(
+          document.querySelector('[data-test=run-status]')?.textContent?.trim() ?? ''
+        ),
+      undefined,
+      { timeout: LONG }
+    )
     const status = (await page.textContent('[data-test=run-status]'))?.trim()
     log(`run 1 ${status} after ${((Date.now() - t0) / 1000).toFixed(0)} s`)
     await new Promise((r) => setTimeout(r, 3000))
     await sampler.stop()
     await page.locator('[data-test=training-live]').scrollIntoViewIfNeeded()
     await shot(page, 'training-finetune.png')
-    if (status !== 'completed') throw new Error(`run ended ${status}: ${await page.textContent('[data-test=training-error]').catch(() => '')}`)
+    if (status !== 'completed')
+      throw new Error(`run ended ${status}: ${await page.textContent('[data-test=training-error]').catch(() => '')}`)
 
     printLatency(sampler.samples())
 
@@ -180,7 +224,9 @@ async function main(): Promise<void> {
     await shot(page, 'results-galleries.png')
     // An off-diagonal cell (the mistakes) when there is one, else the first cell
     const wrong = page.locator('[data-test=cm-0-1], [data-test=cm-1-0]')
-    await ((await wrong.count()) > 0 ? wrong.first() : page.locator('[data-test=confusion] button.cell').first()).click()
+    await (
+      (await wrong.count()) > 0 ? wrong.first() : page.locator('[data-test=confusion] button.cell').first()
+    ).click()
     await page.waitForSelector('[data-test=cell-images] [data-test=gallery-item]', { timeout: 60_000 })
     await page.locator('[data-test=cell-images]').scrollIntoViewIfNeeded()
     await page.locator('[data-test=cell-images] [data-test=gallery-item]').first().click()
@@ -200,10 +246,23 @@ async function main(): Promise<void> {
       await page.fill('[data-test=epochs]', '5')
       await page.fill('[data-test=lr]', '0.001')
       await page.click('[data-test=start]')
-      await page.waitForFunction(() => document.querySelector('[data-test=run-status]')?.textContent?.trim() === 'running' || document.querySelector('[data-test=training-error]'), undefined, { timeout: 120_000 })
+      await page.waitForFunction(
+        () =>
+          document.querySelector('[data-test=run-status]')?.textContent?.trim() === 'running' ||
+          document.querySelector('[data-test=training-error]'),
+        undefined,
+        { timeout: 120_000 }
+      )
       const startError = await page.$('[data-test=training-error]')
       if (startError) throw new Error(`run 2 did not start: ${await startError.textContent()}`)
-      await page.waitForFunction(() => ['completed', 'failed', 'cancelled'].includes(document.querySelector('[data-test=run-status]')?.textContent?.trim() ?? ''), undefined, { timeout: LONG })
+      await page.waitForFunction(
+        () =>
+          ['completed', 'failed', 'cancelled'].includes(
+            document.querySelector('[data-test=run-status]')?.textContent?.trim() ?? ''
+          ),
+        undefined,
+        { timeout: LONG }
+      )
       log(`run 2 ${(await page.textContent('[data-test=run-status]'))?.trim()}`)
     }
     await page.click('[data-test=nav-runs]')

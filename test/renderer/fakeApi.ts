@@ -3,6 +3,7 @@ import type { TuneLabApi } from '@shared/contract/api'
 import type { EventOf } from '@shared/contract/channels'
 import type { ModelInfo, ProjectInfo, RunDetail, ScanView, SplitPreview } from '@shared/contract/schemas'
 import type { SplitStrategy } from '@shared/domain'
+import { storedConfigFor } from '@test/helpers/runConfigs'
 
 export const KEY = '0123456789abcdef'
 
@@ -71,7 +72,7 @@ export function createFakeApi(): FakeApi {
   const project: ProjectInfo = { projectKey: KEY, root: '/data/pets', name: 'pets', stateDir: '/data/pets/.tunelab', stateFallback: false, stateReadOnly: null, lastScan: null, recoveredRuns: [] }
   const detail: RunDetail = {
     run: { runId: 7, name: null, status: 'completed', createdAt: '', startedAt: '', endedAt: '', baseId: model.id, backend: 'wasm', classes: ['cats', 'dogs'], epochs: 2, bestValAccuracy: 0.9, bestEpoch: 2, error: null },
-    config: { epochs: 2 },
+    config: storedConfigFor({ recipe: 'tf-tutorial', baseId: model.id, weights: 'official', epochs: 2 }),
     metrics: null,
     timings: null,
     backendNotes: null,

@@ -13,7 +13,15 @@ import ImageGallery from '@renderer/components/ImageGallery.vue'
 import { validateSplit } from '@renderer/lib/splitForm'
 import { trainingOptions, type TrainingFormValue } from '@renderer/lib/trainingForm'
 
-const base = { id: 'mobilenet_v2_0.35_96', label: 'MobileNetV2', size: 96, params: 410208, layers: 154, defaultFineTuneAt: 100, cached: true }
+const base = {
+  id: 'mobilenet_v2_0.35_96',
+  label: 'MobileNetV2',
+  size: 96,
+  params: 410208,
+  layers: 154,
+  defaultFineTuneAt: 100,
+  cached: true
+}
 
 describe('SplitForm', () => {
   it('emits the default ratios strategy, then the edited one', async () => {
@@ -41,12 +49,15 @@ describe('SplitForm', () => {
     expect(w.get('[data-test=split-error]').text()).toBe('Train must be more than 0 %.')
   })
 
-  it('offers the folder split for a presplit project, with test carved out of validation', async () => {
+  it('preselects the folder split for a presplit project, with test carved out of validation when there is no test/', async () => {
+    const withTest = mount(SplitForm, { props: { layout: 'presplit', hasTestFolder: true } })
+    await nextTick()
+    expect(withTest.emitted('change')?.[0]).toEqual([{ kind: 'folder', testFromVal: 0, seed: 42 }])
     const w = mount(SplitForm, { props: { layout: 'presplit' } })
     await nextTick()
-    expect(w.emitted('change')?.[0]).toEqual([{ kind: 'folder', testFromVal: 0, seed: 42 }])
-    await w.get('[data-test=test-from-val]').setValue('20')
-    expect(w.emitted('change')?.at(-1)).toEqual([{ kind: 'folder', testFromVal: 0.2, seed: 42 }])
+    expect(w.emitted('change')?.[0]).toEqual([{ kind: 'folder', testFromVal: 0.2, seed: 42 }])
+    await w.get('[data-test=test-from-val]').setValue('30')
+    expect(w.emitted('change')?.at(-1)).toEqual([{ kind: 'folder', testFromVal: 0.3, seed: 42 }])
     await w.get('[data-test=test-from-val]').setValue('100')
     expect(w.get('[data-test=split-error]').text()).toContain('between 0 and 99')
   })
@@ -61,7 +72,9 @@ describe('SplitForm', () => {
 
 describe('AugmentForm', () => {
   function mountWith(spec: AugmentSpec) {
-    const w = mount(AugmentForm, { props: { modelValue: spec, 'onUpdate:modelValue': (v: AugmentSpec) => void w.setProps({ modelValue: v }) } })
+    const w = mount(AugmentForm, {
+      props: { modelValue: spec, 'onUpdate:modelValue': (v: AugmentSpec) => void w.setProps({ modelValue: v }) }
+    })
     return w
   }
 
@@ -71,7 +84,13 @@ describe('AugmentForm', () => {
     expect(w.props('modelValue')).toEqual({ ...NO_AUGMENTATION, horizontalFlip: true, rotation: 0.2 })
     expect(w.get('[data-test=preset-tf-tutorial]').attributes('aria-pressed')).toBe('true')
     await w.get('[data-test=preset-pdl-ch3]').trigger('click')
-    expect(w.props('modelValue')).toEqual({ ...NO_AUGMENTATION, rotation: 20 / 360, widthShift: 0.2, heightShift: 0.2, zoom: 0.2 })
+    expect(w.props('modelValue')).toEqual({
+      ...NO_AUGMENTATION,
+      rotation: 20 / 360,
+      widthShift: 0.2,
+      heightShift: 0.2,
+      zoom: 0.2
+    })
     expect(w.text()).toContain('±20°')
   })
 
@@ -79,27 +98,66 @@ describe('AugmentForm', () => {
     const w = mountWith({ ...NO_AUGMENTATION, horizontalFlip: true, rotation: 0.2 })
     await w.get('[data-test=vflip]').setValue(true)
     await w.get('[data-test=brightness]').setValue('0.1')
-    expect(w.props('modelValue')).toEqual({ ...NO_AUGMENTATION, horizontalFlip: true, verticalFlip: true, rotation: 0.2, brightness: 0.1 })
+    expect(w.props('modelValue')).toEqual({
+      ...NO_AUGMENTATION,
+      horizontalFlip: true,
+      verticalFlip: true,
+      rotation: 0.2,
+      brightness: 0.1
+    })
     expect(w.findAll('[aria-pressed=true]')).toHaveLength(0)
     expect(w.text()).toContain('±10 %')
   })
 })
 
 describe('TrainingForm', () => {
-  it('starts with recipe A defaults and emits them', async () => {
+  it('starts with the auto recipe: what auto decides is left empty and not sent', async () => {
     const w = mount(TrainingForm, { props: { bases: [base], running: false } })
+    expect((w.get('[data-test=recipe]').element as HTMLSelectElement).value).toBe('auto')
+    expect((w.get('[data-test=lr]').element as HTMLInputElement).placeholder).toBe('auto')
     await w.get('form').trigger('submit')
     const v = w.emitted('start')?.[0]?.[0] as TrainingFormValue
-    expect(v).toMatchObject({ baseId: base.id, epochs: 10, batchSize: 32, lr: 1e-4, optimizer: 'adam', dropout: 0.2, fineTune: false })
+    const sent = trainingOptions(v)
+    expect(sent).toMatchObject({ recipe: 'auto', baseId: base.id, optimizer: 'adam', dropout: 0.2 })
+    for (const k of ['epochs', 'lr', 'batchSize', 'fineTuneEpochs', 'earlyStopPatience'])
+      expect(sent).not.toHaveProperty(k)
+  })
+
+  it('fills the fields from a picked recipe, which stay editable', async () => {
+    const w = mount(TrainingForm, { props: { bases: [base], running: false } })
+    await w.get('[data-test=recipe]').setValue('tf-tutorial')
+    await w.get('form').trigger('submit')
+    const v = w.emitted('start')?.[0]?.[0] as TrainingFormValue
+    expect(v).toMatchObject({
+      recipe: 'tf-tutorial',
+      baseId: base.id,
+      epochs: 10,
+      batchSize: 32,
+      lr: 1e-4,
+      optimizer: 'adam',
+      dropout: 0.2,
+      fineTune: false
+    })
     expect(trainingOptions(v)).not.toHaveProperty('fineTuneAt')
+    await w.get('[data-test=recipe]').setValue('pdl-ch3')
+    expect((w.get('[data-test=dense]').element as HTMLInputElement).value).toBe('64')
+    await w.get('[data-test=dense]').setValue('128')
+    await w.get('form').trigger('submit')
+    expect(trainingOptions(w.emitted('start')?.[1]?.[0] as TrainingFormValue)).toMatchObject({
+      recipe: 'pdl-ch3',
+      dense: 128,
+      dropout: 0.5,
+      batchSize: 64,
+      lr: 1e-3
+    })
   })
 
   it('blocks start and names the field when a value is invalid', async () => {
     const w = mount(TrainingForm, { props: { bases: [base], running: false } })
-    await w.get('[data-test=epochs]').setValue('0')
+    await w.get('[data-test=epochs]').setValue('-1')
     await w.get('[data-test=dropout]').setValue('1')
-    expect(w.get('[data-test=error-epochs]').text()).toContain('Epochs must be a whole number from 1')
-    expect(w.get('[data-test=error-dropout]').text()).toContain('Dropout must be ≥ 0 and < 1')
+    expect(w.get('[data-test=error-epochs]').text()).toContain('Epochs must be a whole number from 0 to 1000')
+    expect(w.get('[data-test=error-dropout]').text()).toContain('Dropout must be a number from 0 to 0.99')
     expect((w.get('[data-test=start]').element as HTMLButtonElement).disabled).toBe(true)
     await w.get('form').trigger('submit')
     expect(w.emitted('start')).toBeUndefined()
@@ -107,6 +165,7 @@ describe('TrainingForm', () => {
 
   it('validates the fine-tune layer against the base and sends phase 2 settings', async () => {
     const w = mount(TrainingForm, { props: { bases: [base], running: false } })
+    await w.get('[data-test=recipe]').setValue('tf-tutorial')
     await w.get('[data-test=fine-tune]').setValue(true)
     await w.get('[data-test=fine-tune-at]').setValue('154')
     expect(w.get('[data-test=error-fineTuneAt]').text()).toContain('from 1 to 153')
@@ -115,7 +174,13 @@ describe('TrainingForm', () => {
     await w.get('[data-test=head-mult]').setValue('10')
     await w.get('form').trigger('submit')
     const v = w.emitted('start')?.[0]?.[0] as TrainingFormValue
-    expect(trainingOptions(v)).toMatchObject({ lr: 0.001, fineTuneAt: 100, fineTuneEpochs: 10, fineTuneLr: 0.0001, headLrMultiplier: 10 })
+    expect(trainingOptions(v)).toMatchObject({
+      lr: 0.001,
+      fineTuneAt: 100,
+      fineTuneEpochs: 10,
+      fineTuneLr: 0.0001,
+      headLrMultiplier: 10
+    })
   })
 
   it('shows cancel instead of start while running', async () => {
@@ -128,7 +193,15 @@ describe('TrainingForm', () => {
 
 describe('ConfusionMatrix and ImageModal', () => {
   it('opens the images of a clicked cell; empty cells are not buttons', async () => {
-    const w = mount(ConfusionMatrix, { props: { classes: ['a', 'b'], matrix: [[3, 0], [2, 5]] } })
+    const w = mount(ConfusionMatrix, {
+      props: {
+        classes: ['a', 'b'],
+        matrix: [
+          [3, 0],
+          [2, 5]
+        ]
+      }
+    })
     expect(w.find('[data-test=cm-0-1]').exists()).toBe(false)
     await w.get('[data-test=cm-1-0]').trigger('click')
     expect(w.emitted('open')?.[0]).toEqual([1, 0])
@@ -143,7 +216,14 @@ describe('ConfusionMatrix and ImageModal', () => {
 })
 
 describe('ImageGallery', () => {
-  const item = { imageId: 'i1', url: 'tunelab://image/i1', path: 'cats/a.jpg', trueClass: 'cats', predictedClass: 'dogs', probability: 0.9 }
+  const item = {
+    imageId: 'i1',
+    url: 'tunelab://image/i1',
+    path: 'cats/a.jpg',
+    trueClass: 'cats',
+    predictedClass: 'dogs',
+    probability: 0.9
+  }
 
   it('says it is loading instead of "empty" while the first images are on their way', () => {
     const w = mount(ImageGallery, { props: { items: [], emptyText: 'Nothing wrong here.', loading: true } })

@@ -8,6 +8,7 @@ import { useTrainingStore } from '@renderer/stores/training'
 import { perClassRows, useResultsStore } from '@renderer/stores/results'
 import { useRunsStore } from '@renderer/stores/runs'
 import { defaultTrainingForm } from '@renderer/lib/trainingForm'
+import { storedConfigFor } from '@test/helpers/runConfigs'
 import { createFakeApi, KEY, type FakeApi } from './fakeApi'
 
 let fake: FakeApi
@@ -56,7 +57,10 @@ describe('dataset store', () => {
     await vi.advanceTimersByTimeAsync(PREVIEW_DEBOUNCE_MS + 10)
     const previews = fake.calls.filter((c) => c.name === 'dataset.previewSplit')
     expect(previews).toHaveLength(1)
-    expect(previews[0]?.request).toEqual({ projectKey: KEY, strategy: { kind: 'ratios', ratios: [0.5, 0.3, 0.2], seed: 1 } })
+    expect(previews[0]?.request).toEqual({
+      projectKey: KEY,
+      strategy: { kind: 'ratios', ratios: [0.5, 0.3, 0.2], seed: 1 }
+    })
     expect(d.preview?.totals).toEqual({ train: 10, validation: 6, test: 4 })
   })
 
@@ -96,18 +100,52 @@ describe('training store', () => {
     d.setStrategy({ kind: 'ratios', ratios: [0.7, 0.2, 0.1], seed: 3 })
     d.resizeMode = 'pad'
     const t = useTrainingStore()
-    const form = { ...defaultTrainingForm('mobilenet_v2_0.35_96'), epochs: 2, fineTune: true, fineTuneEpochs: 1, weights: 'random' as const }
+    const form = {
+      ...defaultTrainingForm('mobilenet_v2_0.35_96'),
+      epochs: 2,
+      fineTune: true,
+      fineTuneEpochs: 1,
+      weights: 'random' as const
+    }
     expect(await t.start(form)).toBe(true)
     const req = fake.calls.find((c) => c.name === 'training.start')?.request as { config: Record<string, unknown> }
-    expect(req.config).toMatchObject({ baseId: 'mobilenet_v2_0.35_96', weights: 'random', resizeMode: 'pad', split: { kind: 'ratios', ratios: [0.7, 0.2, 0.1], seed: 3 }, epochs: 2, fineTuneEpochs: 1 })
+    expect(req.config).toMatchObject({
+      baseId: 'mobilenet_v2_0.35_96',
+      weights: 'random',
+      resizeMode: 'pad',
+      split: { kind: 'ratios', ratios: [0.7, 0.2, 0.1], seed: 3 },
+      epochs: 2,
+      fineTuneEpochs: 1
+    })
     expect(t.status).toBe('running')
     expect(t.plannedEpochs).toBe(3)
     expect(t.lastForm).toEqual(form) // the form starts from it when the Training screen is shown again
 
-    const ev = (event: Parameters<FakeApi['emitProgress']>[0]['event'], runId = 7) => fake.emitProgress({ projectKey: KEY, runId, event })
-    const epoch = (n: number, phase: 1 | 2) => ({ phase, epoch: n, loss: 1 / n, accuracy: 0.5 + n / 10, valLoss: 1.1 / n, valAccuracy: 0.5, lr: 1e-4, seconds: 1, imagesPerSec: 100 })
+    const ev = (event: Parameters<FakeApi['emitProgress']>[0]['event'], runId = 7) =>
+      fake.emitProgress({ projectKey: KEY, runId, event })
+    const epoch = (n: number, phase: 1 | 2) => ({
+      phase,
+      epoch: n,
+      loss: 1 / n,
+      accuracy: 0.5 + n / 10,
+      valLoss: 1.1 / n,
+      valAccuracy: 0.5,
+      lr: 1e-4,
+      seconds: 1,
+      imagesPerSec: 100
+    })
     ev({ type: 'backend', name: 'wasm', notes: ['tfjs-node: not installed'] })
-    ev({ type: 'batch', phase: 'head', epoch: 1, batch: 2, batches: 4, loss: 0.7, accuracy: 0.5, imagesPerSec: 120, etaSeconds: 9 })
+    ev({
+      type: 'batch',
+      phase: 'head',
+      epoch: 1,
+      batch: 2,
+      batches: 4,
+      loss: 0.7,
+      accuracy: 0.5,
+      imagesPerSec: 120,
+      etaSeconds: 9
+    })
     ev({ type: 'epoch', epoch: epoch(1, 1) })
     ev({ type: 'epoch', epoch: epoch(1, 1) }, 99) // another run: ignored
     ev({ type: 'epoch', epoch: epoch(2, 1) })
@@ -116,7 +154,17 @@ describe('training store', () => {
     expect(t.batch).toBeNull() // phase 1's last batch does not linger while phase 2 prepares
     ev({ type: 'activations', split: 'train', done: 1234, total: 2000 })
     expect(t.activations).toEqual({ split: 'train', done: 1234, total: 2000 })
-    ev({ type: 'batch', phase: 'fine-tune', epoch: 3, batch: 1, batches: 4, loss: 0.3, accuracy: 0.9, imagesPerSec: 20, etaSeconds: 30 })
+    ev({
+      type: 'batch',
+      phase: 'fine-tune',
+      epoch: 3,
+      batch: 1,
+      batches: 4,
+      loss: 0.3,
+      accuracy: 0.9,
+      imagesPerSec: 20,
+      etaSeconds: 30
+    })
     expect(t.activations).toBeNull()
     ev({ type: 'epoch', epoch: epoch(3, 2) })
     expect(t.backend?.name).toBe('wasm')
@@ -132,15 +180,48 @@ describe('training store', () => {
     await openProject()
     fake.api.training.active = async () => ({ runs: [{ projectKey: KEY, runId: 7, status: 'running' as const }] })
     const realGet = fake.api.runs.get
-    fake.api.runs.get = async (r) => ({ ...(await realGet(r)), config: { baseId: 'mobilenet_v2_0.35_224', weights: { path: '/w/tm' }, epochs: 10, lr: 1e-4, fineTuneAt: 100, fineTuneEpochs: 2 } })
+    fake.api.runs.get = async (r) => ({
+      ...(await realGet(r)),
+      config: storedConfigFor({
+        recipe: 'tf-tutorial',
+        baseId: 'mobilenet_v2_0.35_224',
+        weights: { path: '/w/tm' },
+        epochs: 10,
+        lr: 1e-4,
+        fineTuneAt: 100,
+        fineTuneEpochs: 2
+      })
+    })
     const t = useTrainingStore()
     await t.reattach()
     expect(t.runId).toBe(7)
     expect(t.plannedEpochs).toBe(12)
     // the form shows the running run's settings, not the defaults
-    expect(t.lastForm).toMatchObject({ baseId: 'mobilenet_v2_0.35_224', weights: 'file', weightsPath: '/w/tm', epochs: 10, fineTune: true, fineTuneAt: 100, fineTuneEpochs: 2 })
+    expect(t.lastForm).toMatchObject({
+      baseId: 'mobilenet_v2_0.35_224',
+      weights: 'file',
+      weightsPath: '/w/tm',
+      epochs: 10,
+      fineTune: true,
+      fineTuneAt: 100,
+      fineTuneEpochs: 2
+    })
     expect(t.fineTuneStart).toBeNull()
-    fake.emitProgress({ projectKey: KEY, runId: 7, event: { type: 'batch', phase: 'fine-tune', epoch: 11, batch: 1, batches: 63, loss: 0.2, accuracy: 0.9, imagesPerSec: 8, etaSeconds: 400 } })
+    fake.emitProgress({
+      projectKey: KEY,
+      runId: 7,
+      event: {
+        type: 'batch',
+        phase: 'fine-tune',
+        epoch: 11,
+        batch: 1,
+        batches: 63,
+        loss: 0.2,
+        accuracy: 0.9,
+        imagesPerSec: 8,
+        etaSeconds: 400
+      }
+    })
     expect(t.fineTuneStart).toBe(11)
   })
 
@@ -179,7 +260,9 @@ describe('results and runs stores', () => {
     expect(r.split).toBe('test')
     expect(r.confusion?.accuracy).toBe(0.9)
     expect(r.sweep).toHaveLength(2)
-    const galleryCalls = fake.calls.filter((c) => c.name === 'results.gallery').map((c) => c.request as { kind: string; className: string })
+    const galleryCalls = fake.calls
+      .filter((c) => c.name === 'results.gallery')
+      .map((c) => c.request as { kind: string; className: string })
     expect(galleryCalls.map((g) => g.kind).sort()).toEqual(['confidently-wrong', 'least-confident', 'most-confident'])
     expect(galleryCalls.every((g) => g.className === 'cats')).toBe(true)
     await r.openCell(0, 1)
@@ -196,16 +279,36 @@ describe('results and runs stores', () => {
     expect(r.galleriesLoading).toBe(true)
     await switching
     expect(r.galleriesLoading).toBe(false)
-    const galleryCalls = fake.calls.filter((c) => c.name === 'results.gallery').map((c) => c.request as { className: string })
+    const galleryCalls = fake.calls
+      .filter((c) => c.name === 'results.gallery')
+      .map((c) => c.request as { className: string })
     expect(galleryCalls.slice(-3).every((g) => g.className === 'dogs')).toBe(true)
   })
 
   it('computes precision, recall and F1 from the confusion matrix', () => {
-    const rows = perClassRows({ classes: ['a', 'b'], matrix: [[4, 1], [0, 5]], total: 10, accuracy: 0.9 })
+    const rows = perClassRows({
+      classes: ['a', 'b'],
+      matrix: [
+        [4, 1],
+        [0, 5]
+      ],
+      total: 10,
+      accuracy: 0.9
+    })
     expect(rows[0]).toMatchObject({ name: 'a', precision: 1, recall: 0.8, support: 5 })
     expect(rows[1]?.precision).toBeCloseTo(5 / 6)
     expect(rows[1]?.f1).toBeCloseTo((2 * (5 / 6) * 1) / (5 / 6 + 1))
-    expect(perClassRows({ classes: ['a', 'b'], matrix: [[0, 0], [0, 3]], total: 3, accuracy: 1 })[0]).toMatchObject({ precision: null, recall: null, f1: null })
+    expect(
+      perClassRows({
+        classes: ['a', 'b'],
+        matrix: [
+          [0, 0],
+          [0, 3]
+        ],
+        total: 3,
+        accuracy: 1
+      })[0]
+    ).toMatchObject({ precision: null, recall: null, f1: null })
   })
 
   it('predicts a dropped file as base64', async () => {

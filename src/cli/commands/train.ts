@@ -4,10 +4,21 @@ import { parseAugmentSpec, AUGMENT_PRESETS } from '@core/pipeline/augment'
 import { RESIZE_MODES } from '@core/pipeline/decode'
 import { describeBase } from '@core/models'
 import { trainProject } from '@core/run/trainProject'
-import { DEFAULT_TRAIN_OPTIONS, type TrainOptions, type WeightsChoice } from '@core/run/options'
+import { RUN_DEFAULTS, type TrainOptions } from '@core/run/options'
+import { trainOptionsFromConfig } from '@core/run/fromConfig'
 import type { RunEvent } from '@core/run/events'
-import type { OptimizerName } from '@core/training/types'
-import type { BackendPreference } from '@core/tf/backend'
+import {
+  BACKEND_PREFERENCES,
+  DEFAULT_RECIPE,
+  INTEGER_SETTINGS,
+  limitError,
+  OPTIMIZERS,
+  RECIPE_NAMES,
+  type LimitedSetting,
+  type RunConfig,
+  type WeightsRequest
+} from '@shared/runConfig'
+import { RECIPES } from '@shared/recipes'
 import { describeBackend } from '@core/tf/describeBackend'
 import type { ResizeMode } from '@shared/domain'
 import type { Command, CommandContext } from '../command'
@@ -19,9 +30,6 @@ import { SPLIT_OPTIONS, strategyFromOptions } from './split'
 
 type Values = Record<string, string | boolean | string[] | undefined>
 
-const OPTIMIZERS: readonly OptimizerName[] = ['adam', 'rmsprop', 'sgd']
-const BACKENDS: readonly BackendPreference[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']
-
 function oneOf<T extends string>(values: Values, name: string, allowed: readonly T[]): T | undefined {
   const v = str(values, name)
   if (v === undefined) return undefined
@@ -30,9 +38,18 @@ function oneOf<T extends string>(values: Values, name: string, allowed: readonly
   return v as T
 }
 
-export function trainOptionsFromCli(values: Values): TrainOptions {
-  const d = DEFAULT_TRAIN_OPTIONS
-  const baseId = str(values, 'base') ?? d.baseId
+/** A numeric option within the run-config schema's limits for `setting`. */
+function limitedNum(values: Values, flag: string, setting: LimitedSetting): number | undefined {
+  const v = num(values, flag, { integer: INTEGER_SETTINGS.has(setting) })
+  if (v === undefined) return undefined
+  const problem = limitError(setting, v)
+  if (problem) throw new UsageError(`--${flag}: ${problem}`)
+  return v
+}
+
+/** The run request the options describe (what the user gave; the recipe fills the rest). */
+export function runConfigFromCli(values: Values): RunConfig {
+  const baseId = str(values, 'base') ?? RUN_DEFAULTS.baseId
   try {
     describeBase(baseId)
   } catch (e) {
@@ -43,54 +60,59 @@ export function trainOptionsFromCli(values: Values): TrainOptions {
     throw new UsageError('--weights and --random-weights exclude each other')
   if (weightsPath !== undefined && !existsSync(weightsPath))
     throw new UsageError(`--weights: ${weightsPath} does not exist`)
-  const weights: WeightsChoice =
-    weightsPath !== undefined
-      ? { kind: 'file', path: weightsPath }
-      : values['random-weights'] === true
-        ? { kind: 'random' }
-        : { kind: 'download', baseUrl: str(values, 'weights-url') }
+  const weights: WeightsRequest =
+    weightsPath !== undefined ? { path: weightsPath } : values['random-weights'] === true ? 'random' : 'official'
 
-  const augmentText = str(values, 'augment') ?? 'none'
+  const augmentText = str(values, 'augment')
   let augment
   try {
-    augment = AUGMENT_PRESETS[augmentText] ?? parseAugmentSpec(augmentText)
+    augment = augmentText === undefined ? undefined : (AUGMENT_PRESETS[augmentText] ?? parseAugmentSpec(augmentText))
   } catch (e) {
     throw new UsageError(`--augment: ${(e as Error).message}`)
   }
-  const splitGiven =
-    values.ratios !== undefined || values['use-folder-split'] === true || values['test-from-val'] !== undefined
-  const fineTuneAt = num(values, 'fine-tune-at', { integer: true, min: 1 })
-  const fineTuneEpochs = num(values, 'fine-tune-epochs', { integer: true, min: 0 })
+  const fineTuneAt = limitedNum(values, 'fine-tune-at', 'fineTuneAt')
+  const fineTuneEpochs = limitedNum(values, 'fine-tune-epochs', 'fineTuneEpochs')
   if (fineTuneAt !== undefined && fineTuneEpochs === undefined)
     throw new UsageError('--fine-tune-at needs --fine-tune-epochs N')
   const classWeights = oneOf(values, 'class-weights', ['balanced', 'none'] as const)
-  return {
-    ...d,
+  const splitGiven =
+    values.ratios !== undefined || values['use-folder-split'] === true || values['test-from-val'] !== undefined
+  const config: RunConfig = {
+    recipe: oneOf(values, 'recipe', RECIPE_NAMES) ?? DEFAULT_RECIPE,
     baseId,
     weights,
-    size: num(values, 'size', { integer: true, min: 32, max: 1024 }),
-    resizeMode: oneOf<ResizeMode>(values, 'resize', RESIZE_MODES) ?? d.resizeMode,
-    // The split needs to know the layout; 'reuse' is resolved by the orchestrator, an explicit one below.
-    split: splitGiven ? { kind: 'ratios', ratios: [0.8, 0.1, 0.1], seed: 0 } : 'reuse',
+    size: limitedNum(values, 'size', 'size'),
+    resizeMode: oneOf<ResizeMode>(values, 'resize', RESIZE_MODES),
+    // Whether the folder split exists is checked against the scan by the orchestrator.
+    split: splitGiven ? strategyFromOptions(values, true) : undefined,
     augment,
-    epochs: num(values, 'epochs', { integer: true, min: 0 }) ?? d.epochs,
-    batchSize: num(values, 'batch', { integer: true, min: 1, max: 4096 }) ?? d.batchSize,
-    lr: num(values, 'lr', { min: 1e-12, max: 10 }) ?? d.lr,
-    optimizer: oneOf(values, 'optimizer', OPTIMIZERS) ?? d.optimizer,
-    momentum: num(values, 'momentum', { min: 0, max: 1 }),
-    dense: num(values, 'dense', { integer: true, min: 0 }),
-    dropout: num(values, 'dropout', { min: 0, max: 0.99 }) ?? d.dropout,
-    seed: num(values, 'seed', { integer: true, min: 0 }) ?? d.seed,
+    epochs: limitedNum(values, 'epochs', 'epochs'),
+    batchSize: limitedNum(values, 'batch', 'batchSize'),
+    lr: limitedNum(values, 'lr', 'lr'),
+    optimizer: oneOf(values, 'optimizer', OPTIMIZERS),
+    momentum: limitedNum(values, 'momentum', 'momentum'),
+    dense: limitedNum(values, 'dense', 'dense'),
+    dropout: limitedNum(values, 'dropout', 'dropout'),
+    seed: limitedNum(values, 'seed', 'seed'),
     fineTuneAt,
     fineTuneEpochs,
-    fineTuneLr: num(values, 'fine-tune-lr', { min: 1e-12, max: 10 }),
-    headLrMultiplier: num(values, 'head-lr-mult', { min: 1e-6, max: 1e6 }),
-    earlyStopPatience: num(values, 'early-stop', { integer: true, min: 0 }),
-    classWeights: classWeights === 'balanced' ? 'balanced' : null,
-    backend: oneOf(values, 'backend', BACKENDS) ?? 'auto',
-    topN: num(values, 'top', { integer: true, min: 1, max: 1000 }) ?? d.topN,
-    rescan: values.rescan === true,
-    evaluateTrain: values['evaluate-train'] === true
+    fineTuneLr: limitedNum(values, 'fine-tune-lr', 'lr'),
+    headLrMultiplier: limitedNum(values, 'head-lr-mult', 'headLrMultiplier'),
+    earlyStopPatience: limitedNum(values, 'early-stop', 'earlyStopPatience'),
+    classWeights: classWeights === undefined ? undefined : classWeights === 'balanced' ? 'balanced' : null,
+    backend: oneOf(values, 'backend', BACKEND_PREFERENCES),
+    evaluateTrain: values['evaluate-train'] === true ? true : undefined
+  }
+  // Leave out what was not given, so the stored request says exactly what the user asked for.
+  return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as RunConfig
+}
+
+export function trainOptionsFromCli(values: Values): TrainOptions {
+  const opts = trainOptionsFromConfig(runConfigFromCli(values), { weightsUrl: str(values, 'weights-url') })
+  return {
+    ...opts,
+    topN: num(values, 'top', { integer: true, min: 1, max: 1000 }) ?? opts.topN,
+    rescan: values.rescan === true
   }
 }
 
@@ -204,6 +226,7 @@ export function createRunReporter(ctx: CommandContext): (e: RunEvent) => void {
 
 export const TRAIN_OPTIONS = {
   ...SPLIT_OPTIONS,
+  recipe: { type: 'string' },
   base: { type: 'string' },
   weights: { type: 'string' },
   'random-weights': { type: 'boolean' },
@@ -235,20 +258,18 @@ export const trainCommand: Command = {
   summary:
     'Train a classifier on top of a pretrained base (phase 1), optionally fine-tune it (phase 2), evaluate and store everything.',
   usage:
-    'train <dir> [--base ID] [--weights PATH | --random-weights] [--size N] [--resize squash|center-crop|pad] [--ratios a,b,c | --use-folder-split] [--test-from-val F] [--augment SPEC|none] [--epochs N] [--fine-tune-at N --fine-tune-epochs N] [--fine-tune-lr X] [--head-lr-mult X] [--batch N] [--lr X] [--optimizer adam|rmsprop|sgd] [--momentum X] [--dense N] [--dropout X] [--early-stop N] [--class-weights balanced] [--backend NAME] [--seed N] [--rescan] [--evaluate-train] [--json]',
+    `train <dir> [--recipe ${RECIPE_NAMES.join('|')}] [--base ID] [--weights PATH | --random-weights] [--size N] [--resize squash|center-crop|pad] [--ratios a,b,c | --use-folder-split] [--test-from-val F] [--augment SPEC|none] [--epochs N] [--fine-tune-at N --fine-tune-epochs N] [--fine-tune-lr X] [--head-lr-mult X] [--batch N] [--lr X] [--optimizer adam|rmsprop|sgd] [--momentum X] [--dense N] [--dropout X] [--early-stop N] [--class-weights balanced] [--backend NAME] [--seed N] [--rescan] [--evaluate-train] [--json]\n\n` +
+    `Recipes fill every setting you do not give (explicit options win); the default is ${DEFAULT_RECIPE}:\n` +
+    Object.values(RECIPES)
+      .map((r) => `  ${r.name.padEnd(12)} ${r.summary}`)
+      .join('\n'),
   options: TRAIN_OPTIONS,
   async run(positionals, values, ctx) {
     const dir = requireDir(positionals, 'train')
     if (!existsSync(dir)) throw new UsageError(`train: ${dir} does not exist`)
     const opts = trainOptionsFromCli(values)
-    const explicitSplit = opts.split !== 'reuse'
     const report = createRunReporter(ctx)
-    const outcome = await trainProject(
-      dir,
-      explicitSplit ? { ...opts, split: strategyFromOptions(values, true) } : opts,
-      report,
-      ctx.signal
-    )
+    const outcome = await trainProject(dir, opts, report, ctx.signal)
     const metrics: Record<string, { accuracy: number; loss: number }> = {}
     for (const [s, m] of Object.entries(outcome.metrics) as [SplitName, { accuracy: number; loss: number }][]) {
       metrics[s === 'validation' ? 'val' : s] = { accuracy: m.accuracy, loss: m.loss }

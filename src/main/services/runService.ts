@@ -1,28 +1,15 @@
 // training.*, runs.*, results.* and predict.* over the worker runner and the project store.
 import { existsSync } from 'node:fs'
 import { SPLIT_NAMES, type SplitName } from '@shared/domain'
-import { ApiError, type GalleryItemView, type RunSummary, type TrainingConfig } from '@shared/contract'
+import { ApiError, type GalleryItemView, type RunSummary } from '@shared/contract'
+import { parseStoredRunConfig } from '@shared/runConfig'
 import type { GalleryItem, RunRow, RunSummaryRow } from '@core/store'
 import { defaultThresholds } from '@core/eval/analyses'
-import type { TrainOptions } from '@core/run/options'
+import { trainOptionsFromConfig } from '@core/run/fromConfig'
 import { runModelDir } from '@core/store/runModelDir'
 import type { OpenProject } from './projects'
 import { resolveInside } from './containment'
 import type { PartialHandlers } from './context'
-
-export function trainOptionsFrom(config: TrainingConfig, weightsCacheDir: string): TrainOptions {
-  const { weights, split, name: _name, ...rest } = config
-  return {
-    ...rest,
-    weights:
-      weights === 'official'
-        ? { kind: 'download', cacheDir: weightsCacheDir }
-        : weights === 'random'
-          ? { kind: 'random' }
-          : { kind: 'file', path: weights.path },
-    split: split ?? 'reuse'
-  }
-}
 
 function summary(r: RunRow | RunSummaryRow): RunSummary {
   const s = 'epochs' in r ? r : null
@@ -88,7 +75,11 @@ export const runHandlers: PartialHandlers<
     if (ctx.runner.active().some((r) => r.projectKey === projectKey && r.status === 'running')) {
       throw new ApiError('conflict', `a run is already going in ${p.root}: cancel it or wait for it to finish`)
     }
-    const runId = await ctx.runner.start(projectKey, p.root, trainOptionsFrom(config, ctx.weightsCacheDir))
+    const runId = await ctx.runner.start(
+      projectKey,
+      p.root,
+      trainOptionsFromConfig(config, { weightsCacheDir: ctx.weightsCacheDir })
+    )
     return { runId }
   },
   'training.cancel': async ({ runId }, ctx) => ({ cancelled: ctx.runner.cancel(runId) }),
@@ -106,7 +97,7 @@ export const runHandlers: PartialHandlers<
     const evaluatedSplits = SPLIT_NAMES.filter((s) => p.state.store.confusionMatrix(runId, s).length > 0)
     return {
       run: summary(listed ?? run),
-      config: run.config,
+      config: parseStoredRunConfig(run.config),
       metrics: run.metrics,
       timings: run.timings,
       backendNotes: run.backendNotes,

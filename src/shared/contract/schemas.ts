@@ -1,6 +1,7 @@
 // Runtime schemas of the data the channels carry. Types are inferred from them (z.infer), so schema and type
 // cannot drift; the few that mirror src/shared/domain.ts are checked against it in contract/checks.ts.
 import { z } from 'zod'
+import { runConfigSchema, splitStrategySchema, storedRunConfigSchema, type RunConfig } from '../runConfig'
 
 export const splitNameSchema = z.enum(['train', 'validation', 'test'])
 export const layoutSchema = z.enum(['flat', 'presplit'])
@@ -11,29 +12,8 @@ export const runStatusSchema = z.enum(['running', 'completed', 'cancelled', 'fai
 export const projectKeySchema = z.string().regex(/^[0-9a-f]{16}$/, 'projectKey must be 16 lowercase hex digits')
 export const imageIdSchema = z.number().int().positive()
 export const runIdSchema = z.number().int().positive()
-const seedSchema = z.number().int().min(0).max(2 ** 32 - 1)
-
-export const splitStrategySchema = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('ratios'),
-    ratios: z.tuple([z.number().min(0), z.number().min(0), z.number().min(0)]),
-    seed: seedSchema
-  }),
-  z.object({ kind: z.literal('folder'), testFromVal: z.number().min(0).max(1), seed: seedSchema })
-])
-
-export const augmentSpecSchema = z
-  .object({
-    horizontalFlip: z.boolean(),
-    verticalFlip: z.boolean(),
-    rotation: z.number().min(0).max(1),
-    widthShift: z.number().min(0).max(1),
-    heightShift: z.number().min(0).max(1),
-    zoom: z.number().min(0).max(1),
-    brightness: z.number().min(0).max(1),
-    contrast: z.number().min(0).max(1)
-  })
-  .strict()
+export { splitStrategySchema }
+export { augmentSpecSchema, optimizerSchema, recipeNameSchema, runChoiceSchema } from '../runConfig'
 
 const splitCountsSchema = z.object({ train: z.number().int(), validation: z.number().int(), test: z.number().int() })
 export type SplitCounts = z.infer<typeof splitCountsSchema>
@@ -45,7 +25,11 @@ export const classCountsSchema = z.object({
   total: z.number().int()
 })
 
-export const leakageGroupSchema = z.object({ hash: z.string(), paths: z.array(z.string()), splits: z.array(splitNameSchema) })
+export const leakageGroupSchema = z.object({
+  hash: z.string(),
+  paths: z.array(z.string()),
+  splits: z.array(splitNameSchema)
+})
 
 /** What the Projects screen shows about a scan. */
 export const scanViewSchema = z.object({
@@ -88,7 +72,12 @@ export const projectInfoSchema = z.object({
 })
 export type ProjectInfo = z.infer<typeof projectInfoSchema>
 
-export const recentProjectSchema = z.object({ root: z.string(), name: z.string(), openedAt: z.string(), exists: z.boolean() })
+export const recentProjectSchema = z.object({
+  root: z.string(),
+  name: z.string(),
+  openedAt: z.string(),
+  exists: z.boolean()
+})
 export type RecentProject = z.infer<typeof recentProjectSchema>
 
 export const imageInfoSchema = z.object({
@@ -136,40 +125,9 @@ export const modelInfoSchema = z.object({
 })
 export type ModelInfo = z.infer<typeof modelInfoSchema>
 
-export const optimizerSchema = z.enum(['adam', 'rmsprop', 'sgd'])
-
-/** Everything a training run needs besides the project. Mirrors the CLI's train options. */
-export const trainingConfigSchema = z
-  .object({
-    baseId: z.string().min(1),
-    /** 'official' = Keras Applications weights from the cache (download first); a path = a local .h5 or TF.js folder; 'random' = no pretraining. */
-    weights: z.union([z.literal('official'), z.literal('random'), z.object({ path: z.string().min(1) })]),
-    resizeMode: resizeModeSchema,
-    /** The saved split is used when omitted. */
-    split: splitStrategySchema.optional(),
-    augment: augmentSpecSchema,
-    epochs: z.number().int().min(1).max(10_000),
-    batchSize: z.number().int().min(1).max(4096),
-    lr: z.number().positive().max(10),
-    optimizer: optimizerSchema,
-    momentum: z.number().min(0).max(1).optional(),
-    dense: z.number().int().min(0).max(65_536).optional(),
-    dropout: z.number().min(0).max(0.99),
-    seed: seedSchema,
-    fineTuneAt: z.number().int().min(0).optional(),
-    fineTuneEpochs: z.number().int().min(0).max(10_000).optional(),
-    fineTuneLr: z.number().positive().max(10).optional(),
-    headLrMultiplier: z.number().positive().max(1000).optional(),
-    fineTuneOptimizer: optimizerSchema.optional(),
-    earlyStopPatience: z.number().int().min(1).optional(),
-    classWeights: z.enum(['balanced']).nullable().optional(),
-    backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
-    name: z.string().max(200).optional(),
-    /** Also predict the training images, so the galleries can show mislabelled ones. */
-    evaluateTrain: z.boolean().optional()
-  })
-  .strict()
-export type TrainingConfig = z.infer<typeof trainingConfigSchema>
+/** Everything a training run needs besides the project: the one run-config schema (src/shared/runConfig.ts). */
+export const trainingConfigSchema = runConfigSchema
+export type TrainingConfig = RunConfig
 
 export const trainPhaseSchema = z.enum(['head', 'fine-tune'])
 
@@ -191,10 +149,26 @@ export const trainingProgressSchema = z.object({
   projectKey: projectKeySchema,
   runId: runIdSchema,
   event: z.discriminatedUnion('type', [
-    z.object({ type: z.literal('phase'), phase: trainPhaseSchema, epochs: z.number().int(), fineTuneAt: z.number().int().nullable(), detail: z.string() }),
-    z.object({ type: z.literal('features'), split: z.enum(['train', 'validation']), done: z.number().int(), total: z.number().int() }),
+    z.object({
+      type: z.literal('phase'),
+      phase: trainPhaseSchema,
+      epochs: z.number().int(),
+      fineTuneAt: z.number().int().nullable(),
+      detail: z.string()
+    }),
+    z.object({
+      type: z.literal('features'),
+      split: z.enum(['train', 'validation']),
+      done: z.number().int(),
+      total: z.number().int()
+    }),
     /** Phase 2: the frozen lower part's activations, computed once per image before the first fine-tuning epoch. */
-    z.object({ type: z.literal('activations'), split: z.enum(['train', 'validation']), done: z.number().int(), total: z.number().int() }),
+    z.object({
+      type: z.literal('activations'),
+      split: z.enum(['train', 'validation']),
+      done: z.number().int(),
+      total: z.number().int()
+    }),
     z.object({
       type: z.literal('batch'),
       phase: trainPhaseSchema,
@@ -236,8 +210,8 @@ const jsonSchema: z.ZodType<unknown> = z.unknown()
 
 export const runDetailSchema = z.object({
   run: runSummarySchema,
-  /** The config the run was started with, as stored (TrainingConfig for runs started by the app). */
-  config: jsonSchema,
+  /** What the run received, what it ran with and the recipe's choices; null for a config this app cannot read. */
+  config: storedRunConfigSchema.nullable(),
   metrics: jsonSchema,
   timings: jsonSchema,
   backendNotes: jsonSchema,

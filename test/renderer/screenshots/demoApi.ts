@@ -2,6 +2,7 @@
 import type { TuneLabApi } from '@shared/contract/api'
 import type { GalleryItemView, RunDetail } from '@shared/contract/schemas'
 import { createFakeApi, KEY, type FakeApi } from '../fakeApi'
+import { storedConfigFor } from '@test/helpers/runConfigs'
 
 const CLASSES = ['cats', 'dogs']
 
@@ -67,7 +68,14 @@ export function createDemoApi(): FakeApi {
   })
   const detail = (runId: number): RunDetail => ({
     run: { runId, name: null, status: runId === 3 ? 'completed' : runId === 2 ? 'cancelled' : 'interrupted', createdAt: '2025-11-22T05:50:00Z', startedAt: '2025-11-22T05:50:00Z', endedAt: '2025-11-22T06:02:00Z', baseId: 'mobilenet_v2_1.0_160', backend: 'wasm', classes: CLASSES, epochs: runId === 3 ? 10 : 4, bestValAccuracy: runId === 3 ? 0.979 : 0.93, bestEpoch: runId === 3 ? 10 : 4, error: runId === 1 ? 'the app closed while the run was going' : null },
-    config: { epochs: 5, lr: 1e-4, optimizer: 'adam', batchSize: 32, fineTuneEpochs: runId === 3 ? 5 : 0, fineTuneAt: 100 },
+    config:
+      runId === 3
+        ? storedConfigFor({ recipe: 'auto', baseId: 'mobilenet_v2_1.0_160', weights: 'official', epochs: 5, lr: 1e-3, fineTuneAt: 100, fineTuneEpochs: 5 }, [
+            { setting: 'batch size', value: '32', why: '2000 training images' },
+            { setting: 'class weights', value: 'none', why: 'largest class 1000 images, smallest 1000: ratio 1.0 ≤ 3' },
+            { setting: 'kept phase', value: 'phase 2 (fine-tuned)', why: 'fine-tuning lowered the validation loss below phase 1' }
+          ])
+        : storedConfigFor({ recipe: 'tf-tutorial', baseId: 'mobilenet_v2_1.0_160', weights: 'official', epochs: 5, fineTuneEpochs: 0 }),
     metrics: null,
     timings: null,
     backendNotes: null,

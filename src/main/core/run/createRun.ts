@@ -1,4 +1,4 @@
-// Run step 3, create the run: the runs row with the config as given plus what was resolved (base, classes, split),
+// Run step 3, create the run: the runs row with the config as received, as resolved and the recipe's choices,
 // owned by this process; from here on every epoch and prediction is stored against its id.
 import type { ProjectStore } from '../store/projectStore'
 import type { JsonValue, RunRow } from '../store/rows'
@@ -8,6 +8,8 @@ import type { RunEventListener } from './events'
 import type { TrainOptions } from './options'
 import type { PreparedData, SplitSets } from './prepareData'
 import { labelStore } from '../labels/projectLabels'
+import { storedRunConfig } from './storedConfig'
+import type { RunChoice } from '@shared/runConfig'
 
 export function createRunStep(
   store: ProjectStore,
@@ -17,10 +19,12 @@ export function createRunStep(
   sets: SplitSets,
   base: BaseNetwork,
   backend: BackendInfo,
-  emit: RunEventListener
+  emit: RunEventListener,
+  choices: RunChoice[] = []
 ): RunRow {
   const { classes, split, strategy } = data
-  const config = { ...opts, baseId: base.spec.id, classes, splitId: split.id, strategy } as unknown as JsonValue
+  const stored = storedRunConfig(opts, { baseId: base.spec.id, classes, splitId: split.id, strategy }, choices)
+  const config = stored as unknown as JsonValue
   const run = store.createRun({
     projectId: data.projectId,
     config,

@@ -1,6 +1,8 @@
-// Options of a training run as the CLI and the app give them, with the defaults of the TF tutorial (recipe A).
+// Options of a training run as the orchestrator takes them: the engine's parameters plus data, base and backend
+// choices, and the request they were resolved from (src/shared/runConfig.ts; resolution in run/fromConfig.ts).
 import type { ResizeMode, SplitStrategy } from '@shared/domain'
 import { NO_AUGMENTATION } from '@shared/domain'
+import type { RecipeName, RunConfig } from '@shared/runConfig'
 import type { TrainParams } from '../training/types'
 import type { BackendPreference } from '../tf/backend'
 
@@ -11,13 +13,17 @@ export type WeightsChoice =
 
 /** Everything a run needs: the engine's parameters (classes come from the scan) plus data, base and backend choices. */
 export interface TrainOptions extends Omit<TrainParams, 'classes'> {
+  /** The recipe whose settings fill what the request left out. */
+  recipe: RecipeName
+  /** The request as received (stored with the run; `auto` decides only what it leaves out). */
+  received: RunConfig
   /** '<family>_<alpha>_<size>', e.g. mobilenet_v2_1.0_160. */
   baseId: string
   weights: WeightsChoice
   /** Overrides the size in baseId. */
   size?: number
   resizeMode: ResizeMode
-  /** 'reuse': the project's stored split if there is one, else ratios 0.8/0.1/0.1 seed 42. */
+  /** 'reuse': the project's stored split if there is one, else the folder's split (pre-split) or 80/10/10 seed 42. */
   split: SplitStrategy | 'reuse'
   backend?: BackendPreference
   /** Images per gallery in the stored analyses. */
@@ -30,17 +36,11 @@ export interface TrainOptions extends Omit<TrainParams, 'classes'> {
   evaluateTrain?: boolean
 }
 
-export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
+/** The run settings outside any recipe. */
+export const RUN_DEFAULTS = {
   baseId: 'mobilenet_v2_1.0_160',
-  weights: { kind: 'download' },
-  resizeMode: 'squash',
-  split: 'reuse',
+  resizeMode: 'squash' as ResizeMode,
   augment: NO_AUGMENTATION,
-  epochs: 10,
-  batchSize: 32,
-  lr: 1e-4,
-  optimizer: 'adam',
-  dropout: 0.2,
   seed: 42,
   topN: 12,
   unsureThreshold: 0.75

@@ -14,8 +14,7 @@ import { imageSetFor, type SplitImages } from './imageSets'
 import type { TrainOptions } from './options'
 import { effectiveImages } from '../labels/projectLabels'
 import type { LabelOverride } from '../labels/types'
-
-const DEFAULT_STRATEGY: SplitStrategy = { kind: 'ratios', ratios: [0.8, 0.1, 0.1], seed: 42 }
+import { defaultStrategy, describeStrategy } from './runDefaults'
 
 export interface PreparedData {
   projectId: number
@@ -50,7 +49,7 @@ export function splitStep(
   store.saveScan(projectId, scan)
 
   const stored = store.getSplit(projectId)
-  const strategy = opts.split === 'reuse' ? (stored?.strategy ?? DEFAULT_STRATEGY) : opts.split
+  const strategy = opts.split === 'reuse' ? (stored?.strategy ?? defaultStrategy(scan)) : opts.split
   if (strategy.kind === 'folder' && scan.layout !== 'presplit')
     throw new Error('split: the folder split needs train/validation/test subfolders, and this folder is flat')
   const assignment = assignSplits(scan.images, strategy)
@@ -64,14 +63,26 @@ export function splitStep(
   emit({
     type: 'stage',
     stage: 'split',
-    detail: same ? `reusing stored split #${split.id}` : `new split #${split.id}: ${JSON.stringify(strategy)}`
+    detail: `${same ? 'reusing stored' : 'new'} split #${split.id}: ${describeStrategy(strategy, scan)}`
   })
   const labelled = effectiveImages(store, projectId, scan.images)
   if (labelled.used.length > 0) {
-    emit({ type: 'info', message: `label overrides: ${labelled.counts.relabelled} relabelled, ${labelled.counts.excluded} excluded` })
+    emit({
+      type: 'info',
+      message: `label overrides: ${labelled.counts.relabelled} relabelled, ${labelled.counts.excluded} excluded`
+    })
   }
   const classes = scan.classes.map((c) => c.name)
-  return { projectId, scan, classes, split, strategy, assignment, images: labelled.images, overridesUsed: labelled.used }
+  return {
+    projectId,
+    scan,
+    classes,
+    split,
+    strategy,
+    assignment,
+    images: labelled.images,
+    overridesUsed: labelled.used
+  }
 }
 
 export interface SplitSets {

@@ -20,6 +20,7 @@ import { evaluateStep } from './evaluateStep'
 import { saveStep, summarize } from './saveStep'
 import { StageTimer } from './timings'
 import { checkTrainingFits } from '../training/limits'
+import { planAuto } from '../training/auto'
 
 export { runModelDir } from '../store/runModelDir'
 
@@ -42,11 +43,12 @@ export interface RunOutcome {
  */
 export async function trainProject(
   rootDir: string,
-  opts: TrainOptions,
+  requested: TrainOptions,
   onEvent: RunEventListener = () => undefined,
   signal?: AbortSignal
 ): Promise<RunOutcome> {
   const root = resolve(rootDir)
+  let opts = requested
   const timer = new StageTimer()
   const emit = (e: RunEvent): void => onEvent(e)
 
@@ -72,7 +74,15 @@ export async function trainProject(
     timer.lap('weights')
     const sets = splitSets(root, data, new ImageCache(state.cacheDir), base.spec.size, opts)
 
-    const run = createRunStep(store, state.dbPath, opts, data, sets, base, backend, emit)
+    const plan = planAuto(opts, {
+      trainLabels: sets.sets.train.set.labels,
+      classes,
+      validationCount: sets.counts.validation,
+      pretrained: opts.weights.kind !== 'random'
+    })
+    opts = plan.options
+    for (const c of plan.choices) emit({ type: 'info', message: `auto: ${c.setting} ${c.value} (${c.why})` })
+    const run = createRunStep(store, state.dbPath, opts, data, sets, base, backend, emit, plan.choices)
     runId = run.id
 
     const frozenBase = foldedBase(base)

@@ -12,9 +12,13 @@ import type { FeaturePool } from './featurePool'
 import type { TrainOptions } from './options'
 import type { SplitSets } from './prepareData'
 import type { StageTimer } from './timings'
+import { appendRunChoices } from './storedConfig'
+import { keptPhaseChoice } from './runDefaults'
 
 function trainParams(opts: TrainOptions, classes: string[]): TrainParams {
   const {
+    recipe: _recipe,
+    received: _received,
     baseId: _b,
     weights: _w,
     size: _s,
@@ -85,6 +89,7 @@ export async function trainStep(input: TrainStepInput, pool: FeaturePool, signal
     }
   }
   const result = await trainRun(trainParams(opts, classes), io, signal)
+  if (result.keptPhase) appendRunChoices(store, runId, [keptPhaseChoice(result.keptPhase)])
   if (phase) timer.record(phaseName(phase), phaseMark)
   else timer.restart()
   return { result, io }

@@ -36,7 +36,12 @@ function lowerForward(ctx: RunContext, split: SplitModel, pixels: Uint8Array, co
   })
 }
 
-async function cacheActivations(ctx: RunContext, split: SplitModel, set: ImageSet, which: 'train' | 'validation'): Promise<ActivationCache> {
+async function cacheActivations(
+  ctx: RunContext,
+  split: SplitModel,
+  set: ImageSet,
+  which: 'train' | 'validation'
+): Promise<ActivationCache> {
   const { perImage, shapes } = boundaryDims(split)
   const n = set.keys.length
   const data = perImage.map((p) => new Float32Array(n * p))
@@ -67,7 +72,10 @@ function cachedInputs(cache: ActivationCache, idx: readonly number[]): tf.Tensor
 /** Makes exactly layers >= at trainable; returns a function that restores the previous layer and variable flags. */
 function setTrainableFrom(model: tf.LayersModel, at: number): () => void {
   // model.trainable = false only flips the variables' flags, so both levels are saved.
-  const before = model.layers.map((l) => ({ layer: l.trainable, vars: l.weights.map((w) => [w, w.trainable] as const) }))
+  const before = model.layers.map((l) => ({
+    layer: l.trainable,
+    vars: l.weights.map((w) => [w, w.trainable] as const)
+  }))
   model.layers.forEach((l, i) => (l.trainable = i >= at))
   return () =>
     model.layers.forEach((l, i) => {
@@ -78,7 +86,10 @@ function setTrainableFrom(model: tf.LayersModel, at: number): () => void {
     })
 }
 
-export async function runFineTunePhase(ctx: RunContext, firstEpoch: number): Promise<PhaseLoopResult & { fineTuneAt: number }> {
+export async function runFineTunePhase(
+  ctx: RunContext,
+  firstEpoch: number
+): Promise<PhaseLoopResult & { fineTuneAt: number }> {
   const { io, params, head } = ctx
   const base = io.base
   const at = params.fineTuneAt ?? base.spec.defaultFineTuneAt
@@ -102,7 +113,10 @@ export async function runFineTunePhase(ctx: RunContext, firstEpoch: number): Pro
   } else {
     if (!(mult > 0)) throw new Error(`headLrMultiplier: must be positive, got ${mult}`)
     optimizers.push(createOptimizer(optName, lr, params.momentum), createOptimizer(optName, lr * mult, params.momentum))
-    groups.push({ optimizer: optimizers[0] as tf.Optimizer, vars: baseVars }, { optimizer: optimizers[1] as tf.Optimizer, vars: headVars })
+    groups.push(
+      { optimizer: optimizers[0] as tf.Optimizer, vars: baseVars },
+      { optimizer: optimizers[1] as tf.Optimizer, vars: headVars }
+    )
   }
 
   const { perImage } = boundaryDims(split)
@@ -112,7 +126,11 @@ export async function runFineTunePhase(ctx: RunContext, firstEpoch: number): Pro
   const nVal = io.validation?.keys.length ?? 0
   const cacheTrain = !ctx.augmenting && (nTrain + nVal) * bytesPerImage <= limit
   const cacheVal = nVal * bytesPerImage + (cacheTrain ? nTrain * bytesPerImage : 0) <= limit
-  const path: FineTunePath = ctx.augmenting ? 'augmented-forward' : cacheTrain ? 'cached-activations' : 'recomputed-activations'
+  const path: FineTunePath = ctx.augmenting
+    ? 'augmented-forward'
+    : cacheTrain
+      ? 'cached-activations'
+      : 'recomputed-activations'
   const mib = (b: number): string => `${(b / 1024 ** 2).toFixed(1)} MiB`
   ctx.emit({
     type: 'phase-start',
@@ -134,7 +152,12 @@ export async function runFineTunePhase(ctx: RunContext, firstEpoch: number): Pro
     const valCache = io.validation && cacheVal ? await cacheActivations(ctx, split, io.validation, 'validation') : null
 
     // epoch = null: no augmentation (validation).
-    const inputsFor = async (set: ImageSet, cache: ActivationCache | null, idx: number[], epoch: number | null): Promise<tf.Tensor[]> => {
+    const inputsFor = async (
+      set: ImageSet,
+      cache: ActivationCache | null,
+      idx: number[],
+      epoch: number | null
+    ): Promise<tf.Tensor[]> => {
       if (cache) return cachedInputs(cache, idx)
       let pixels = await set.load(idx)
       if (epoch !== null && ctx.augmenting) pixels = augmentLoaded(ctx, set, pixels, idx, epoch)
@@ -142,7 +165,9 @@ export async function runFineTunePhase(ctx: RunContext, firstEpoch: number): Pro
     }
     const logitsOf = (inputs: tf.Tensor[], dropoutSeed?: number): tf.Tensor2D =>
       tf.tidy(() => {
-        const fm = split.upper.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, { training: false }) as tf.Tensor4D
+        const fm = split.upper.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, {
+          training: false
+        }) as tf.Tensor4D
         return head.forward(tf.mean(fm, [1, 2]) as tf.Tensor2D, dropoutSeed)
       })
 
@@ -154,7 +179,7 @@ export async function runFineTunePhase(ctx: RunContext, firstEpoch: number): Pro
       batchSize: params.batchSize,
       random: ctx.random.shuffle,
       lr,
-      patience: params.earlyStopPatience,
+      patience: params.fineTunePatience ?? params.earlyStopPatience,
       vars: [...baseVars, ...headVars],
       emit: ctx.emit,
       onEpochEnd: io.onEpochEnd,

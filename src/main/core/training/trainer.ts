@@ -7,19 +7,26 @@ import { ClassifierHead } from './head'
 import { runHeadPhase } from './headPhase'
 import { balancedClassWeights } from './loss'
 import { runRandom } from './random'
-import type { BaseLike, EpochRecord, ImageSet, TrainIO, TrainParams, TrainResult } from './types'
+import { bestEpoch, keepBetter, snapshotForPhase2 } from './keepBetterPhase'
+import type { BaseLike, EpochRecord, ImageSet, TrainIO, TrainParams, TrainPhase, TrainResult } from './types'
 
 function validateSet(name: string, set: ImageSet, numClasses: number): void {
-  if (set.keys.length !== set.labels.length) throw new Error(`${name}: ${set.keys.length} keys but ${set.labels.length} labels`)
+  if (set.keys.length !== set.labels.length)
+    throw new Error(`${name}: ${set.keys.length} keys but ${set.labels.length} labels`)
   const bad = set.labels.findIndex((y) => !Number.isInteger(y) || y < 0 || y >= numClasses)
-  if (bad >= 0) throw new Error(`${name}: label ${set.labels[bad]} of image ${set.keys[bad]} is not a class index in [0, ${numClasses - 1}]`)
+  if (bad >= 0)
+    throw new Error(
+      `${name}: label ${set.labels[bad]} of image ${set.keys[bad]} is not a class index in [0, ${numClasses - 1}]`
+    )
 }
 
 export function validateParams(p: TrainParams, io: TrainIO): void {
   if (p.classes.length < 2) throw new Error(`classes: need at least 2, got ${p.classes.length}`)
-  if (new Set(p.classes).size !== p.classes.length) throw new Error(`classes: duplicate names in ${JSON.stringify(p.classes)}`)
+  if (new Set(p.classes).size !== p.classes.length)
+    throw new Error(`classes: duplicate names in ${JSON.stringify(p.classes)}`)
   const intAtLeast = (name: string, v: number | undefined, min: number): void => {
-    if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new Error(`${name}: must be an integer >= ${min}, got ${v}`)
+    if (v !== undefined && (!Number.isInteger(v) || v < min))
+      throw new Error(`${name}: must be an integer >= ${min}, got ${v}`)
   }
   intAtLeast('epochs', p.epochs, 0)
   intAtLeast('batchSize', p.batchSize, 1)
@@ -27,14 +34,18 @@ export function validateParams(p: TrainParams, io: TrainIO): void {
   intAtLeast('earlyStopPatience', p.earlyStopPatience, 0)
   intAtLeast('seed', p.seed, 0)
   if (!(p.lr > 0) || !Number.isFinite(p.lr)) throw new Error(`lr: must be a positive number, got ${p.lr}`)
-  if (p.fineTuneLr !== undefined && !(p.fineTuneLr > 0)) throw new Error(`fineTuneLr: must be positive, got ${p.fineTuneLr}`)
-  if (p.headLrMultiplier !== undefined && !(p.headLrMultiplier > 0)) throw new Error(`headLrMultiplier: must be positive, got ${p.headLrMultiplier}`)
+  if (p.fineTuneLr !== undefined && !(p.fineTuneLr > 0))
+    throw new Error(`fineTuneLr: must be positive, got ${p.fineTuneLr}`)
+  if (p.headLrMultiplier !== undefined && !(p.headLrMultiplier > 0))
+    throw new Error(`headLrMultiplier: must be positive, got ${p.headLrMultiplier}`)
   if (io.train.keys.length === 0) throw new Error('train: the training set is empty')
   validateSet('train', io.train, p.classes.length)
   if (io.validation) validateSet('validation', io.validation, p.classes.length)
   const shape = io.base.model.inputs[0]?.shape
   if (shape?.[1] !== io.base.spec.size || shape?.[2] !== io.base.spec.size) {
-    throw new Error(`base '${io.base.spec.id}': model input ${JSON.stringify(shape)} does not match spec.size ${io.base.spec.size}`)
+    throw new Error(
+      `base '${io.base.spec.id}': model input ${JSON.stringify(shape)} does not match spec.size ${io.base.spec.size}`
+    )
   }
 }
 
@@ -45,7 +56,13 @@ export function validateParams(p: TrainParams, io: TrainIO): void {
 export async function trainRun(params: TrainParams, io: TrainIO, signal?: AbortSignal): Promise<TrainResult> {
   validateParams(params, io)
   const numClasses = params.classes.length
-  const head = new ClassifierHead({ featureDim: featureDim(io.base), numClasses, dense: params.dense, dropout: params.dropout, seed: params.seed })
+  const head = new ClassifierHead({
+    featureDim: featureDim(io.base),
+    numClasses,
+    dense: params.dense,
+    dropout: params.dropout,
+    seed: params.seed
+  })
   const ctx: RunContext = {
     params,
     io,
@@ -56,13 +73,19 @@ export async function trainRun(params: TrainParams, io: TrainIO, signal?: AbortS
     emit: (e) => io.onEvent?.(e),
     signal
   }
-  if (ctx.classWeight) ctx.emit({ type: 'info', message: `class weights (balanced): ${ctx.classWeight.map((w, i) => `${params.classes[i]}=${w.toFixed(3)}`).join(', ')}` })
-  if (!io.validation && params.earlyStopPatience !== undefined) ctx.emit({ type: 'info', message: 'earlyStopPatience ignored: no validation set' })
+  if (ctx.classWeight)
+    ctx.emit({
+      type: 'info',
+      message: `class weights (balanced): ${ctx.classWeight.map((w, i) => `${params.classes[i]}=${w.toFixed(3)}`).join(', ')}`
+    })
+  if (!io.validation && params.earlyStopPatience !== undefined)
+    ctx.emit({ type: 'info', message: 'earlyStopPatience ignored: no validation set' })
 
   const epochs: EpochRecord[] = []
   let cancelled = false
   let stoppedEarly = false
   let restoredEpoch: number | null = null
+  let keptPhase: TrainPhase | null = null
   try {
     const p1 = await runHeadPhase(ctx)
     epochs.push(...p1.records)
@@ -70,11 +93,20 @@ export async function trainRun(params: TrainParams, io: TrainIO, signal?: AbortS
     stoppedEarly = p1.stoppedEarly
     restoredEpoch = p1.restoredEpoch
     if (!cancelled && (params.fineTuneEpochs ?? 0) > 0) {
-      const p2 = await runFineTunePhase(ctx, epochs.length + 1)
-      epochs.push(...p2.records)
-      cancelled = p2.cancelled
-      stoppedEarly = stoppedEarly || p2.stoppedEarly
-      restoredEpoch = p2.restoredEpoch
+      const phase1 = params.keepBetterPhase ? snapshotForPhase2(ctx) : null
+      try {
+        const p2 = await runFineTunePhase(ctx, epochs.length + 1)
+        epochs.push(...p2.records)
+        cancelled = p2.cancelled
+        stoppedEarly = stoppedEarly || p2.stoppedEarly
+        restoredEpoch = p2.restoredEpoch
+        if (phase1 && !cancelled) {
+          keptPhase = keepBetter(ctx, phase1, p1.records, p2.records)
+          if (keptPhase === 'head') restoredEpoch = bestEpoch(p1.records)
+        }
+      } finally {
+        phase1?.checkpoint.clear()
+      }
     }
   } catch (err) {
     if (!(err instanceof Error && err.name === 'AbortError')) {
@@ -83,12 +115,21 @@ export async function trainRun(params: TrainParams, io: TrainIO, signal?: AbortS
     }
     cancelled = true
   }
-  return finish(ctx, { epochs, cancelled, stoppedEarly, restoredEpoch })
+  return finish(ctx, { epochs, cancelled, stoppedEarly, restoredEpoch, keptPhase })
 }
 
-function finish(ctx: RunContext, r: { epochs: EpochRecord[]; cancelled: boolean; stoppedEarly: boolean; restoredEpoch: number | null }): TrainResult {
+function finish(
+  ctx: RunContext,
+  r: {
+    epochs: EpochRecord[]
+    cancelled: boolean
+    stoppedEarly: boolean
+    restoredEpoch: number | null
+    keptPhase: TrainPhase | null
+  }
+): TrainResult {
   const { head, io } = ctx
-  const baseChanged = r.epochs.some((e) => e.phase === 'fine-tune')
+  const baseChanged = r.keptPhase !== 'head' && r.epochs.some((e) => e.phase === 'fine-tune')
   const model = head.buildFullModel(io.base.model)
   const size = io.base.spec.size
   return {
@@ -96,6 +137,7 @@ function finish(ctx: RunContext, r: { epochs: EpochRecord[]; cancelled: boolean;
     epochs: r.epochs,
     restoredEpoch: r.restoredEpoch,
     stoppedEarly: r.stoppedEarly,
+    keptPhase: r.keptPhase,
     model,
     outputUnits: head.outputUnits,
     predict: (pixels, count) => predictProbabilities(io.base, model, pixels, count, size, ctx.params.batchSize),
@@ -126,7 +168,8 @@ export async function predictProbabilities(
   batchSize = 32
 ): Promise<Float32Array> {
   const per = size * size * 3
-  if (pixels.length !== count * per) throw new Error(`predict: expected ${count}x${size}x${size}x3 = ${count * per} bytes, got ${pixels.length}`)
+  if (pixels.length !== count * per)
+    throw new Error(`predict: expected ${count}x${size}x${size}x3 = ${count * per} bytes, got ${pixels.length}`)
   const parts: Float32Array[] = []
   for (let s = 0; s < count; s += batchSize) {
     const n = Math.min(batchSize, count - s)

@@ -3,7 +3,8 @@ import type * as tf from '@tensorflow/tfjs'
 import type { AugmentSpec, ResizeMode } from '@shared/domain'
 import type { Rng } from '../util/rng'
 
-export type OptimizerName = 'adam' | 'rmsprop' | 'sgd'
+import type { OptimizerName } from '@shared/runConfig'
+export type { OptimizerName }
 export type TrainPhase = 'head' | 'fine-tune'
 
 export interface TrainParams {
@@ -31,8 +32,12 @@ export interface TrainParams {
   fineTuneOptimizer?: OptimizerName
   /** Stop when val_loss has not improved for this many epochs (per phase); restore the best weights. */
   earlyStopPatience?: number
+  /** Phase 2's patience when it differs from earlyStopPatience. */
+  fineTunePatience?: number
   classWeights?: 'balanced' | null
   augment: AugmentSpec
+  /** After phase 2, keep whichever phase reached the lower validation loss (restores phase 1's weights if it won). */
+  keepBetterPhase?: boolean
 }
 
 /** What the engine needs from a pretrained base (a subset of the models module's BaseNetwork). */
@@ -70,7 +75,13 @@ export interface AugmentContext {
 }
 
 /** Augments a batch of RGB uint8 images [n,S,S,3] (in place or into a new array). */
-export type AugmentBatch = (pixels: Uint8Array, count: number, size: number, spec: AugmentSpec, at: AugmentContext) => Uint8Array
+export type AugmentBatch = (
+  pixels: Uint8Array,
+  count: number,
+  size: number,
+  spec: AugmentSpec,
+  at: AugmentContext
+) => Uint8Array
 
 export interface FeatureCacheOptions {
   /** Root cache directory; features go to <dir>/features/<key>/. */
@@ -102,7 +113,17 @@ export type TrainEvent =
   | { type: 'features'; split: 'train' | 'validation'; done: number; total: number; fromDisk: number }
   /** Phase 2: the frozen lower part's activations at the cut, computed once per image. */
   | { type: 'activations'; split: 'train' | 'validation'; done: number; total: number }
-  | { type: 'batch'; phase: TrainPhase; epoch: number; batch: number; batches: number; loss: number; accuracy: number; imagesPerSec: number; etaSeconds: number }
+  | {
+      type: 'batch'
+      phase: TrainPhase
+      epoch: number
+      batch: number
+      batches: number
+      loss: number
+      accuracy: number
+      imagesPerSec: number
+      etaSeconds: number
+    }
   | ({ type: 'epoch' } & EpochRecord)
   | { type: 'early-stop'; phase: TrainPhase; epoch: number; bestEpoch: number; bestValLoss: number }
   | { type: 'restored-best'; phase: TrainPhase; bestEpoch: number }
@@ -144,6 +165,8 @@ export interface TrainResult {
   outputUnits: number
   /** Full class probabilities [n, k] for RGB uint8 [n,S,S,3] (binary: [1-p, p]). */
   predict(pixels: Uint8Array, count: number): Promise<Float32Array>
+  /** With keepBetterPhase: the phase whose weights the model holds; else null. */
+  keptPhase: TrainPhase | null
   /** True when phase 2 changed the base's weights (features of the frozen base no longer describe the model). */
   baseChanged: boolean
   /** Class probabilities [count, k] (binary: [1-p, p]) from pooled base features [count, C], through the head only. */

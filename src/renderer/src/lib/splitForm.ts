@@ -14,14 +14,30 @@ export interface SplitFormState {
 
 export type SplitValidation = { ok: true; strategy: SplitStrategy } | { ok: false; error: string }
 
-export function defaultSplitState(layout: Layout | null): SplitFormState {
-  return { kind: layout === 'presplit' ? 'folder' : 'ratios', train: 80, validation: 10, test: 10, testFromVal: 0, seed: 42 }
+/** What training uses when nothing is chosen: a pre-split folder's own split (test from test/, else 20 % of validation). */
+export function defaultSplitState(layout: Layout | null, hasTestFolder = false): SplitFormState {
+  const folder = layout === 'presplit'
+  return {
+    kind: folder ? 'folder' : 'ratios',
+    train: 80,
+    validation: 10,
+    test: 10,
+    testFromVal: folder && !hasTestFolder ? 20 : 0,
+    seed: 42
+  }
 }
 
 export function stateFromStrategy(s: SplitStrategy): SplitFormState {
   if (s.kind === 'ratios') {
     const [a, b, c] = s.ratios
-    return { kind: 'ratios', train: round2(a * 100), validation: round2(b * 100), test: round2(c * 100), testFromVal: 0, seed: s.seed }
+    return {
+      kind: 'ratios',
+      train: round2(a * 100),
+      validation: round2(b * 100),
+      test: round2(c * 100),
+      testFromVal: 0,
+      seed: s.seed
+    }
   }
   return { kind: 'folder', train: 80, validation: 10, test: 10, testFromVal: round2(s.testFromVal * 100), seed: s.seed }
 }
@@ -38,15 +54,28 @@ function isPercent(v: number): boolean {
 export function validateSplit(f: SplitFormState, layout: Layout | null): SplitValidation {
   if (!Number.isInteger(f.seed) || f.seed < 0) return { ok: false, error: 'Seed must be a whole number ≥ 0.' }
   if (f.kind === 'folder') {
-    if (layout !== 'presplit') return { ok: false, error: 'Folder split needs a project with train/validation folders; use ratios for this project.' }
-    if (!isPercent(f.testFromVal) || f.testFromVal >= 100) return { ok: false, error: 'Test from validation must be between 0 and 99 %.' }
+    if (layout !== 'presplit')
+      return {
+        ok: false,
+        error: 'Folder split needs a project with train/validation folders; use ratios for this project.'
+      }
+    if (!isPercent(f.testFromVal) || f.testFromVal >= 100)
+      return { ok: false, error: 'Test from validation must be between 0 and 99 %.' }
     return { ok: true, strategy: { kind: 'folder', testFromVal: f.testFromVal / 100, seed: f.seed } }
   }
-  for (const [name, v] of [['Train', f.train], ['Validation', f.validation], ['Test', f.test]] as const) {
+  for (const [name, v] of [
+    ['Train', f.train],
+    ['Validation', f.validation],
+    ['Test', f.test]
+  ] as const) {
     if (!isPercent(v)) return { ok: false, error: `${name} must be a percentage between 0 and 100.` }
   }
   if (f.train <= 0) return { ok: false, error: 'Train must be more than 0 %.' }
   const sum = f.train + f.validation + f.test
-  if (Math.abs(sum - 100) > 0.01) return { ok: false, error: `Train + validation + test must add up to 100 % (now ${round2(sum)} %).` }
-  return { ok: true, strategy: { kind: 'ratios', ratios: [f.train / 100, f.validation / 100, f.test / 100], seed: f.seed } }
+  if (Math.abs(sum - 100) > 0.01)
+    return { ok: false, error: `Train + validation + test must add up to 100 % (now ${round2(sum)} %).` }
+  return {
+    ok: true,
+    strategy: { kind: 'ratios', ratios: [f.train / 100, f.validation / 100, f.test / 100], seed: f.seed }
+  }
 }

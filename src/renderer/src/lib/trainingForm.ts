@@ -1,157 +1,222 @@
-// Training form values and their validation. Field names follow the core's TrainOptions (src/main/core/run/options.ts).
+// Training form values and their validation. The settings, their limits and the recipes come from the one run-config
+// schema (src/shared/runConfig.ts, src/shared/recipes.ts); the form only adds what a form needs (on/off switches,
+// an empty field meaning "auto decides").
+import {
+  describeLimit,
+  limitError,
+  type LimitedSetting,
+  type OptimizerName,
+  type RecipeName,
+  type RunConfig,
+  type StoredRunConfig
+} from '@shared/runConfig'
+import { RECIPES } from '@shared/recipes'
 
-export type OptimizerName = 'adam' | 'rmsprop' | 'sgd'
+export type { OptimizerName, RecipeName }
 
 export type WeightsKind = 'official' | 'random' | 'file'
 
+/** A number the recipe `auto` may decide: null = left to auto (only valid with that recipe). */
+export type AutoNumber = number | null
+
 export interface TrainingFormValue {
+  recipe: RecipeName
   baseId: string
   /** Official Keras weights (cached / downloaded), random initialisation, or a local .h5 / TF.js folder. */
   weights: WeightsKind
   weightsPath: string
-  epochs: number
-  batchSize: number
-  lr: number
+  epochs: AutoNumber
+  batchSize: AutoNumber
+  lr: AutoNumber
   optimizer: OptimizerName
   /** Hidden Dense(units, relu) before dropout; 0 = none. */
   dense: number
   dropout: number
   seed: number
-  fineTune: boolean
+  /** null = auto decides whether phase 2 runs. */
+  fineTune: boolean | null
   fineTuneAt: number
-  fineTuneEpochs: number
-  fineTuneLr: number
+  fineTuneEpochs: AutoNumber
+  fineTuneLr: AutoNumber
   headLrMultiplier: number
   fineTuneOptimizer: OptimizerName
-  earlyStop: boolean
-  earlyStopPatience: number
+  /** null = auto's early stopping. */
+  earlyStop: boolean | null
+  earlyStopPatience: AutoNumber
   /** Also predict the training images, so the galleries can show mislabelled ones. */
   evaluateTrain: boolean
 }
 
-/** Recipe A (TF tutorial) with a small, fast base by default. */
-export function defaultTrainingForm(baseId = 'mobilenet_v2_1.0_160', fineTuneAt = 100): TrainingFormValue {
+export const DEFAULT_SEED = 42
+
+/** The form as `recipe` fills it; for `auto`, what it decides from the data is left empty. */
+export function recipeForm(
+  recipe: RecipeName,
+  baseId: string,
+  fineTuneAt = 100,
+  seed = DEFAULT_SEED
+): TrainingFormValue {
+  const r = RECIPES[recipe]
+  const s = r.settings
+  const auto = (k: keyof RunConfig): boolean => r.decidedAtRunTime.includes(k)
+  const fineTuneEpochs = s.fineTuneEpochs ?? 10
   return {
+    recipe,
     baseId,
     weights: 'official',
     weightsPath: '',
-    epochs: 10,
-    batchSize: 32,
-    lr: 1e-4,
-    optimizer: 'adam',
-    dense: 0,
-    dropout: 0.2,
-    seed: 42,
-    fineTune: false,
-    fineTuneAt,
-    fineTuneEpochs: 10,
-    fineTuneLr: 1e-5,
-    headLrMultiplier: 1,
-    fineTuneOptimizer: 'adam',
-    earlyStop: false,
-    earlyStopPatience: 3,
+    epochs: auto('epochs') ? null : s.epochs,
+    batchSize: auto('batchSize') ? null : s.batchSize,
+    lr: auto('lr') ? null : s.lr,
+    optimizer: s.optimizer,
+    dense: s.dense ?? 0,
+    dropout: s.dropout,
+    seed,
+    fineTune: auto('fineTuneEpochs') ? null : (s.fineTuneEpochs ?? 0) > 0,
+    fineTuneAt: s.fineTuneAt ?? fineTuneAt,
+    fineTuneEpochs: auto('fineTuneEpochs') ? null : fineTuneEpochs,
+    fineTuneLr: auto('fineTuneLr') ? null : s.lr / s.fineTuneLrDivisor,
+    headLrMultiplier: s.headLrMultiplier ?? 1,
+    fineTuneOptimizer: s.optimizer,
+    earlyStop: auto('earlyStopPatience') ? null : s.earlyStopPatience !== undefined,
+    earlyStopPatience: auto('earlyStopPatience') ? null : (s.earlyStopPatience ?? 3),
     evaluateTrain: false
   }
 }
 
-export type TrainingFieldErrors = Partial<Record<keyof TrainingFormValue, string>>
-
-function intIn(v: number, lo: number, hi: number): boolean {
-  return Number.isInteger(v) && v >= lo && v <= hi
+/** The new default: the `auto` recipe with a small, fast base. */
+export function defaultTrainingForm(baseId = 'mobilenet_v2_1.0_160', fineTuneAt = 100): TrainingFormValue {
+  return recipeForm('auto', baseId, fineTuneAt)
 }
 
-function rate(v: number): boolean {
-  return Number.isFinite(v) && v > 0 && v <= 1
+export type TrainingFieldErrors = Partial<Record<keyof TrainingFormValue, string>>
+
+/** A number field's value: an empty or unparsable field is null. */
+export function isSet(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v)
+}
+
+const LABELS: Partial<Record<keyof TrainingFormValue, string>> = {
+  epochs: 'Epochs',
+  batchSize: 'Batch size',
+  lr: 'Learning rate',
+  dense: 'Dense units',
+  dropout: 'Dropout',
+  seed: 'Seed',
+  fineTuneAt: 'Fine-tune from layer',
+  fineTuneEpochs: 'Fine-tune epochs',
+  fineTuneLr: 'Fine-tune learning rate',
+  headLrMultiplier: 'Head rate multiplier',
+  earlyStopPatience: 'Patience'
 }
 
 /** Field -> message for every invalid field; empty when the form can be submitted. `layers` = base layer count when known. */
 export function validateTraining(v: TrainingFormValue, layers: number | null): TrainingFieldErrors {
   const e: TrainingFieldErrors = {}
-  if (!v.baseId) e.baseId = 'Choose a base model.'
-  if (v.weights === 'file' && v.weightsPath.trim() === '') e.weightsPath = 'Give the path of a Keras .h5 file or a TF.js model folder.'
-  if (!intIn(v.epochs, 1, 1000)) e.epochs = 'Epochs must be a whole number from 1 to 1000.'
-  if (!intIn(v.batchSize, 1, 4096)) e.batchSize = 'Batch size must be a whole number from 1 to 4096.'
-  if (!rate(v.lr)) e.lr = 'Learning rate must be > 0 and ≤ 1.'
-  if (!intIn(v.dense, 0, 65536)) e.dense = 'Dense units must be a whole number ≥ 0 (0 = no hidden layer).'
-  if (!(Number.isFinite(v.dropout) && v.dropout >= 0 && v.dropout < 1)) e.dropout = 'Dropout must be ≥ 0 and < 1.'
-  if (!intIn(v.seed, 0, 2 ** 31 - 1)) e.seed = 'Seed must be a whole number ≥ 0.'
-  if (v.fineTune) {
-    const maxLayer = layers === null ? 100000 : layers - 1
-    if (!intIn(v.fineTuneAt, 1, maxLayer)) e.fineTuneAt = `Fine-tune from layer must be a whole number from 1 to ${maxLayer}.`
-    if (!intIn(v.fineTuneEpochs, 1, 1000)) e.fineTuneEpochs = 'Fine-tune epochs must be a whole number from 1 to 1000.'
-    if (!rate(v.fineTuneLr)) e.fineTuneLr = 'Fine-tune learning rate must be > 0 and ≤ 1.'
-    if (!(Number.isFinite(v.headLrMultiplier) && v.headLrMultiplier > 0 && v.headLrMultiplier <= 1000)) e.headLrMultiplier = 'Head rate multiplier must be > 0 and ≤ 1000.'
+  const auto = v.recipe === 'auto'
+  const check = (
+    field: keyof TrainingFormValue,
+    setting: LimitedSetting,
+    value: unknown,
+    optional = false,
+    max?: number
+  ): void => {
+    if (!isSet(value)) {
+      if (!(optional && auto)) e[field] = `${LABELS[field]} is needed (only the auto recipe can leave it empty).`
+      return
+    }
+    if (limitError(setting, value) || (max !== undefined && value > max)) {
+      e[field] =
+        `${LABELS[field]} must be ${max !== undefined ? `a whole number from 1 to ${max}` : describeLimit(setting)}.`
+    }
   }
-  if (v.earlyStop && !intIn(v.earlyStopPatience, 1, 1000)) e.earlyStopPatience = 'Patience must be a whole number from 1 to 1000.'
+  if (!v.baseId) e.baseId = 'Choose a base model.'
+  if (v.weights === 'file' && v.weightsPath.trim() === '')
+    e.weightsPath = 'Give the path of a Keras .h5 file or a TF.js model folder.'
+  check('epochs', 'epochs', v.epochs, true)
+  check('batchSize', 'batchSize', v.batchSize, true)
+  check('lr', 'lr', v.lr, true)
+  check('dense', 'dense', v.dense)
+  check('dropout', 'dropout', v.dropout)
+  check('seed', 'seed', v.seed)
+  if (v.fineTune === true) {
+    check('fineTuneAt', 'fineTuneAt', v.fineTuneAt, false, layers === null ? undefined : layers - 1)
+    check('fineTuneEpochs', 'fineTuneEpochs', v.fineTuneEpochs, true)
+    check('fineTuneLr', 'lr', v.fineTuneLr, true)
+    check('headLrMultiplier', 'headLrMultiplier', v.headLrMultiplier)
+  }
+  if (v.earlyStop === true) check('earlyStopPatience', 'earlyStopPatience', v.earlyStopPatience, true)
+  if (v.fineTune === null && !auto) e.fineTune = 'Choose whether to fine-tune.'
   return e
 }
 
-/** The options part of a training request, without the unused optional fields. */
-export function trainingOptions(v: TrainingFormValue): {
-  baseId: string
-  weights: 'official' | 'random' | { path: string }
-  epochs: number
-  batchSize: number
-  lr: number
-  optimizer: OptimizerName
-  dense?: number
-  dropout: number
-  seed: number
-  fineTuneAt?: number
-  fineTuneEpochs?: number
-  fineTuneLr?: number
-  headLrMultiplier?: number
-  fineTuneOptimizer?: OptimizerName
-  earlyStopPatience?: number
-  evaluateTrain?: boolean
-} {
+/** The request the form describes: the recipe plus every setting filled in (empty = left to the recipe). */
+export function trainingOptions(v: TrainingFormValue): RunConfig {
+  const opt = <K extends keyof RunConfig>(k: K, value: unknown): Partial<RunConfig> =>
+    isSet(value) ? ({ [k]: value } as Partial<RunConfig>) : {}
   return {
+    recipe: v.recipe,
     baseId: v.baseId,
     weights: v.weights === 'file' ? { path: v.weightsPath.trim() } : v.weights,
-    epochs: v.epochs,
-    batchSize: v.batchSize,
-    lr: v.lr,
+    ...opt('epochs', v.epochs),
+    ...opt('batchSize', v.batchSize),
+    ...opt('lr', v.lr),
     optimizer: v.optimizer,
     ...(v.dense > 0 ? { dense: v.dense } : {}),
     dropout: v.dropout,
     seed: v.seed,
-    ...(v.fineTune
-      ? { fineTuneAt: v.fineTuneAt, fineTuneEpochs: v.fineTuneEpochs, fineTuneLr: v.fineTuneLr, headLrMultiplier: v.headLrMultiplier, fineTuneOptimizer: v.fineTuneOptimizer }
-      : {}),
-    ...(v.earlyStop ? { earlyStopPatience: v.earlyStopPatience } : {}),
+    ...(v.fineTune === true
+      ? {
+          fineTuneAt: v.fineTuneAt,
+          ...opt('fineTuneEpochs', v.fineTuneEpochs),
+          ...opt('fineTuneLr', v.fineTuneLr),
+          headLrMultiplier: v.headLrMultiplier,
+          fineTuneOptimizer: v.fineTuneOptimizer
+        }
+      : v.fineTune === false
+        ? { fineTuneEpochs: 0 }
+        : {}),
+    ...(v.earlyStop === true ? opt('earlyStopPatience', v.earlyStopPatience) : {}),
     ...(v.evaluateTrain ? { evaluateTrain: true } : {})
   }
 }
 
-/** The form values of a stored run config (what trainingOptions sent); null when it is not an app run's config. */
-export function formFromConfig(config: unknown, defaults: TrainingFormValue = defaultTrainingForm()): TrainingFormValue | null {
-  if (typeof config !== 'object' || config === null) return null
-  const c = config as Record<string, unknown>
-  const num = (k: string, d: number): number => (typeof c[k] === 'number' ? (c[k] as number) : d)
-  const opt = (k: string, d: OptimizerName): OptimizerName => (c[k] === 'adam' || c[k] === 'rmsprop' || c[k] === 'sgd' ? c[k] : d)
-  if (typeof c['baseId'] !== 'string' || typeof c['epochs'] !== 'number') return null
-  const w = c['weights']
-  const path = typeof w === 'object' && w !== null && typeof (w as { path?: unknown }).path === 'string' ? (w as { path: string }).path : null
+/** The form a stored run was started with (its received request over its recipe's form). */
+export function formFromConfig(
+  stored: StoredRunConfig | null,
+  defaults: TrainingFormValue = defaultTrainingForm()
+): TrainingFormValue | null {
+  if (!stored) return null
+  const c = stored.received
+  const recipe = c.recipe ?? stored.recipe
+  const f = recipeForm(recipe, c.baseId, defaults.fineTuneAt, defaults.seed)
+  const path = typeof c.weights === 'object' ? c.weights.path : null
+  const fineTune = c.fineTuneEpochs !== undefined ? c.fineTuneEpochs > 0 : f.fineTune
   return {
-    ...defaults,
-    baseId: c['baseId'],
-    weights: path !== null ? 'file' : w === 'random' ? 'random' : 'official',
+    ...f,
+    weights: typeof c.weights === 'object' ? 'file' : c.weights,
     weightsPath: path ?? '',
-    epochs: c['epochs'],
-    batchSize: num('batchSize', defaults.batchSize),
-    lr: num('lr', defaults.lr),
-    optimizer: opt('optimizer', defaults.optimizer),
-    dense: num('dense', 0),
-    dropout: num('dropout', defaults.dropout),
-    seed: num('seed', defaults.seed),
-    fineTune: typeof c['fineTuneEpochs'] === 'number' && c['fineTuneEpochs'] > 0,
-    fineTuneAt: num('fineTuneAt', defaults.fineTuneAt),
-    fineTuneEpochs: num('fineTuneEpochs', defaults.fineTuneEpochs),
-    fineTuneLr: num('fineTuneLr', defaults.fineTuneLr),
-    headLrMultiplier: num('headLrMultiplier', defaults.headLrMultiplier),
-    fineTuneOptimizer: opt('fineTuneOptimizer', defaults.fineTuneOptimizer),
-    earlyStop: typeof c['earlyStopPatience'] === 'number',
-    earlyStopPatience: num('earlyStopPatience', defaults.earlyStopPatience),
-    evaluateTrain: c['evaluateTrain'] === true
+    epochs: c.epochs ?? f.epochs,
+    batchSize: c.batchSize ?? f.batchSize,
+    lr: c.lr ?? f.lr,
+    optimizer: c.optimizer ?? f.optimizer,
+    dense: c.dense ?? f.dense,
+    dropout: c.dropout ?? f.dropout,
+    seed: c.seed ?? f.seed,
+    fineTune,
+    fineTuneAt: c.fineTuneAt ?? f.fineTuneAt,
+    fineTuneEpochs: c.fineTuneEpochs !== undefined && c.fineTuneEpochs > 0 ? c.fineTuneEpochs : f.fineTuneEpochs,
+    fineTuneLr: c.fineTuneLr ?? f.fineTuneLr,
+    headLrMultiplier: c.headLrMultiplier ?? f.headLrMultiplier,
+    fineTuneOptimizer: c.fineTuneOptimizer ?? f.fineTuneOptimizer,
+    earlyStop: c.earlyStopPatience !== undefined ? true : f.earlyStop,
+    earlyStopPatience: c.earlyStopPatience ?? f.earlyStopPatience,
+    evaluateTrain: c.evaluateTrain === true
   }
+}
+
+/** Phase 1 + phase 2 epochs a stored run planned (what it ran with); null when unknown. */
+export function plannedEpochs(stored: StoredRunConfig | null): number | null {
+  if (!stored) return null
+  return stored.resolved.epochs + (stored.resolved.fineTuneEpochs ?? 0)
 }

@@ -13,8 +13,17 @@ export const useProjectStore = defineStore('project', () => {
   const error = ref<string | null>(null)
 
   const key = computed(() => project.value?.projectKey ?? null)
-  const classes = computed(() => scan.value?.classes.map((c) => c.name) ?? project.value?.lastScan?.classes.map((c) => c.name) ?? [])
+  const classes = computed(
+    () => scan.value?.classes.map((c) => c.name) ?? project.value?.lastScan?.classes.map((c) => c.name) ?? []
+  )
   const layout = computed(() => scan.value?.layout ?? project.value?.lastScan?.layout ?? null)
+  /** Whether a pre-split folder has its own test/ folder. */
+  const hasTestFolder = computed(
+    () =>
+      scan.value?.folderSplits.includes('test') ??
+      project.value?.lastScan?.classes.some((c) => (c.counts.test ?? 0) > 0) ??
+      false
+  )
 
   async function loadRecent(): Promise<void> {
     try {
@@ -72,5 +81,19 @@ export const useProjectStore = defineStore('project', () => {
     }
   }
 
-  return { project, scan, recent, busy, error, key, classes, layout, loadRecent, open, pickAndOpen, rescan }
+  return {
+    project,
+    scan,
+    recent,
+    busy,
+    error,
+    key,
+    classes,
+    layout,
+    hasTestFolder,
+    loadRecent,
+    open,
+    pickAndOpen,
+    rescan
+  }
 })

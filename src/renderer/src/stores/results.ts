@@ -3,7 +3,14 @@ import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { SplitName } from '@shared/domain'
 import { formatMegabytes, PREDICT_IMAGE_MAX_BYTES } from '@shared/contract/limits'
-import type { ConfusionView, GalleryItemView, GalleryKind, PredictionView, RunDetail, ThresholdPointView } from '@shared/contract/schemas'
+import type {
+  ConfusionView,
+  GalleryItemView,
+  GalleryKind,
+  PredictionView,
+  RunDetail,
+  ThresholdPointView
+} from '@shared/contract/schemas'
 import { errorMessage } from '../lib/format'
 import { useApi } from './apiContext'
 import { useProjectStore } from './project'
@@ -32,9 +39,18 @@ export function perClassRows(c: ConfusionView): ClassRow[] {
     const predicted = c.matrix.reduce((a, r) => a + (r[i] ?? 0), 0)
     const precision = predicted === 0 ? null : tp / predicted
     const recall = support === 0 ? null : tp / support
-    const f1 = precision === null || recall === null || precision + recall === 0 ? null : (2 * precision * recall) / (precision + recall)
+    const f1 =
+      precision === null || recall === null || precision + recall === 0
+        ? null
+        : (2 * precision * recall) / (precision + recall)
     return { name, precision, recall, f1, support }
   })
+}
+
+/** Mean recall over the classes present (accuracy that each class counts for equally). */
+export function balancedAccuracy(rows: readonly ClassRow[]): number | null {
+  const recalls = rows.filter((r) => r.support > 0 && r.recall !== null).map((r) => r.recall as number)
+  return recalls.length === 0 ? null : recalls.reduce((a, b) => a + b, 0) / recalls.length
 }
 
 export const useResultsStore = defineStore('results', () => {
@@ -59,6 +75,7 @@ export const useResultsStore = defineStore('results', () => {
   const predictError = ref<string | null>(null)
 
   const classRows = computed(() => (confusion.value ? perClassRows(confusion.value) : []))
+  const balanced = computed(() => balancedAccuracy(classRows.value))
   const classes = computed(() => confusion.value?.classes ?? detail.value?.run.classes ?? [])
 
   function need(): { projectKey: string; runId: number } {
@@ -88,7 +105,8 @@ export const useResultsStore = defineStore('results', () => {
       runId.value = target
       detail.value = await api.runs.get({ projectKey: key, runId: target })
       const evaluated = detail.value.evaluatedSplits
-      if (!evaluated.includes(split.value)) split.value = evaluated.includes('test') ? 'test' : (evaluated[0] ?? 'validation')
+      if (!evaluated.includes(split.value))
+        split.value = evaluated.includes('test') ? 'test' : (evaluated[0] ?? 'validation')
       if (evaluated.length === 0) {
         confusion.value = null
         return
@@ -105,7 +123,10 @@ export const useResultsStore = defineStore('results', () => {
     const api = useApi()
     const ids = need()
     cell.value = null
-    const [c, t] = await Promise.all([api.results.confusion({ ...ids, split: split.value }), api.results.threshold({ ...ids, split: split.value })])
+    const [c, t] = await Promise.all([
+      api.results.confusion({ ...ids, split: split.value }),
+      api.results.threshold({ ...ids, split: split.value })
+    ])
     confusion.value = c
     sweep.value = t.points
     if (className.value === null || !c.classes.includes(className.value)) className.value = c.classes[0] ?? null
@@ -130,7 +151,21 @@ export const useResultsStore = defineStore('results', () => {
     galleriesLoading.value = true
     try {
       const entries = await Promise.all(
-        GALLERY_KINDS.map(async (g) => [g.kind, (await api.results.gallery({ ...ids, split: split.value, kind: g.kind, className: className.value, n: GALLERY_SIZE })).items] as const)
+        GALLERY_KINDS.map(
+          async (g) =>
+            [
+              g.kind,
+              (
+                await api.results.gallery({
+                  ...ids,
+                  split: split.value,
+                  kind: g.kind,
+                  className: className.value,
+                  n: GALLERY_SIZE
+                })
+              ).items
+            ] as const
+        )
       )
       if (request === galleryRequest) galleries.value = Object.fromEntries(entries)
     } finally {
@@ -195,6 +230,7 @@ export const useResultsStore = defineStore('results', () => {
     predicting,
     predictError,
     classRows,
+    balanced,
     classes,
     load,
     setSplit,

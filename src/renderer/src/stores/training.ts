@@ -5,7 +5,14 @@ import type { ModelDownloadProgress, ModelInfo, TrainingConfig, TrainingProgress
 import type { RunStatus } from '@shared/domain'
 import type { EpochPoint } from '../components/LearningCurves.vue'
 import { errorMessage } from '../lib/format'
-import { formFromConfig, trainingOptions, type TrainingFormValue } from '../lib/trainingForm'
+import {
+  formFromConfig,
+  isSet,
+  plannedEpochs as plannedEpochsOf,
+  trainingOptions,
+  type TrainingFormValue
+} from '../lib/trainingForm'
+import type { RunChoice } from '@shared/runConfig'
 import { useApi } from './apiContext'
 import { useAppStore } from './app'
 import { useDatasetStore } from './dataset'
@@ -20,14 +27,6 @@ export interface BatchProgress {
   accuracy: number
   imagesPerSec: number
   etaSeconds: number
-}
-
-/** Phase 1 + phase 2 epochs of a stored run config (TrainingConfig for runs the app started); null when unknown. */
-export function plannedEpochsOf(config: unknown): number | null {
-  if (typeof config !== 'object' || config === null) return null
-  const c = config as { epochs?: unknown; fineTuneEpochs?: unknown }
-  if (typeof c.epochs !== 'number') return null
-  return c.epochs + (typeof c.fineTuneEpochs === 'number' ? c.fineTuneEpochs : 0)
 }
 
 export const useTrainingStore = defineStore('training', () => {
@@ -57,6 +56,8 @@ export const useTrainingStore = defineStore('training', () => {
   const lastForm = ref<TrainingFormValue | null>(null)
   /** Planned total epochs (phase 1 + phase 2) of the current run. */
   const plannedEpochs = ref(0)
+  /** What the run's recipe chose from the data (auto), with the reasons; filled when the run is known. */
+  const choices = ref<RunChoice[]>([])
 
   const running = computed(() => status.value === 'running' || starting.value)
   const lastEpoch = computed(() => epochs.value[epochs.value.length - 1] ?? null)
@@ -88,7 +89,19 @@ export const useTrainingStore = defineStore('training', () => {
     batch.value = null
     backend.value = null
     messages.value = []
+    choices.value = []
     error.value = null
+  }
+
+  async function loadChoices(id: number): Promise<void> {
+    const key = project.key
+    if (!key) return
+    try {
+      const detail = await useApi().runs.get({ projectKey: key, runId: id })
+      if (runId.value === id) choices.value = detail.config?.choices ?? []
+    } catch {
+      // The choices are also in the log; a failed lookup only leaves the list empty.
+    }
   }
 
   /** Events that arrive while training.start has not answered yet (the run id is not known). */
@@ -112,6 +125,9 @@ export const useTrainingStore = defineStore('training', () => {
         features.value = null
         activations.value = null
         if (e.phase === 'fine-tune') fineTuneStart.value = (lastEpoch.value?.epoch ?? 0) + 1
+        // A recipe may size the phases from the data (auto): the phase says how many epochs it plans.
+        plannedEpochs.value =
+          e.phase === 'head' ? Math.max(plannedEpochs.value, e.epochs) : (lastEpoch.value?.epoch ?? 0) + e.epochs
         break
       case 'features':
         features.value = { split: e.split, done: e.done, total: e.total }
@@ -128,7 +144,10 @@ export const useTrainingStore = defineStore('training', () => {
         break
       case 'epoch': {
         const { epoch, loss, accuracy, valLoss, valAccuracy } = e.epoch
-        epochs.value = [...epochs.value.filter((x) => x.epoch !== epoch), { epoch, loss, accuracy, valLoss, valAccuracy }]
+        epochs.value = [
+          ...epochs.value.filter((x) => x.epoch !== epoch),
+          { epoch, loss, accuracy, valLoss, valAccuracy }
+        ]
         if (e.epoch.phase === 2 && fineTuneStart.value === null) fineTuneStart.value = epoch
         break
       }
@@ -144,6 +163,7 @@ export const useTrainingStore = defineStore('training', () => {
         if (e.error) error.value = e.error
         batch.value = null
         void app.load() // the backend of the finished run shows in the header
+        if (runId.value !== null) void loadChoices(runId.value)
         break
     }
   }
@@ -177,7 +197,8 @@ export const useTrainingStore = defineStore('training', () => {
     return {
       ...trainingOptions(form),
       resizeMode: dataset.resizeMode,
-      augment: dataset.augment,
+      // No augmentation chosen: the recipe's own applies (auto decides, pdl-ch3 has its own).
+      ...(Object.values(dataset.augment).some((v) => v) ? { augment: dataset.augment } : {}),
       ...(dataset.strategy ? { split: dataset.strategy } : {})
     }
   }
@@ -194,12 +215,15 @@ export const useTrainingStore = defineStore('training', () => {
     status.value = null
     pending.length = 0
     starting.value = true
-    plannedEpochs.value = form.epochs + (form.fineTune ? form.fineTuneEpochs : 0)
+    plannedEpochs.value =
+      (isSet(form.epochs) ? form.epochs : 0) +
+      (form.fineTune === true && isSet(form.fineTuneEpochs) ? form.fineTuneEpochs : 0)
     lastForm.value = { ...form }
     try {
       const r = await useApi().training.start({ projectKey: key, config: buildConfig(form) })
       runId.value = r.runId
       status.value = 'running'
+      void loadChoices(r.runId)
       for (const p of pending.splice(0)) if (p.runId === r.runId) apply(p.event)
       return true
     } catch (e) {
@@ -233,11 +257,18 @@ export const useTrainingStore = defineStore('training', () => {
       runId.value = active.runId
       status.value = 'running'
       const detail = await api.runs.get({ projectKey: key, runId: active.runId })
-      epochs.value = detail.epochs.map((x) => ({ epoch: x.epoch, loss: x.loss, accuracy: x.accuracy, valLoss: x.valLoss, valAccuracy: x.valAccuracy }))
+      epochs.value = detail.epochs.map((x) => ({
+        epoch: x.epoch,
+        loss: x.loss,
+        accuracy: x.accuracy,
+        valLoss: x.valLoss,
+        valAccuracy: x.valAccuracy
+      }))
       const firstPhase2 = detail.epochs.find((x) => x.phase === 2)
       fineTuneStart.value = firstPhase2?.epoch ?? null
       plannedEpochs.value = plannedEpochsOf(detail.config) ?? Math.max(0, ...epochs.value.map((x) => x.epoch))
       lastForm.value = formFromConfig(detail.config) ?? lastForm.value
+      choices.value = detail.config?.choices ?? []
     } catch (e) {
       error.value = errorMessage(e)
     }
@@ -261,6 +292,7 @@ export const useTrainingStore = defineStore('training', () => {
     backend,
     messages,
     plannedEpochs,
+    choices,
     lastForm,
     running,
     lastEpoch,
