@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { trainProject } from '@core/run/trainProject'
-import { DEFAULT_TRAIN_OPTIONS } from '@core/run/options'
+import { trainOptionsFromConfig } from '@core/run/fromConfig'
 import { openProjectState } from '@core/store/projectState'
 import { makeProject, tempDir } from '@test/helpers/synthetic'
 
@@ -14,12 +14,12 @@ describe('a failed split stores nothing', () => {
   it('train with ratios that leave a class out of train fails clearly and stores no split', async () => {
     const root = join(tmp.dir, 'p')
     await makeProject(root, { classes: ['a', 'b'], perClass: 1, size: 24 })
-    const opts = {
-      ...DEFAULT_TRAIN_OPTIONS,
+    const opts = trainOptionsFromConfig({
+      recipe: 'tf-tutorial',
       baseId: 'mobilenet_v2_0.35_96',
-      weights: { kind: 'random' as const },
+      weights: 'random',
       epochs: 1
-    }
+    })
     await expect(
       trainProject(root, { ...opts, split: { kind: 'ratios', ratios: [0.5, 0.5, 0], seed: 1 } })
     ).rejects.toThrow(
