@@ -13,10 +13,10 @@ export type WeightsChoice =
 
 /** Everything a run needs: the engine's parameters (classes come from the scan) plus data, base and backend choices. */
 export interface TrainOptions extends Omit<TrainParams, 'classes'> {
-  /** The recipe whose settings fill what the request left out. */
-  recipe: RecipeName
-  /** The request as received (stored with the run; `auto` decides only what it leaves out). */
-  received: RunConfig
+  /** The recipe whose settings filled what the request left out (run/fromConfig.ts); omitted = options given in full. */
+  recipe?: RecipeName
+  /** The request as received (stored with the run; `auto` decides only what it leaves out); omitted = these options. */
+  received?: RunConfig
   /** '<family>_<alpha>_<size>', e.g. mobilenet_v2_1.0_160. */
   baseId: string
   weights: WeightsChoice

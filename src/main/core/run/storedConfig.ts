@@ -21,9 +21,10 @@ export function storedRunConfig(
   run: { baseId: string; classes: string[]; splitId: number; strategy: SplitStrategy },
   choices: RunChoice[]
 ): StoredRunConfig {
+  const recipe = opts.recipe ?? 'tf-tutorial'
   const resolved = resolvedRunConfigSchema.parse({
-    recipe: opts.recipe,
-    ...(opts.received.name !== undefined ? { name: opts.received.name } : {}),
+    recipe,
+    ...(opts.received?.name !== undefined ? { name: opts.received.name } : {}),
     baseId: run.baseId,
     weights: weightsRequestOf(opts.weights),
     resizeMode: opts.resizeMode,
@@ -49,7 +50,9 @@ export function storedRunConfig(
     classes: run.classes,
     splitId: run.splitId
   })
-  return { recipe: opts.recipe, received: opts.received, resolved, choices }
+  // Options built in code (no request): what was received is every setting they give.
+  const { classes: _c, splitId: _s, ...asRequest } = resolved
+  return { recipe, received: opts.received ?? asRequest, resolved, choices }
 }
 
 /** Appends choices made while training to a stored run's config. */

@@ -3,7 +3,7 @@
 // trains to convergence under early stopping on validation loss with the best weights restored; phase 2 fine-tunes
 // the top of the base at a much lower rate only while validation improves, and the better phase is kept.
 // Only what the request left out is decided here; every choice is returned with its reason.
-import type { RunChoice } from '@shared/runConfig'
+import type { RunChoice, RunConfig } from '@shared/runConfig'
 import type { TrainOptions } from '../run/options'
 
 export interface AutoData {
@@ -35,7 +35,7 @@ export function classCounts(labels: readonly number[], classes: number): number[
 /** The options `auto` runs with and why; options of other recipes come back unchanged with no choices. */
 export function planAuto(opts: TrainOptions, data: AutoData): { options: TrainOptions; choices: RunChoice[] } {
   if (opts.recipe !== 'auto') return { options: opts, choices: [] }
-  const given = (k: keyof TrainOptions['received']): boolean => opts.received[k] !== undefined
+  const given = (k: keyof RunConfig): boolean => opts.received?.[k] !== undefined
   const choices: RunChoice[] = []
   const o: TrainOptions = { ...opts }
   const n = data.trainLabels.length
