@@ -45,3 +45,20 @@ export const RUN_DEFAULTS = {
   topN: 12,
   unsureThreshold: 0.75
 }
+
+/** Options built in code (tests, benches): the tf-tutorial recipe's settings, no request and no auto choices. */
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
+  baseId: RUN_DEFAULTS.baseId,
+  weights: { kind: 'download' },
+  resizeMode: RUN_DEFAULTS.resizeMode,
+  split: 'reuse',
+  augment: NO_AUGMENTATION,
+  epochs: 10,
+  batchSize: 32,
+  lr: 1e-4,
+  optimizer: 'adam',
+  dropout: 0.2,
+  seed: RUN_DEFAULTS.seed,
+  topN: RUN_DEFAULTS.topN,
+  unsureThreshold: RUN_DEFAULTS.unsureThreshold
+}
