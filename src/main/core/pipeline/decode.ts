@@ -30,7 +30,8 @@ function explain(err: unknown): ImageDecodeError {
   const first = msg.split('\n')[0] ?? msg
   if (/Input Buffer is empty/i.test(msg)) return new ImageDecodeError('empty file (0 bytes)')
   if (/unsupported image format/i.test(msg)) return new ImageDecodeError('not a recognised image format (corrupt or not an image)')
-  if (/premature end|truncated|unexpected end/i.test(msg)) return new ImageDecodeError(`truncated image: ${first}`)
+  // One reason per file: libvips words truncation differently on each path (probe, resize, full decode).
+  if (/premature end|truncated|unexpected end/i.test(msg)) return new ImageDecodeError('truncated image: the file ends before its image data does')
   return new ImageDecodeError(`cannot decode: ${first}`)
 }
 
