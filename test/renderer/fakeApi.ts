@@ -127,7 +127,24 @@ export function createFakeApi(): FakeApi {
         call('runs.diff', r, () => ({ runA: r.runA, runB: r.runB, splits: ['test' as const], common: 0, accuracyA: null, accuracyB: null, wrongToRight: [], rightToWrong: [], relabelled: [], onlyA: [], onlyB: [], perClass: [], mcnemar: { b: 0, c: 0, pValue: 1 } }))
     },
     labels: {
-      set: (r) => call('labels.set', r, () => ({ ...noLabels, actionId: 1 })),
+      set: (r) =>
+        call('labels.set', r, () => ({
+          overrides: r.imageIds.map((imageId) => ({
+            imageId,
+            relPath: `cats/${imageId}.jpg`,
+            contentHash: `h${imageId}`,
+            originalClass: 'cats',
+            newClass: r.action.kind === 'relabel' ? r.action.to : null,
+            excluded: r.action.kind === 'exclude',
+            note: r.note ?? null,
+            createdAt: '',
+            actionId: 1,
+            applied: false
+          })),
+          counts: { relabelled: r.action.kind === 'relabel' ? r.imageIds.length : 0, excluded: r.action.kind === 'exclude' ? r.imageIds.length : 0 },
+          undoable: { actionId: 1, kind: r.action.kind, images: r.imageIds.length },
+          actionId: 1
+        })),
       undo: (r) => call('labels.undo', r, () => ({ ...noLabels, undoneActionId: null })),
       clear: (r) => call('labels.clear', r, () => noLabels),
       list: (r) => call('labels.list', r, () => noLabels),
