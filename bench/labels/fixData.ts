@@ -117,9 +117,13 @@ async function train(page: Page): Promise<number> {
  * Steps through the open modal's gallery: a flipped image gets its true class (number key, the modal moves on),
  * any other is skipped (→). Returns how many it fixed.
  */
+/** Images looked at in the review modal (a person's time is mostly this). */
+let viewed = 0
+
 async function reviewOpenGallery(page: Page, flipped: Map<string, string>, fixed: Set<string>): Promise<number> {
   let n = 0
   for (;;) {
+    viewed++
     const details = (await page.textContent('[data-test=modal] .details')) ?? ''
     const path = ((await page.locator('[data-test=modal] .details li').first().textContent()) ?? '').trim()
     const pos = details.match(/(\d+) of (\d+)/)
@@ -146,6 +150,14 @@ async function reviewOpenGallery(page: Page, flipped: Map<string, string>, fixed
   return n
 }
 
+/** tunelab.db files under a folder (the state folder falls back there when the project cannot be written). */
+function findDb(dir: string): string[] {
+  if (!existsSync(dir)) return []
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((d) => d.isFile() && d.name === 'tunelab.db')
+    .map((d) => join(d.parentPath, d.name))
+}
+
 async function main(): Promise<void> {
   if (!existsSync(SOURCE)) throw new Error(`real data set not found: ${SOURCE} (set DATA)`)
   if (!args.includes('--no-build')) {
@@ -156,6 +168,7 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'tunelab-fixdata-bench-'))
   const project = join(tmp, 'cats_and_dogs_flipped')
   execFileSync('cp', ['-r', SOURCE, project])
+  execFileSync('chmod', ['-R', 'u+w', project]) // the shared copy is read-only; a user's own folder is not
   const flipped = flipLabels(project)
   log(`copied to ${project}; flipped ${flipped.size} training labels (seed ${SEED})`)
 
@@ -252,7 +265,9 @@ async function main(): Promise<void> {
     seconds['total'] = (performance.now() - start) / 1000
 
     // The numbers, from the project database.
-    const db = new Database(join(project, '.tunelab', 'tunelab.db'), { readonly: true })
+    const dbPath =
+      [join(project, '.tunelab', 'tunelab.db'), ...findDb(join(tmp, 'data'))].find((p) => existsSync(p)) ?? ''
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true })
     const runs = db.prepare('SELECT id, metrics FROM runs ORDER BY id').all() as { id: number; metrics: string }[]
     const acc = runs.map((r) => JSON.parse(r.metrics) as Record<string, { accuracy: number; count: number }>)
     const used = db.prepare('SELECT count(*) AS n FROM run_label_overrides WHERE run_id = ?').get(runs[1]?.id ?? 0) as {
@@ -271,6 +286,7 @@ async function main(): Promise<void> {
       fixed: fixed.size,
       fixedFromCells: fromCells,
       fixedFromLeastConfident: fromLeast,
+      imagesViewedInModal: viewed,
       overridesRecordedByRun2: used.n,
       seconds: Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, Math.round(v * 10) / 10])),
       accuracyBefore: { train: acc[0]?.['train']?.accuracy, validation: acc[0]?.['validation']?.accuracy },

@@ -18,6 +18,7 @@ beforeEach(async () => {
   setApi(fake.api)
   setActivePinia(createPinia())
   expect(await useProjectStore().open('/data/pets')).toBe(true)
+  await useLabelsStore().load()
 })
 
 const flush = async (): Promise<void> => {
