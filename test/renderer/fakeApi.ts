@@ -162,7 +162,7 @@ export function createFakeApi(): FakeApi {
       image: (r) => call('predict.image', r, () => ({ classes: ['cats', 'dogs'], probabilities: [0.3, 0.7], predictedClass: 'dogs', confidence: 0.7 }))
     },
     export: {
-      run: (r) => call('export.run', r, () => ({ dir: r.out, files: ['model.onnx', 'tunelab.json', 'README.md'], checks: [], skippedImages: 0 })),
+      run: (r) => call('export.run', r, () => ({ dir: r.out, files: ['model.onnx', 'tunelab.json', 'README.md'], checks: [], skippedImages: 0, storedPredictions: null })),
       cancel: (r) => call('export.cancel', r, () => ({ cancelled: true })),
       onProgress: () => () => {}
     },

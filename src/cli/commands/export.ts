@@ -63,7 +63,15 @@ export const exportCommand: Command = {
         }
       })
       if (ctx.json)
-        ctx.emit({ event: 'done', runId, out: r.dir, files: r.files, checks: r.checks, skippedImages: r.skippedImages })
+        ctx.emit({
+          event: 'done',
+          runId,
+          out: r.dir,
+          files: r.files,
+          checks: r.checks,
+          skippedImages: r.skippedImages,
+          storedPredictions: r.storedPredictions
+        })
       else {
         ctx.say(`run #${runId} exported to ${r.dir}: ${r.files.join(', ')}`)
         for (const c of r.checks)

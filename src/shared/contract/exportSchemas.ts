@@ -32,7 +32,9 @@ export const exportResultSchema = z.object({
   dir: z.string(),
   files: z.array(z.string()),
   checks: z.array(exportCheckSchema),
-  skippedImages: z.number().int()
+  skippedImages: z.number().int(),
+  /** TuneLab's predict at export time vs the run's stored evaluation (informative). */
+  storedPredictions: z.object({ images: z.number().int(), maxAbsDiff: z.number(), agreement: z.number() }).nullable()
 })
 export type ExportResultView = z.infer<typeof exportResultSchema>
 

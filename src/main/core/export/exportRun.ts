@@ -8,7 +8,15 @@ import type { SplitMetrics } from '../eval/types'
 import { decodeResized } from '../pipeline/decode'
 import { runModelDir } from '../store/runModelDir'
 import type { ProjectState } from '../store/projectState'
-import { DEFAULT_TOLERANCE, ExportCheckError, checkOnnx, checkTfjs, type CheckFigures, type CheckImages } from './check'
+import {
+  DEFAULT_TOLERANCE,
+  ExportCheckError,
+  checkOnnx,
+  checkTfjs,
+  compareProbabilities,
+  type CheckFigures,
+  type CheckImages
+} from './check'
 import { fsReason, stageExport } from './destination'
 import { writeLayersModel } from './fsModelIO'
 import { imagePipeline } from './imagePipeline'
@@ -63,28 +71,40 @@ export interface ExportRunResult {
   checks: CheckFigures[]
   /** Images of the check split that could not be decoded any more (skipped). */
   skippedImages: number
+  /** TuneLab's predictions at export time vs those stored by the run's evaluation (informative, not a gate). */
+  storedPredictions: StoredComparison | null
 }
 
 function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new DOMException('export cancelled', 'AbortError')
 }
 
-/** The run's test images (else validation, else train), as stored paths. */
+/** TuneLab's predict today vs the predictions the run stored when it evaluated (same images). */
+export interface StoredComparison {
+  images: number
+  maxAbsDiff: number
+  agreement: number
+}
+
+/** The run's test images (else validation, else train), as stored paths, with their stored probabilities. */
 function checkImagePaths(
   state: ProjectState,
   runId: number,
   max: number
-): { split: SplitName; paths: string[] } | null {
+): { split: SplitName; paths: string[]; stored: number[][] | null } | null {
   for (const split of ['test', 'validation', 'train'] as const) {
-    const rows = state.store.getPredictions(runId, { split })
-    const paths = rows.flatMap((r) => {
+    const rows = state.store.getPredictions(runId, { split }).flatMap((r) => {
       const img = state.store.getImage(r.imageId)
-      return img ? [join(state.root, img.relPath)] : []
+      return img ? [{ path: join(state.root, img.relPath), probabilities: r.probabilities }] : []
     })
-    if (paths.length > 0) return { split, paths: paths.slice(0, max) }
+    if (rows.length > 0) {
+      const kept = rows.slice(0, max)
+      return { split, paths: kept.map((r) => r.path), stored: kept.map((r) => r.probabilities) }
+    }
   }
   const listed = state.store.listImages(state.project.id, { split: 'test' })
-  if (listed.length > 0) return { split: 'test', paths: listed.slice(0, max).map((i) => join(state.root, i.relPath)) }
+  if (listed.length > 0)
+    return { split: 'test', paths: listed.slice(0, max).map((i) => join(state.root, i.relPath)), stored: null }
   return null
 }
 
@@ -93,17 +113,19 @@ async function buildCheckImages(
   state: ProjectState,
   runId: number,
   opts: ExportRunOptions
-): Promise<{ images: CheckImages; skipped: number }> {
+): Promise<{ images: CheckImages; skipped: number; stored: StoredComparison | null }> {
   const picked = checkImagePaths(state, runId, opts.maxCheckImages ?? 1000)
   if (!picked) throw new Error(`export: run #${runId} has no evaluated images to check the export on`)
   const S = loaded.meta.inputSize
   const per = S * S * 3
   const buffers: Uint8Array[] = []
+  const storedRows: number[][] = []
   let skipped = 0
   for (let i = 0; i < picked.paths.length; i++) {
     checkAborted(opts.signal)
     try {
       buffers.push(await decodeResized(picked.paths[i]!, S, loaded.meta.resizeMode))
+      if (picked.stored) storedRows.push(picked.stored[i]!)
     } catch {
       skipped++
     }
@@ -124,9 +146,15 @@ async function buildCheckImages(
   opts.onProgress?.({ stage: 'reference', detail: `TuneLab's predictions for ${buffers.length} images` })
   const reference = await predictPixels(loaded, pixels, buffers.length)
   const source = `${picked.split} split${skipped > 0 ? `, ${skipped} unreadable skipped` : ''}`
+  const k = loaded.meta.classes.length
+  const stored =
+    picked.stored && storedRows.every((r) => r.length === k)
+      ? { images: storedRows.length, ...compareProbabilities(Float32Array.from(storedRows.flat()), reference, k) }
+      : null
   return {
-    images: { pixels, count: buffers.length, size: S, source, reference, classes: loaded.meta.classes.length },
-    skipped
+    images: { pixels, count: buffers.length, size: S, source, reference, classes: k },
+    skipped,
+    stored
   }
 }
 
@@ -157,7 +185,7 @@ export async function exportRun(state: ProjectState, runId: number, opts: Export
   opts.onProgress?.({ stage: 'load', detail: `loading the model of run #${runId}` })
   const loaded = await loadExportedModel(modelDir)
   try {
-    const { images, skipped } = await buildCheckImages(loaded, state, runId, opts)
+    const { images, skipped, stored } = await buildCheckImages(loaded, state, runId, opts)
     const dir = staged.staging
     const files: string[] = []
     const checks: CheckFigures[] = []
@@ -237,6 +265,7 @@ export async function exportRun(state: ProjectState, runId: number, opts: Export
           : null,
         confidenceThreshold: threshold,
         checks,
+        storedPredictions: stored,
         files: allFiles
       }
       await writeFile(join(dir, META_FILE), JSON.stringify(fullMeta, null, 2) + '\n')
@@ -254,6 +283,7 @@ export async function exportRun(state: ProjectState, runId: number, opts: Export
         metrics,
         threshold,
         checks,
+        stored,
         files: allFiles,
         hasOnnx: formats.includes('onnx'),
         hasTfjs: formats.includes('tfjs'),
@@ -262,7 +292,7 @@ export async function exportRun(state: ProjectState, runId: number, opts: Export
       await writeFile(join(dir, CARD_FILE), card)
       opts.onProgress?.({ stage: 'commit', detail: `moving the export into ${staged.dir}` })
       await staged.commit()
-      return { dir: staged.dir, files: allFiles, checks, skippedImages: skipped }
+      return { dir: staged.dir, files: allFiles, checks, skippedImages: skipped, storedPredictions: stored }
     } catch (err) {
       await staged.discard()
       const code = (err as { code?: unknown }).code

@@ -16,6 +16,8 @@ export interface ModelCardInput {
   metrics: Partial<Record<'validation' | 'test', SplitMetrics>>
   threshold: number | null
   checks: CheckFigures[]
+  /** TuneLab's predict at export time vs the run's stored evaluation, on the same images. */
+  stored: { images: number; maxAbsDiff: number; agreement: number } | null
   files: string[]
   hasOnnx: boolean
   hasTfjs: boolean
@@ -94,6 +96,12 @@ export function modelCard(c: ModelCardInput): string {
     ''
   )
   out.push(checksTable(c.checks), '')
+  if (c.stored) {
+    out.push(
+      `TuneLab's own predictions at export time against those the run stored when it was evaluated (same ${c.stored.images} images): max abs diff ${c.stored.maxAbsDiff.toExponential(2)}, class agreement ${pct(c.stored.agreement)}${c.stored.maxAbsDiff > 1e-3 ? ' (larger than expected: were the image files changed since training?)' : ''}.`,
+      ''
+    )
+  }
   out.push('## Preprocessing: do exactly this', '')
   out.push(...pipeline.steps.map((s, i) => `${i + 1}. ${s}`), '')
   out.push(
