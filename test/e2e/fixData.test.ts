@@ -148,6 +148,13 @@ describe.skipIf(!existsSync(CHROMIUM))(`fixing labels from the galleries in Chro
     await page.click('[data-test=nav-dataset]')
     await page.waitForSelector('[data-test=label-counts]')
     expect(await page.textContent('[data-test=label-counts]')).toMatch(/1\s*relabelled,\s*1\s*excluded/)
+    // The scan summary counts after the fixes: 24 images, one excluded.
+    await page.click('[data-test=nav-projects]')
+    await page.click('[data-test=rescan]')
+    await page.waitForSelector('[data-test=scan-overrides]', { timeout: 60_000 })
+    expect(await page.textContent('[data-test=scan-overrides]')).toMatch(/1 relabelled · 1 excluded/)
+    const totals = await page.locator('[data-test=class-table] tbody tr td:last-child').allTextContents()
+    expect(totals.map(Number).reduce((a, b) => a + b, 0)).toBe(23)
   }, 120_000)
 
   it('retrains, and the run diff shows the relabelled and the excluded image', async () => {
