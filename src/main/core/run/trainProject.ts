@@ -78,7 +78,8 @@ export async function trainProject(
       trainLabels: sets.sets.train.set.labels,
       classes,
       validationCount: sets.counts.validation,
-      pretrained: opts.weights.kind !== 'random'
+      pretrained: opts.weights.kind !== 'random',
+      backend: backend.name
     })
     opts = plan.options
     for (const c of plan.choices) emit({ type: 'info', message: `auto: ${c.setting} ${c.value} (${c.why})` })
