@@ -1,13 +1,12 @@
 // Uses both cores for frozen forward passes (feature extraction, evaluation): N worker threads, each with
 // its own TF.js engine and wasm backend (wasm threads do not work under Node), batches split across them.
 import type * as tf from '@tensorflow/tfjs'
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { availableParallelism } from 'node:os'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import { modelArtifacts } from '../export/fsModelIO'
 import type { PreprocessingSpec } from '../models/preprocessing'
 import { foldBatchNorm } from '../tf/foldBatchNorm'
+import { spawnWorker, workerEntry } from './spawnWorker'
 import type { ForwardOutput, FromWorker, InitMessage, ReadyMessage, RunMessage, ToWorker } from './protocol'
 
 export type { ForwardOutput } from './protocol'
@@ -59,23 +58,20 @@ interface Slot {
   alive: boolean
 }
 
-const BOOT_URL = new URL('./workerBoot.mjs', import.meta.url)
-
 function defaultWorkerEntry(): URL {
   const env = process.env['TUNELAB_FORWARD_WORKER']
   if (env) return env.includes('://') ? new URL(env) : new URL(`file://${env}`)
-  const js = new URL('./forwardWorker.js', import.meta.url)
-  return existsSync(fileURLToPath(js)) ? js : new URL('./forwardWorker.ts', import.meta.url)
+  return workerEntry(import.meta.url, 'forwardWorker')
 }
 
 function spawn(entry: URL, workers: number): Worker {
   // oneDNN threads per worker: the cores shared out (n workers x 1 thread beat 1 worker x n threads on the
   // small MobileNet layers, and more threads than cores in total slow everyone down). The user's
   // TUNELAB_NATIVE_THREADS wins.
-  const threads = process.env['TUNELAB_NATIVE_THREADS'] ?? String(Math.max(1, Math.floor(availableParallelism() / workers)))
+  const threads =
+    process.env['TUNELAB_NATIVE_THREADS'] ?? String(Math.max(1, Math.floor(availableParallelism() / workers)))
   const env = { ...process.env, TUNELAB_NATIVE_THREADS: threads }
-  // A .js worker starts directly; a .ts one goes through workerBoot.mjs, which registers tsx first.
-  return entry.pathname.endsWith('.ts') ? new Worker(BOOT_URL, { workerData: { entry: entry.href }, env }) : new Worker(entry, { env })
+  return spawnWorker(entry, { env })
 }
 
 /**
@@ -109,10 +105,16 @@ export class ForwardPool {
     const n = opts.workers ?? 2
     const maxBatch = opts.maxBatch ?? 32
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`ForwardPool: workers must be a positive integer, got ${n}`)
-    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`ForwardPool: maxBatch must be a positive integer, got ${maxBatch}`)
+    if (!Number.isInteger(maxBatch) || maxBatch < 1)
+      throw new RangeError(`ForwardPool: maxBatch must be a positive integer, got ${maxBatch}`)
     const init = await initMessage(opts)
     const entry = opts.workerUrl ?? defaultWorkerEntry()
-    const slots: Slot[] = Array.from({ length: n }, (_, index) => ({ index, worker: spawn(entry, n), busy: null, alive: true }))
+    const slots: Slot[] = Array.from({ length: n }, (_, index) => ({
+      index,
+      worker: spawn(entry, n),
+      busy: null,
+      alive: true
+    }))
     let readies: ReadyMessage[]
     try {
       readies = await Promise.all(slots.map((s) => startWorker(s, init, opts.initTimeoutMs ?? 120_000)))
@@ -138,7 +140,12 @@ export class ForwardPool {
     base: { model: tf.LayersModel; spec: { preprocessing: PreprocessingSpec } },
     opts: Omit<ForwardPoolOptions, 'model' | 'preprocessing' | 'output'> & { output?: ForwardOutput } = {}
   ): Promise<ForwardPool> {
-    return ForwardPool.create({ ...opts, model: base.model, preprocessing: base.spec.preprocessing, output: opts.output ?? 'pooled' })
+    return ForwardPool.create({
+      ...opts,
+      model: base.model,
+      preprocessing: base.spec.preprocessing,
+      output: opts.output ?? 'pooled'
+    })
   }
 
   /** Outputs [count, info.outputDim] for RGB uint8 [count, S, S, 3]; `pixels` is not modified or detached. */
@@ -241,7 +248,8 @@ async function initMessage(opts: ForwardPoolOptions): Promise<InitMessage> {
   const model = opts.foldBn ? foldBatchNorm(opts.model) : opts.model
   try {
     const a = await modelArtifacts(model)
-    if (!a.modelTopology || !a.weightSpecs || a.weightData === undefined) throw new Error('ForwardPool: model.save produced no topology or weights')
+    if (!a.modelTopology || !a.weightSpecs || a.weightData === undefined)
+      throw new Error('ForwardPool: model.save produced no topology or weights')
     const src = Array.isArray(a.weightData) ? a.weightData : [a.weightData]
     const shared = new SharedArrayBuffer(src.reduce((n, b) => n + b.byteLength, 0))
     const view = new Uint8Array(shared)

@@ -1,17 +1,9 @@
 // A worker thread that loads image batches through the on-disk ImageCache (see decodeWorker.ts).
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import type { ResizeMode } from '@shared/domain'
 import type { BatchItem, ImageCache } from '../pipeline/imageCache'
+import { spawnWorker, workerEntry } from '../parallel/spawnWorker'
 import type { DecodeReply, DecodeRequest } from './decodeProtocol'
-
-const BOOT_URL = new URL('../parallel/workerBoot.mjs', import.meta.url)
-
-function workerEntry(): URL {
-  const js = new URL('./decodeWorker.js', import.meta.url)
-  return existsSync(fileURLToPath(js)) ? js : new URL('./decodeWorker.ts', import.meta.url)
-}
 
 interface Waiting {
   resolve(pixels: Uint8Array): void
@@ -26,11 +18,7 @@ export class DecodeThread {
   private dead: Error | null = null
 
   constructor() {
-    const entry = workerEntry()
-    // A .ts entry (tsx, vitest) goes through workerBoot.mjs, which registers tsx inside the worker first.
-    this.worker = entry.pathname.endsWith('.ts')
-      ? new Worker(BOOT_URL, { workerData: { entry: entry.href } })
-      : new Worker(entry)
+    this.worker = spawnWorker(workerEntry(import.meta.url, 'decodeWorker'))
     this.worker.unref() // kept alive only while a batch is pending (see track)
     this.worker.on('message', (reply: DecodeReply) => {
       const w = this.waiting.get(reply.id)

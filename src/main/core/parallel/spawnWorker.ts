@@ -1,0 +1,25 @@
+// The one way TuneLab starts a worker thread (forward pool, decode thread, training, prediction), from a built
+// .js entry or, under tsx/vitest, from a .ts source entry.
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { Worker, type WorkerOptions } from 'node:worker_threads'
+
+/** The built `<name>.js` next to `moduleUrl` when it exists (bundled app), else `<name>.ts` (source runs). */
+export function workerEntry(moduleUrl: string, name: string): URL {
+  const js = new URL(`./${name}.js`, moduleUrl)
+  return existsSync(fileURLToPath(js)) ? js : new URL(`./${name}.ts`, moduleUrl)
+}
+
+/**
+ * Starts `entry` (URL or path) in a worker thread. A .ts entry is imported by a tiny inline module that
+ * registers tsx's loader inside the worker first: Node does not apply `--import tsx` from the parent to a
+ * worker's own entry (ERR_UNKNOWN_FILE_EXTENSION). workerData and the other options pass through unchanged.
+ */
+export function spawnWorker(entry: URL | string, options: WorkerOptions = {}): Worker {
+  const url = typeof entry === 'string' ? (entry.includes('://') ? new URL(entry) : pathToFileURL(entry)) : entry
+  if (!url.pathname.endsWith('.ts')) return new Worker(url, options)
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs')
+  const boot = `import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(url.href)})`
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), options)
+}
