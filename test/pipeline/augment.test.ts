@@ -3,16 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import sharp from 'sharp'
 import type { AugmentSpec } from '@shared/domain'
 import { NO_AUGMENTATION } from '@shared/domain'
-import {
-  applyAugmentParams,
-  augmentRgb,
-  AUGMENT_PRESETS,
-  formatAugmentSpec,
-  IDENTITY_PARAMS,
-  isIdentity,
-  parseAugmentSpec,
-  sampleAugmentParams
-} from '@core/pipeline/augment'
+import { AUGMENT_PRESETS, formatAugmentSpec, isIdentity, parseAugmentSpec } from '@core/pipeline/augmentSpec'
+import { applyAugmentParams, augmentRgb, IDENTITY_PARAMS, sampleAugmentParams } from '@core/pipeline/augment'
 import { renderAugmentedSamples } from '@core/pipeline/preview'
 import { createRng } from '@core/util/rng'
 import { makeProject, syntheticRgb, tempDir } from '../helpers/synthetic'
@@ -48,8 +40,12 @@ describe('augmentRgb', () => {
   })
 
   it('horizontal flip is an exact mirror, and about half of the draws flip', () => {
-    expect(maxDiff(applyAugmentParams(img, S, { ...IDENTITY_PARAMS, flipH: true }), mirror(img, S, true, false))).toBe(0)
-    expect(maxDiff(applyAugmentParams(img, S, { ...IDENTITY_PARAMS, flipV: true }), mirror(img, S, false, true))).toBe(0)
+    expect(maxDiff(applyAugmentParams(img, S, { ...IDENTITY_PARAMS, flipH: true }), mirror(img, S, true, false))).toBe(
+      0
+    )
+    expect(maxDiff(applyAugmentParams(img, S, { ...IDENTITY_PARAMS, flipV: true }), mirror(img, S, false, true))).toBe(
+      0
+    )
     const rng = createRng(3)
     const flipped = mirror(img, S, true, false)
     let nFlipped = 0
@@ -70,7 +66,8 @@ describe('augmentRgb', () => {
   it('a positive quarter turn rotates counter-clockwise (Keras convention)', () => {
     // Right third blue: after +90 deg the blue band must be at the top.
     const src = new Uint8Array(S * S * 3)
-    for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) src.set(x >= (2 * S) / 3 ? [0, 0, 255] : [255, 255, 255], (y * S + x) * 3)
+    for (let y = 0; y < S; y++)
+      for (let x = 0; x < S; x++) src.set(x >= (2 * S) / 3 ? [0, 0, 255] : [255, 255, 255], (y * S + x) * 3)
     const out = applyAugmentParams(src, S, { ...IDENTITY_PARAMS, angle: Math.PI / 2 })
     const at = (x: number, y: number): number[] => [...out.subarray((y * S + x) * 3, (y * S + x) * 3 + 3)]
     expect(at(S / 2, 2)).toEqual([0, 0, 255])
@@ -140,14 +137,24 @@ describe('spec strings', () => {
     expect(parseAugmentSpec('none')).toEqual(NO_AUGMENTATION)
     expect(isIdentity(parseAugmentSpec(' none '))).toBe(true)
     expect(parseAugmentSpec('tf-tutorial')).toEqual(spec({ horizontalFlip: true, rotation: 0.2 }))
-    expect(parseAugmentSpec('pdl-ch3')).toEqual(spec({ rotation: 20 / 360, widthShift: 0.2, heightShift: 0.2, zoom: 0.2 }))
-    expect(parseAugmentSpec('rotate=20deg,wshift=0.1,hshift=0.3')).toEqual(spec({ rotation: 20 / 360, widthShift: 0.1, heightShift: 0.3 }))
-    expect(parseAugmentSpec('pdl-ch3,flip,zoom=0.1')).toEqual(spec({ horizontalFlip: true, rotation: 20 / 360, widthShift: 0.2, heightShift: 0.2, zoom: 0.1 }))
+    expect(parseAugmentSpec('pdl-ch3')).toEqual(
+      spec({ rotation: 20 / 360, widthShift: 0.2, heightShift: 0.2, zoom: 0.2 })
+    )
+    expect(parseAugmentSpec('rotate=20deg,wshift=0.1,hshift=0.3')).toEqual(
+      spec({ rotation: 20 / 360, widthShift: 0.1, heightShift: 0.3 })
+    )
+    expect(parseAugmentSpec('pdl-ch3,flip,zoom=0.1')).toEqual(
+      spec({ horizontalFlip: true, rotation: 20 / 360, widthShift: 0.2, heightShift: 0.2, zoom: 0.1 })
+    )
     expect(parseAugmentSpec('flip=vertical')).toEqual(spec({ verticalFlip: true }))
   })
 
   it('formats canonically and round-trips', () => {
-    for (const s of [...Object.values(AUGMENT_PRESETS), spec({ widthShift: 0.1, heightShift: 0.3, verticalFlip: true, contrast: 0.05 }), spec({ rotation: 1 / 7 })]) {
+    for (const s of [
+      ...Object.values(AUGMENT_PRESETS),
+      spec({ widthShift: 0.1, heightShift: 0.3, verticalFlip: true, contrast: 0.05 }),
+      spec({ rotation: 1 / 7 })
+    ]) {
       expect(parseAugmentSpec(formatAugmentSpec(s))).toEqual(s)
     }
     expect(formatAugmentSpec(AUGMENT_PRESETS['tf-tutorial'] as AugmentSpec)).toBe('flip,rotate=0.2')

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { NO_AUGMENTATION, type AugmentSpec } from '@shared/domain'
-import { AUGMENT_PRESETS, augmentRgb, augmentRng } from '@core/pipeline/augment'
+import { augmentRgb, augmentRng } from '@core/pipeline/augment'
+import { AUGMENT_PRESETS } from '@core/pipeline/augmentSpec'
 import { loadDnnl } from '@core/native/dnnl'
 import { pipelineAugmentBatch } from '@core/training/imageSets'
 

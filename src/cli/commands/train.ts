@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import type { SplitName } from '@shared/domain'
-import { parseAugmentSpec, AUGMENT_PRESETS } from '@core/pipeline/augment'
+import { parseAugmentSpec, AUGMENT_PRESETS } from '@core/pipeline/augmentSpec'
 import { RESIZE_MODES } from '@core/pipeline/decode'
 import { describeBase } from '@core/models'
 import { trainProject } from '@core/run/trainProject'

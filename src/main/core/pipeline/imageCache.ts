@@ -6,7 +6,8 @@ import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AugmentSpec, ResizeMode } from '@shared/domain'
 import type { Rng } from '../util/rng'
-import { augmentRgb, isIdentity } from './augment'
+import { augmentRgb } from './augment'
+import { isIdentity } from './augmentSpec'
 import { checkSize, decodeResized, RESIZE_MODES } from './decode'
 import { mapLimit } from '../util/pool'
 
@@ -46,7 +47,8 @@ export class ImageCache {
   /** Where the pixels for (hash, size, mode) are stored. */
   pathFor(hash: string, size: number, mode: ResizeMode): string {
     if (!HASH_RE.test(hash)) throw new RangeError(`invalid content hash "${hash}" (expected lower-case hex)`)
-    if (!RESIZE_MODES.includes(mode)) throw new RangeError(`unknown resize mode "${String(mode)}" (expected one of ${RESIZE_MODES.join(', ')})`)
+    if (!RESIZE_MODES.includes(mode))
+      throw new RangeError(`unknown resize mode "${String(mode)}" (expected one of ${RESIZE_MODES.join(', ')})`)
     checkSize(size)
     return join(this.cacheDir, 'img', `${size}-${mode}`, hash.slice(0, 2), `${hash}.rgb`)
   }
@@ -100,10 +102,16 @@ export class ImageCache {
    * Loads n images into one buffer of shape [n, size, size, 3] (uint8, ready for tf.tensor4d), optionally
    * augmented. Fails with the first image that cannot be decoded, naming its file.
    */
-  async loadBatch(items: readonly BatchItem[], size: number, mode: ResizeMode, opts: LoadBatchOptions = {}): Promise<Uint8Array> {
+  async loadBatch(
+    items: readonly BatchItem[],
+    size: number,
+    mode: ResizeMode,
+    opts: LoadBatchOptions = {}
+  ): Promise<Uint8Array> {
     const per = size * size * 3
     const out = opts.into ?? new Uint8Array(items.length * per)
-    if (out.length !== items.length * per) throw new RangeError(`batch buffer has ${out.length} bytes, expected ${items.length}x${size}x${size}x3`)
+    if (out.length !== items.length * per)
+      throw new RangeError(`batch buffer has ${out.length} bytes, expected ${items.length}x${size}x${size}x3`)
     const aug = opts.augment && !isIdentity(opts.augment.spec) ? opts.augment : undefined
     if (!aug) {
       await mapLimit(items, opts.concurrency ?? 8, async (it, i) => {
@@ -123,7 +131,8 @@ export class ImageCache {
 /** Converts a uint8 batch to float32 with value * scale + offset (e.g. scale 1/127.5, offset -1 for MobileNet's [-1, 1]). */
 export function toFloat32(batch: Uint8Array, scale = 1, offset = 0, into?: Float32Array): Float32Array {
   const out = into ?? new Float32Array(batch.length)
-  if (out.length !== batch.length) throw new RangeError(`float buffer has ${out.length} values, expected ${batch.length}`)
+  if (out.length !== batch.length)
+    throw new RangeError(`float buffer has ${out.length} values, expected ${batch.length}`)
   for (let i = 0; i < batch.length; i++) out[i] = (batch[i] as number) * scale + offset
   return out
 }

@@ -3,7 +3,7 @@
 import type { BaseNetwork } from '../models'
 import type { ProjectStore } from '../store/projectStore'
 import type { BackendInfo } from '../tf/backend'
-import { isIdentity } from '../pipeline/augment'
+import { isIdentity } from '../pipeline/augmentSpec'
 import { trainRun } from '../training/trainer'
 import type { BaseLike, FeatureCacheOptions, TrainIO, TrainParams, TrainResult } from '../training/types'
 import { toNewEpoch } from '../eval/storeRows'

@@ -4,12 +4,12 @@ import {
   applyColour,
   augmentRgb,
   augmentRng,
-  isIdentity,
   isWarpIdentity,
   sampleAugmentParams,
   warpCoefficients,
   type AugmentParams
 } from '../pipeline/augment'
+import { isIdentity } from '../pipeline/augmentSpec'
 import { loadDnnl, type DnnlAddon } from '../native/dnnl'
 import type { BatchItem, ImageCache } from '../pipeline/imageCache'
 import type { AugmentBatch, ImageSet } from './types'
