@@ -3,8 +3,8 @@ import { resolve } from 'node:path'
 import type { SplitName } from '@shared/domain'
 import { openProjectState } from '@core/store/projectState'
 import type { ProjectStore } from '@core/store/projectStore'
-import { analyse, type Analyses } from '@core/eval/analyses'
-import { splitMetrics } from '@core/eval/metrics'
+import type { Analyses } from '@core/eval/analyses'
+import { Interpretation } from '@core/eval/interpretation'
 import type { ImagePrediction, SplitMetrics } from '@core/eval/types'
 import type { Command, CommandContext } from '../command'
 import { num, requireDir } from '../args'
@@ -35,19 +35,8 @@ export function analyseRun(
   for (const split of ['validation', 'test'] as const) {
     const preds = store.getPredictions(runId, { split })
     if (preds.length === 0) continue
-    const rows: ImagePrediction[] = preds.map((p) => ({
-      imageId: paths.get(p.imageId) ?? String(p.imageId),
-      trueClass: classes.indexOf(p.trueClass),
-      predictedClass: classes.indexOf(p.predictedClass),
-      probs: p.probabilities,
-      confidence: p.confidence,
-      loss: p.loss ?? Number.NaN
-    }))
-    out.push({
-      split,
-      metrics: splitMetrics(rows, classes),
-      analyses: analyse(rows, classes, { topN, unsureThreshold })
-    })
+    const interp = Interpretation.fromStored(classes, preds, (id) => paths.get(id) ?? String(id))
+    out.push({ split, metrics: interp.metrics(), analyses: interp.analyses({ topN, unsureThreshold }) })
   }
   return out
 }

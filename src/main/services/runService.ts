@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs'
 import { SPLIT_NAMES, type SplitName } from '@shared/domain'
 import { ApiError, type GalleryItemView, type RunSummary } from '@shared/contract'
 import { parseStoredRunConfig } from '@shared/runConfig'
-import type { GalleryItem, RunRow, RunSummaryRow } from '@core/store'
-import { defaultThresholds } from '@core/eval/analyses'
+import type { GalleryItem, JsonValue, RunRow, RunSummaryRow } from '@core/store'
+import { Interpretation } from '@core/eval/interpretation'
 import { trainOptionsFromConfig } from '@core/run/fromConfig'
 import { runModelDir } from '@core/store/runModelDir'
 import type { OpenProject } from './projects'
@@ -54,8 +54,10 @@ function galleryView(items: GalleryItem[]): { items: GalleryItemView[] } {
   }
 }
 
-function modelDirOf(p: OpenProject, runId: number): string {
-  return runModelDir(p.state.modelsDir, runId)
+/** The stored predictions of one split of a run, read once. */
+function interpretationOf(p: OpenProject, runId: number, split: SplitName): Interpretation {
+  const run = requireRun(p, runId)
+  return Interpretation.fromStored(run.classes, p.state.store.getPredictions(runId, { split }))
 }
 
 export const runHandlers: PartialHandlers<
@@ -75,11 +77,16 @@ export const runHandlers: PartialHandlers<
     if (ctx.runner.active().some((r) => r.projectKey === projectKey && r.status === 'running')) {
       throw new ApiError('conflict', `a run is already going in ${p.root}: cancel it or wait for it to finish`)
     }
-    const runId = await ctx.runner.start(
-      projectKey,
-      p.root,
-      trainOptionsFromConfig(config, { weightsCacheDir: ctx.weightsCacheDir })
-    )
+    const options = trainOptionsFromConfig(config, { weightsCacheDir: ctx.weightsCacheDir })
+    // The row exists before the worker starts, so every event of the run, from the scan on, carries its id.
+    const { store, project } = p.state
+    const { id: runId } = store.beginRun({ projectId: project.id, config: config as JsonValue, name: config.name })
+    try {
+      ctx.runner.start(projectKey, p.root, options, runId)
+    } catch (err) {
+      store.finishRun(runId, 'failed', { error: (err as Error).message })
+      throw err
+    }
     return { runId }
   },
   'training.cancel': async ({ runId }, ctx) => ({ cancelled: ctx.runner.cancel(runId) }),
@@ -118,23 +125,15 @@ export const runHandlers: PartialHandlers<
     return galleryView(items)
   },
   'results.confusion': async ({ projectKey, runId, split }, ctx) => {
-    const p = ctx.projects.get(projectKey)
-    const run = requireRun(p, runId)
-    const classes = run.classes
-    const index = new Map(classes.map((c, i) => [c, i]))
-    const matrix = classes.map(() => classes.map(() => 0))
-    let total = 0
-    let correct = 0
-    for (const cell of p.state.store.confusionMatrix(runId, split)) {
-      const t = index.get(cell.trueClass)
-      const q = index.get(cell.predictedClass)
-      if (t === undefined || q === undefined) continue
-      const row = matrix[t]
-      if (row) row[q] = cell.count
-      total += cell.count
-      if (t === q) correct += cell.count
+    const interp = interpretationOf(ctx.projects.get(projectKey), runId, split)
+    const matrix = interp.confusionMatrix()
+    const correct = matrix.reduce((sum, row, i) => sum + (row[i] ?? 0), 0)
+    return {
+      classes: [...interp.classes],
+      matrix,
+      total: interp.count,
+      accuracy: interp.count > 0 ? correct / interp.count : null
     }
-    return { classes, matrix, total, accuracy: total > 0 ? correct / total : null }
   },
   'results.cell': async ({ projectKey, runId, split, trueClass, predictedClass, n }, ctx) => {
     const p = ctx.projects.get(projectKey)
@@ -142,27 +141,13 @@ export const runHandlers: PartialHandlers<
     return galleryView(p.state.store.confusionCellImages(runId, split, trueClass, predictedClass, n))
   },
   'results.threshold': async ({ projectKey, runId, split, thresholds }, ctx) => {
-    const p = ctx.projects.get(projectKey)
-    const run = requireRun(p, runId)
-    const rows = p.state.store.getPredictions(runId, { split: split as SplitName })
-    const ts = thresholds ?? defaultThresholds(run.classes.length)
-    return {
-      points: ts.map((threshold) => {
-        const kept = rows.filter((r) => r.confidence >= threshold)
-        const right = kept.filter((r) => r.correct).length
-        return {
-          threshold,
-          coverage: rows.length > 0 ? kept.length / rows.length : 0,
-          covered: kept.length,
-          accuracy: kept.length > 0 ? right / kept.length : null
-        }
-      })
-    }
+    const interp = interpretationOf(ctx.projects.get(projectKey), runId, split)
+    return { points: interp.thresholdSweep(thresholds ?? undefined) }
   },
   'predict.image': async ({ projectKey, runId, image }, ctx) => {
     const p = ctx.projects.get(projectKey)
     const run = requireRun(p, runId)
-    const dir = modelDirOf(p, runId)
+    const dir = runModelDir(p.state.modelsDir, runId)
     if (run.status !== 'completed' || !existsSync(dir))
       throw new ApiError(
         'conflict',

@@ -5,9 +5,9 @@ import type { AuditEvent, AuditOptions } from '@core/audit/runAudit'
 
 export type PredictImage = { kind: 'file'; path: string } | { kind: 'bytes'; bytes: Uint8Array }
 
-/** 'train' runs one training; 'predict' starts a prediction server that answers PredictRequests until terminated. */
+/** 'train' runs one training into a run row the main thread began; 'predict' starts a prediction server that answers PredictRequests until terminated. */
 export type WorkerJob =
-  | { mode: 'train'; root: string; options: TrainOptions }
+  | { mode: 'train'; root: string; options: TrainOptions; runId: number }
   | { mode: 'predict'; backend?: TrainOptions['backend'] }
   | { mode: 'audit'; root: string; options: AuditOptions }
 
@@ -25,9 +25,7 @@ export type FromWorker =
   | {
       type: 'done'
       status: 'completed' | 'cancelled' | 'failed'
-      runId: number | null
       error: string | null
-      modelDir: string | null
     }
   | { type: 'prediction'; id: number; classes: string[]; probabilities: number[] }
   | { type: 'error'; id: number; message: string }

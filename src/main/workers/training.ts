@@ -2,8 +2,7 @@
 // Started by TrainingRunner with workerData: WorkerJob; posts FromWorker messages; 'cancel' aborts the run.
 import { parentPort, workerData } from 'node:worker_threads'
 import { readFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
-import { runModelDir, trainProject } from '@core/run/trainProject'
+import { trainProject } from '@core/run/trainProject'
 import { loadExportedModel, predictPixels, type LoadedModel } from '@core/export'
 import { decodeBufferResized } from '@core/pipeline/decode'
 import { initBackend } from '@core/tf/backend'
@@ -24,30 +23,24 @@ port.on('message', (msg: ToWorker) => {
 })
 
 async function train(j: Extract<WorkerJob, { mode: 'train' }>): Promise<void> {
-  let runId: number | null = null
   try {
     const outcome = await trainProject(
       j.root,
       j.options,
-      (event) => {
-        if (event.type === 'run-created') runId = event.runId
-        post({ type: 'event', event })
-      },
-      controller.signal
+      (event) => post({ type: 'event', event }),
+      controller.signal,
+      {
+        runId: j.runId
+      }
     )
-    // The orchestrator keeps a completed run's model in <state>/models/run-<id> (runModelDir).
-    const modelDir =
-      outcome.status === 'completed' ? runModelDir(join(dirname(outcome.dbPath), 'models'), outcome.runId) : null
     outcome.result.dispose()
-    post({ type: 'done', status: outcome.status, runId: outcome.runId, error: null, modelDir })
+    post({ type: 'done', status: outcome.status, error: null })
   } catch (err) {
     const cancelled = err instanceof Error && err.name === 'AbortError'
     post({
       type: 'done',
       status: cancelled ? 'cancelled' : 'failed',
-      runId,
-      error: cancelled ? null : ((err as Error).message ?? String(err)),
-      modelDir: null
+      error: cancelled ? null : ((err as Error).message ?? String(err))
     })
   }
 }

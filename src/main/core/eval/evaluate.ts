@@ -1,7 +1,7 @@
 // Evaluate a trained classifier on an image set: per-image rows, metrics and analyses.
 import type { ImageSet } from '../training/types'
-import { analyse, type Analyses } from './analyses'
-import { predictionRows, splitMetrics } from './metrics'
+import type { Analyses } from './analyses'
+import { Interpretation } from './interpretation'
 import type { ImagePrediction, SplitMetrics } from './types'
 
 export type PredictFn = (pixels: Uint8Array, count: number) => Promise<Float32Array>
@@ -10,6 +10,7 @@ export interface SplitEvaluation {
   rows: ImagePrediction[]
   metrics: SplitMetrics
   analyses: Analyses
+  interpretation: Interpretation
 }
 
 /**
@@ -20,7 +21,13 @@ export async function evaluateSet(
   predict: PredictFn,
   set: ImageSet,
   classes: readonly string[],
-  opts: { batchSize?: number; imageIds?: readonly string[]; topN?: number; unsureThreshold?: number; signal?: AbortSignal } = {}
+  opts: {
+    batchSize?: number
+    imageIds?: readonly string[]
+    topN?: number
+    unsureThreshold?: number
+    signal?: AbortSignal
+  } = {}
 ): Promise<SplitEvaluation> {
   const n = set.keys.length
   const k = classes.length
@@ -34,9 +41,15 @@ export async function evaluateSet(
     }
     const idx = Array.from({ length: Math.min(bs, n - s) }, (_, j) => s + j)
     const p = await predict(await set.load(idx), idx.length)
-    if (p.length !== idx.length * k) throw new Error(`evaluate: predict returned ${p.length} values for ${idx.length} images x ${k} classes`)
+    if (p.length !== idx.length * k)
+      throw new Error(`evaluate: predict returned ${p.length} values for ${idx.length} images x ${k} classes`)
     probs.set(p, s * k)
   }
-  const rows = predictionRows(probs, set.labels, opts.imageIds ?? set.keys, k)
-  return { rows, metrics: splitMetrics(rows, classes), analyses: analyse(rows, classes, { topN: opts.topN, unsureThreshold: opts.unsureThreshold }) }
+  const interpretation = Interpretation.fromProbabilities(probs, set.labels, opts.imageIds ?? set.keys, classes)
+  return {
+    rows: [...interpretation.rows],
+    metrics: interpretation.metrics(),
+    analyses: interpretation.analyses({ topN: opts.topN, unsureThreshold: opts.unsureThreshold }),
+    interpretation
+  }
 }

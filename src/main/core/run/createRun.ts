@@ -1,4 +1,5 @@
-// Run step 3, create the run: the runs row with the config as received, as resolved and the recipe's choices,
+// Run step 3, create the run (or complete the row the caller began): the runs row with the config as received, as
+// resolved and the recipe's choices,
 // owned by this process; from here on every epoch and prediction is stored against its id.
 import type { ProjectStore } from '../store/projectStore'
 import type { JsonValue, RunRow } from '../store/rows'
@@ -20,13 +21,13 @@ export function createRunStep(
   base: BaseNetwork,
   backend: BackendInfo,
   emit: RunEventListener,
-  choices: RunChoice[] = []
+  choices: RunChoice[] = [],
+  target?: { runId: number }
 ): RunRow {
   const { classes, split, strategy } = data
   const stored = storedRunConfig(opts, { baseId: base.spec.id, classes, splitId: split.id, strategy }, choices)
   const config = stored as unknown as JsonValue
-  const run = store.createRun({
-    projectId: data.projectId,
+  const details = {
     config,
     classes,
     splitId: split.id,
@@ -36,7 +37,10 @@ export function createRunStep(
     backend: backend.name,
     backendNotes: backend as unknown as JsonValue,
     seed: opts.seed
-  })
+  }
+  const run = target
+    ? store.resolveRun(target.runId, details)
+    : store.createRun({ projectId: data.projectId, ...details })
   labelStore(store).recordRun(run.id, data.overridesUsed)
   store.markRunStarted(run.id, { backend: backend.name, notes: backend as unknown as JsonValue })
   emit({ type: 'run-created', runId: run.id, dbPath, classes, counts: sets.counts })

@@ -10,7 +10,7 @@ import { extractFeatures } from '../training/features'
 import { featureCacheKeyOf } from '../training/headPhase'
 import type { BaseLike, ImageSet, TrainIO, TrainResult } from '../training/types'
 import { evaluateSet, type PredictFn } from '../eval/evaluate'
-import { toNewPredictions } from '../eval/storeRows'
+import { analysesPayload, toNewPredictions } from '../eval/storeRows'
 import type { SplitMetrics } from '../eval/types'
 import type { RunEventListener } from './events'
 import { createModelPredictor } from './featurePool'
@@ -101,7 +101,8 @@ export async function evaluateStep(
       })
       const idOf = imageIdsByPath(store, projectId)
       store.savePredictions(runId, toNewPredictions(ev.rows, s, classes, idOf))
-      store.saveAnalysis(runId, `analyses:${s}`, ev.analyses as unknown as JsonValue)
+      // Galleries as image ids: the rows themselves are in the predictions table.
+      store.saveAnalysis(runId, `analyses:${s}`, analysesPayload(ev.analyses, s, idOf))
       store.saveAnalysis(runId, `metrics:${s}`, ev.metrics as unknown as JsonValue)
       metrics[s] = ev.metrics
       emit({ type: 'evaluation', split: s, metrics: ev.metrics })

@@ -25,7 +25,7 @@ export async function saveStep(
   result: TrainResult,
   summary: MetricsSummary,
   emit: RunEventListener
-): Promise<void> {
+): Promise<string> {
   const dir = runModelDir(modelsDir, runId)
   emit({ type: 'stage', stage: 'save', detail: dir })
   await exportModel(
@@ -42,4 +42,5 @@ export async function saveStep(
     dir,
     { overwrite: true }
   )
+  return dir
 }

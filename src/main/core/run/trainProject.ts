@@ -2,7 +2,7 @@
 // train -> evaluate -> save. Used by the CLI `train` command and by the app's training worker alike.
 import { resolve } from 'node:path'
 import type { SplitName } from '@shared/domain'
-import { openProjectState } from '../store/projectState'
+import { openProjectState, type ProjectState } from '../store/projectState'
 import type { JsonValue } from '../store/rows'
 import { ImageCache } from '../pipeline/imageCache'
 import { initBackend, type BackendInfo } from '../tf/backend'
@@ -35,32 +35,41 @@ export interface RunOutcome {
   /** Kept for export/predict by the caller; dispose with result.dispose(). */
   result: TrainResult
   base: BaseNetwork
+  /** The saved model of a completed run (runModelDir), null otherwise. */
+  modelDir: string | null
+}
+
+/** Where the run's events and rows go: a run row begun by the caller (the app does, to know its id up front). */
+export interface RunTarget {
+  runId: number
 }
 
 /**
  * Trains on the project at `root`. Every epoch is in SQLite when it ends; a cancelled run keeps its finished
  * epochs and is stored as 'cancelled'; an error stores the run as 'failed' with the message, then rethrows.
+ * Without a target the run row is created once the data and the base are ready (errors before that leave no run).
  */
 export async function trainProject(
   rootDir: string,
   requested: TrainOptions,
   onEvent: RunEventListener = () => undefined,
-  signal?: AbortSignal
+  signal?: AbortSignal,
+  target?: RunTarget
 ): Promise<RunOutcome> {
   const root = resolve(rootDir)
   let opts = requested
   const timer = new StageTimer()
   const emit = (e: RunEvent): void => onEvent(e)
-
-  const scan = await scanStep(root, opts, emit)
-  timer.lap('scan')
-  checkTrainingFits({ ...opts, classes: scan.classes.length })
-
-  const state = openProjectState(root)
-  const { store } = state
-  let runId: number | null = null
+  let runId: number | null = target?.runId ?? null
+  let state: ProjectState | null = null
   let pool: FeaturePool | null = null
   try {
+    const scan = await scanStep(root, opts, emit)
+    timer.lap('scan')
+    checkTrainingFits({ ...opts, classes: scan.classes.length })
+
+    state = openProjectState(root)
+    const { store } = state
     const data = splitStep(store, root, scan, opts, emit)
     const { classes } = data
     timer.lap('split')
@@ -83,7 +92,7 @@ export async function trainProject(
     })
     opts = plan.options
     for (const c of plan.choices) emit({ type: 'info', message: `auto: ${c.setting} ${c.value} (${c.why})` })
-    const run = createRunStep(store, state.dbPath, opts, data, sets, base, backend, emit, plan.choices)
+    const run = createRunStep(store, state.dbPath, opts, data, sets, base, backend, emit, plan.choices, target)
     runId = run.id
 
     const frozenBase = foldedBase(base)
@@ -94,25 +103,26 @@ export async function trainProject(
 
     if (result.status === 'cancelled') {
       store.finishRun(run.id, 'cancelled', { timings: timer.seconds as unknown as JsonValue })
-      return { ...outcome, status: 'cancelled', seconds: timer.total(), metrics: {} }
+      return { ...outcome, status: 'cancelled', seconds: timer.total(), metrics: {}, modelDir: null }
     }
 
     const metrics = await evaluateStep({ ...step, projectId: data.projectId, io, result }, signal)
     timer.lap('evaluate')
     const summary = summarize(metrics)
-    await saveStep(state.modelsDir, run.id, opts, classes, base, result, summary, emit)
+    const modelDir = await saveStep(state.modelsDir, run.id, opts, classes, base, result, summary, emit)
     timer.lap('save')
     const seconds = timer.total()
     store.finishRun(run.id, 'completed', {
       metrics: summary as unknown as JsonValue,
       timings: seconds as unknown as JsonValue
     })
-    return { ...outcome, status: 'completed', seconds, metrics }
+    return { ...outcome, status: 'completed', seconds, metrics, modelDir }
   } catch (err) {
     if (runId !== null) {
       // Cancel wins over failure: a run the user cancelled that then failed while stopping is 'cancelled'.
       const cancelled = (err instanceof Error && err.name === 'AbortError') || signal?.aborted === true
-      store.finishRun(runId, cancelled ? 'cancelled' : 'failed', {
+      state ??= openProjectState(root)
+      state.store.finishRun(runId, cancelled ? 'cancelled' : 'failed', {
         error: cancelled ? null : String((err as Error).message ?? err),
         timings: timer.seconds as unknown as JsonValue
       })
@@ -120,6 +130,6 @@ export async function trainProject(
     throw err
   } finally {
     await pool?.close()
-    store.close()
+    state?.store.close()
   }
 }

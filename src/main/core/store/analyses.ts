@@ -44,7 +44,10 @@ export class AnalysesTable {
         kind: string
         payload: string
         createdAt: string
-      }>(`SELECT id, run_id AS runId, kind, payload, created_at AS createdAt FROM analyses WHERE run_id = ? ORDER BY id`, runId)
+      }>(
+        `SELECT id, run_id AS runId, kind, payload, created_at AS createdAt FROM analyses WHERE run_id = ? ORDER BY id`,
+        runId
+      )
       .map((raw) => ({ ...raw, payload: fromJson(raw.payload) }))
   }
 }

@@ -131,6 +131,12 @@ export class ProjectStore {
   createRun(run: NewRun, owner: RunOwner = currentOwner()): RunRow {
     return this.runs.createRun(run, owner)
   }
+  beginRun(run: Pick<NewRun, 'projectId' | 'config' | 'name'>, owner: RunOwner = currentOwner()): RunRow {
+    return this.runs.beginRun(run, owner)
+  }
+  resolveRun(runId: number, details: Omit<NewRun, 'projectId' | 'name'>): RunRow {
+    return this.runs.resolveRun(runId, details)
+  }
   getRun(runId: number): RunRow | null {
     return this.runs.getRun(runId)
   }

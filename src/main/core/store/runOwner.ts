@@ -15,7 +15,9 @@ import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import type { RunOwner } from './rows'
 
-const PROCESS_TOKEN = randomUUID()
+// Shared by the worker threads of this process (they copy process.env when started), so a run row begun on the
+// main thread and trained in a worker has one owner; a later process with the same pid gets a new token.
+const PROCESS_TOKEN = (process.env['TUNELAB_PROCESS_TOKEN'] ??= randomUUID())
 
 /** Start time of a process as an opaque string (Linux only: clock ticks since boot); null if unknown. */
 export function processStartIdentity(pid: number): string | null {

@@ -120,33 +120,29 @@ export class RunsTable {
 
   /** Creates a run in status 'running', owned by the given process (default: this one). */
   createRun(run: NewRun, owner: RunOwner = currentOwner()): RunRow {
+    this.checkDetails('createRun', run.projectId, run)
+    return this.s.immediate(() => {
+      const begun = this.beginRun(run, owner)
+      return this.resolveRun(begun.id, run)
+    })
+  }
+
+  /**
+   * Creates a run in status 'running' knowing only its project and the config as received (no classes yet), so
+   * its id exists before the work starts and every event can carry it; resolveRun fills in the rest.
+   */
+  beginRun(run: Pick<NewRun, 'projectId' | 'config' | 'name'>, owner: RunOwner = currentOwner()): RunRow {
     this.projects.requireProject(run.projectId)
-    if (run.classes.length < 2)
-      throw new Error(`createRun: a run needs at least 2 classes, got [${run.classes.join(', ')}]`)
-    if (new Set(run.classes).size !== run.classes.length) {
-      throw new Error(`createRun: class names must be unique, got [${run.classes.join(', ')}]`)
-    }
-    if (run.splitId !== undefined && run.splitId !== null && !this.splits.getSplit(run.projectId, run.splitId)) {
-      throw new Error(`createRun: split ${run.splitId} does not belong to project ${run.projectId}`)
-    }
     const at = nowIso()
     const id = Number(
       this.s.run(
-        `INSERT INTO runs (project_id, split_id, name, created_at, status, config, classes, base_id, weights_source,
-           weights_checksum, backend, backend_notes, seed, owner_pid, owner_host, owner_token, owner_start, heartbeat_at)
-         VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (project_id, name, created_at, status, config, classes, owner_pid, owner_host, owner_token,
+           owner_start, heartbeat_at)
+         VALUES (?, ?, ?, 'running', ?, '[]', ?, ?, ?, ?, ?)`,
         run.projectId,
-        run.splitId ?? null,
         run.name ?? null,
         at,
         JSON.stringify(run.config),
-        JSON.stringify(run.classes),
-        run.baseId ?? null,
-        run.weightsSource ?? null,
-        run.weightsChecksum ?? null,
-        run.backend ?? null,
-        toJson(run.backendNotes),
-        run.seed ?? null,
         owner.pid,
         owner.host,
         owner.token,
@@ -155,6 +151,41 @@ export class RunsTable {
       ).lastInsertRowid
     )
     return this.requireRun(id)
+  }
+
+  /** Records what preparing a begun run resolved: classes, split, base, weights, backend, seed and the full config. */
+  resolveRun(runId: number, details: Omit<NewRun, 'projectId' | 'name'>): RunRow {
+    const run = this.requireRunning(runId, 'resolveRun')
+    this.checkDetails('resolveRun', run.projectId, details)
+    this.s.run(
+      `UPDATE runs SET config = ?, classes = ?, split_id = ?, base_id = ?, weights_source = ?, weights_checksum = ?,
+         backend = ?, backend_notes = ?, seed = ?, heartbeat_at = ?
+       WHERE id = ?`,
+      JSON.stringify(details.config),
+      JSON.stringify(details.classes),
+      details.splitId ?? null,
+      details.baseId ?? null,
+      details.weightsSource ?? null,
+      details.weightsChecksum ?? null,
+      details.backend ?? null,
+      toJson(details.backendNotes),
+      details.seed ?? null,
+      nowIso(),
+      runId
+    )
+    return this.requireRun(runId)
+  }
+
+  private checkDetails(action: string, projectId: number, run: Pick<NewRun, 'classes' | 'splitId'>): void {
+    this.projects.requireProject(projectId)
+    if (run.classes.length < 2)
+      throw new Error(`${action}: a run needs at least 2 classes, got [${run.classes.join(', ')}]`)
+    if (new Set(run.classes).size !== run.classes.length) {
+      throw new Error(`${action}: class names must be unique, got [${run.classes.join(', ')}]`)
+    }
+    if (run.splitId !== undefined && run.splitId !== null && !this.splits.getSplit(projectId, run.splitId)) {
+      throw new Error(`${action}: split ${run.splitId} does not belong to project ${projectId}`)
+    }
   }
 
   getRun(runId: number): RunRow | null {

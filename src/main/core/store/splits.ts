@@ -25,7 +25,10 @@ export class SplitsTable {
             .all<{
               id: number
               relPath: string
-            }>(`SELECT id, rel_path AS relPath FROM images WHERE project_id = ? AND present = 1 AND readable = 1`, projectId)
+            }>(
+              `SELECT id, rel_path AS relPath FROM images WHERE project_id = ? AND present = 1 AND readable = 1`,
+              projectId
+            )
             .map((r) => [r.relPath, r.id])
         )
         const unknown = [...assignment.keys()].filter((p) => !ids.has(p))
