@@ -6,7 +6,6 @@ import { describeBase } from '@core/models'
 import { trainProject } from '@core/run/trainProject'
 import { RUN_DEFAULTS, type TrainOptions } from '@core/run/options'
 import { trainOptionsFromConfig } from '@core/run/fromConfig'
-import type { RunEvent } from '@core/run/events'
 import {
   BACKEND_PREFERENCES,
   DEFAULT_RECIPE,
@@ -19,12 +18,11 @@ import {
   type WeightsRequest
 } from '@shared/runConfig'
 import { RECIPES } from '@shared/recipes'
-import { describeBackend } from '@core/tf/describeBackend'
 import type { ResizeMode } from '@shared/domain'
-import type { Command, CommandContext } from '../command'
+import type { Command } from '../command'
 import { num, requireDir, str } from '../args'
 import { UsageError } from '../errors'
-import { createProgressBar, type ProgressBar } from '../progress'
+import { createRunReporter } from '../runReporter'
 import { table } from '../format'
 import { SPLIT_OPTIONS, strategyFromOptions } from './split'
 
@@ -113,114 +111,6 @@ export function trainOptionsFromCli(values: Values): TrainOptions {
     ...opts,
     topN: num(values, 'top', { integer: true, min: 1, max: 1000 }) ?? opts.topN,
     rescan: values.rescan === true
-  }
-}
-
-/** Renders run events as progress bars and lines on stderr/stdout, or as JSON lines. */
-export function createRunReporter(ctx: CommandContext): (e: RunEvent) => void {
-  let bar: ProgressBar | undefined
-  let barKey = ''
-  const barFor = (key: string, label: string, total: number): ProgressBar => {
-    if (barKey !== key || !bar) {
-      bar = createProgressBar(label, total)
-      barKey = key
-    }
-    return bar
-  }
-  const endBar = (extra?: string): void => {
-    bar?.finish(extra)
-    bar = undefined
-    barKey = ''
-  }
-  return (e) => {
-    if (ctx.json) {
-      if (
-        e.type === 'scan-progress' ||
-        e.type === 'download-progress' ||
-        e.type === 'features' ||
-        e.type === 'activations' ||
-        e.type === 'evaluate-progress'
-      )
-        return
-      const { type, ...rest } = e
-      ctx.emit({ event: type, ...rest })
-      return
-    }
-    switch (e.type) {
-      case 'scan-progress':
-        barFor('scan', 'scan    ', e.total).update(e.done)
-        if (e.done === e.total) endBar()
-        return
-      case 'download-progress':
-        barFor('download', 'download', e.total ?? 0).update(e.bytes, `${(e.bytesPerSecond / 1e6).toFixed(1)} MB/s`)
-        return
-      case 'stage':
-        if (bar) endBar()
-        ctx.say(`» ${e.stage}: ${e.detail}`)
-        return
-      case 'backend':
-        ctx.say(
-          `  backend: ${describeBackend(e.info)}${e.info.skipped.length ? `; not used: ${e.info.skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}` : ''}`
-        )
-        return
-      case 'run-created':
-        ctx.say(
-          `  run #${e.runId}: ${e.classes.length} classes (${e.classes.join(', ')}); train ${e.counts.train}, validation ${e.counts.validation}, test ${e.counts.test}`
-        )
-        return
-      case 'phase-start':
-        if (bar) endBar()
-        ctx.say(
-          `» ${e.phase === 'head' ? 'phase 1 (head, base frozen)' : `phase 2 (fine-tuning from layer ${e.fineTuneAt})`}: ${e.epochs} epoch(s), ${e.path}: ${e.detail}`
-        )
-        return
-      case 'features':
-        barFor(`features-${e.split}`, `features ${e.split === 'train' ? 'train' : 'val  '}`, e.total).update(
-          e.done,
-          e.fromDisk ? `(${e.fromDisk} cached)` : ''
-        )
-        if (e.done === e.total) endBar()
-        return
-      case 'activations':
-        barFor(`act-${e.split}`, `frozen part ${e.split === 'train' ? 'train' : 'val  '}`, e.total).update(e.done)
-        if (e.done === e.total) endBar()
-        return
-      case 'batch':
-        barFor(`epoch-${e.epoch}`, `epoch ${String(e.epoch).padStart(3)}`, e.batches).update(
-          e.batch,
-          `loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(3)} ${e.imagesPerSec.toFixed(0)} img/s`
-        )
-        return
-      case 'epoch': {
-        const val =
-          e.valLoss !== null ? ` val_loss ${e.valLoss.toFixed(4)} val_acc ${(e.valAccuracy ?? 0).toFixed(4)}` : ''
-        const line = `epoch ${String(e.epoch).padStart(3)} ${e.phase === 'head' ? 'p1' : 'p2'} loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(4)}${val} (${e.seconds.toFixed(1)} s, ${e.imagesPerSec.toFixed(0)} img/s)`
-        if (bar && barKey === `epoch-${e.epoch}`) {
-          bar = undefined
-          barKey = ''
-          process.stderr.write(process.stderr.isTTY ? '\r\x1b[2K' : '')
-        }
-        ctx.say(line)
-        return
-      }
-      case 'early-stop':
-        ctx.say(`  early stop at epoch ${e.epoch}: best val_loss ${e.bestValLoss.toFixed(4)} at epoch ${e.bestEpoch}`)
-        return
-      case 'restored-best':
-        ctx.say(`  restored the weights of epoch ${e.bestEpoch}`)
-        return
-      case 'evaluate-progress':
-        barFor(`eval-${e.split}`, `eval ${e.split}`, e.total).update(e.done)
-        return
-      case 'evaluation':
-        ctx.say(
-          `  ${e.split}: accuracy ${e.metrics.accuracy.toFixed(4)}, loss ${e.metrics.loss.toFixed(4)} (${e.metrics.count} images)`
-        )
-        return
-      case 'info':
-        ctx.say(`  ${e.message}`)
-        return
-    }
   }
 }
 
