@@ -1,7 +1,7 @@
-// Base models, weight downloads and the live state of a training run, fed by 'training.progress' events.
+// The live state of a training run, fed by 'training.progress' events (base models and downloads: models.ts).
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import type { ModelDownloadProgress, ModelInfo, TrainingConfig, TrainingProgress } from '@shared/contract/schemas'
+import type { TrainingConfig, TrainingProgress } from '@shared/contract/schemas'
 import type { RunStatus } from '@shared/domain'
 import type { EpochPoint } from '../components/LearningCurves.vue'
 import { errorMessage } from '../lib/format'
@@ -16,6 +16,7 @@ import type { RunChoice } from '@shared/runConfig'
 import { useApi } from './apiContext'
 import { useAppStore } from './app'
 import { useDatasetStore } from './dataset'
+import { useModelsStore } from './models'
 import { useProjectStore } from './project'
 
 export interface BatchProgress {
@@ -33,11 +34,7 @@ export const useTrainingStore = defineStore('training', () => {
   const project = useProjectStore()
   const dataset = useDatasetStore()
   const app = useAppStore()
-
-  const models = ref<ModelInfo[]>([])
-  const modelsError = ref<string | null>(null)
-  const downloads = ref<Record<string, ModelDownloadProgress>>({})
-  const downloadError = ref<string | null>(null)
+  const models = useModelsStore()
 
   const runId = ref<number | null>(null)
   const status = ref<RunStatus | null>(null)
@@ -63,21 +60,17 @@ export const useTrainingStore = defineStore('training', () => {
   const lastEpoch = computed(() => epochs.value[epochs.value.length - 1] ?? null)
 
   let unsubscribe: (() => void) | null = null
-  let unsubscribeDownloads: (() => void) | null = null
 
+  // A run that downloads its base reports the download on the models store.
   function listen(): void {
-    const api = useApi()
-    unsubscribe ??= api.training.onProgress(onProgress)
-    unsubscribeDownloads ??= api.models.onDownloadProgress((p) => {
-      downloads.value = { ...downloads.value, [p.id]: p }
-    })
+    unsubscribe ??= useApi().training.onProgress(onProgress)
+    models.listen()
   }
 
   function stopListening(): void {
     unsubscribe?.()
-    unsubscribeDownloads?.()
     unsubscribe = null
-    unsubscribeDownloads = null
+    models.stopListening()
   }
 
   function reset(): void {
@@ -104,7 +97,10 @@ export const useTrainingStore = defineStore('training', () => {
     }
   }
 
-  /** Events that arrive while training.start has not answered yet (the run id is not known). */
+  /**
+   * Events that arrive while training.start has not answered yet. The backend sends its answer (the run id, which
+   * exists before the worker starts) ahead of the run's first event; this only guards a transport that reorders.
+   */
   const pending: TrainingProgress[] = []
 
   function onProgress(p: TrainingProgress): void {
@@ -165,31 +161,6 @@ export const useTrainingStore = defineStore('training', () => {
         void app.load() // the backend of the finished run shows in the header
         if (runId.value !== null) void loadChoices(runId.value)
         break
-    }
-  }
-
-  async function loadModels(): Promise<void> {
-    try {
-      models.value = (await useApi().models.list()).models
-      modelsError.value = null
-    } catch (e) {
-      modelsError.value = errorMessage(e)
-    }
-  }
-
-  async function download(id: string): Promise<void> {
-    listen()
-    downloadError.value = null
-    downloads.value = { ...downloads.value, [id]: { id, bytes: 0, total: null, bytesPerSecond: 0, done: false } }
-    try {
-      await useApi().models.download({ id })
-      await loadModels()
-    } catch (e) {
-      downloadError.value = `Download of ${id} failed: ${errorMessage(e)}`
-    } finally {
-      const rest = { ...downloads.value }
-      delete rest[id]
-      downloads.value = rest
     }
   }
 
@@ -275,10 +246,6 @@ export const useTrainingStore = defineStore('training', () => {
   }
 
   return {
-    models,
-    modelsError,
-    downloads,
-    downloadError,
     runId,
     status,
     starting,
@@ -299,8 +266,6 @@ export const useTrainingStore = defineStore('training', () => {
     onProgress,
     listen,
     stopListening,
-    loadModels,
-    download,
     buildConfig,
     start,
     cancel,
