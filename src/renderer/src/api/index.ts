@@ -1,6 +1,6 @@
 // The renderer's one typed api. Electron: window.api from the preload; a browser (serve mode): the WebSocket client.
-// Screens: `import { api } from '@renderer/api'` (or a relative path), then `await api.project.open({ path })`;
-// failures throw ApiError { code, message }; `api.training.onProgress(fn)` returns an unsubscribe.
+// main.ts imports it once and hands it to setApi (stores/apiContext.ts); stores reach it through useApi(), so
+// component tests can install a fake. Failures throw ApiError { code, message }; `onProgress(fn)` returns an unsubscribe.
 import { ApiError, unwrapBridge, type TuneLabApi, type TuneLabBridge } from '@shared/contract'
 import { createWsBridge } from './wsClient'
 
