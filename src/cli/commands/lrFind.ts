@@ -7,7 +7,8 @@ import { UsageError } from '../errors'
 import { createProgressBar, type ProgressBar } from '../progress'
 import { table } from '../format'
 import { strategyFromOptions } from './split'
-import { createRunReporter, TRAIN_OPTIONS, trainOptionsFromCli } from './train'
+import { TRAIN_OPTIONS, trainOptionsFromCli } from './train'
+import { createRunReporter } from '../runReporter'
 
 const {
   epochs: _e,
