@@ -38,7 +38,7 @@ export const RECIPES: Record<RecipeName, Recipe> = {
     name: 'auto',
     title: 'Auto',
     summary:
-      'chooses from your data: head trained to convergence on cached features (early stopping, best weights kept), learning rate by a range test, fine-tuning only while validation improves, class weights when imbalanced',
+      'chooses from your data: the head trained to convergence on cached features (Adam 1e-3, sized in optimizer steps, early stopping with the best weights kept), class weights when imbalanced, fine-tuning on native backends only while validation improves',
     settings: {
       epochs: 50,
       batchSize: 32,

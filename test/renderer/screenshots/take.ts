@@ -15,7 +15,16 @@ import { createDemoApi, DEMO_EPOCHS } from './demoApi'
 const ROOT = resolve(import.meta.dirname, '../../..')
 const OUT = resolve(process.argv[2] ?? `${ROOT}/docs/screenshots`)
 const CHROMIUM = '/usr/bin/chromium'
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run'
+]
 
 async function png(id: number, size: number, angle = 0): Promise<Buffer> {
   const rgb = syntheticRgb(size, id >= 100 || (id >= 50 && id < 100) ? 1 : 0, createRng(id))
@@ -35,7 +44,9 @@ async function main(): Promise<void> {
     plugins: [vue()],
     resolve: {
       alias: [
-        ...(hasIndex ? [] : [{ find: /^@shared\/contract$/, replacement: resolve(import.meta.dirname, 'contractShim.ts') }]),
+        ...(hasIndex
+          ? []
+          : [{ find: /^@shared\/contract$/, replacement: resolve(import.meta.dirname, 'contractShim.ts') }]),
         { find: '@shared', replacement: `${ROOT}/src/shared` }
       ]
     },
@@ -48,7 +59,12 @@ async function main(): Promise<void> {
   const api = demo.api as unknown as Record<string, Record<string, (r: unknown) => Promise<unknown>>>
   api.dataset!.augmentPreview = async (r) => {
     const req = r as { n: number; imageId: number }
-    const images = await Promise.all(Array.from({ length: req.n }, async (_, i) => `data:image/png;base64,${(await png(req.imageId, 96, ((i * 37) % 50) - 25)).toString('base64')}`))
+    const images = await Promise.all(
+      Array.from(
+        { length: req.n },
+        async (_, i) => `data:image/png;base64,${(await png(req.imageId, 96, ((i * 37) % 50) - 25)).toString('base64')}`
+      )
+    )
     return { images }
   }
 
@@ -65,20 +81,30 @@ async function main(): Promise<void> {
         const result = await api[d]![m]!(msg.request)
         ws.send(JSON.stringify({ type: 'response', id: msg.id, envelope: { ok: true, result } }))
       } catch (e) {
-        ws.send(JSON.stringify({ type: 'response', id: msg.id, envelope: { ok: false, error: { code: 'internal', message: (e as Error).message } } }))
+        ws.send(
+          JSON.stringify({
+            type: 'response',
+            id: msg.id,
+            envelope: { ok: false, error: { code: 'internal', message: (e as Error).message } }
+          })
+        )
       }
     })
   })
   await page.route('**/image/**', async (route) => {
     const id = Number(/\/image\/[0-9a-f]+\/(\d+)/.exec(route.request().url())?.[1] ?? 1)
-    await route.fulfill({ contentType: 'image/png', body: await png(id, /size=full/.test(route.request().url()) ? 320 : 128) })
+    await route.fulfill({
+      contentType: 'image/png',
+      body: await png(id, /size=full/.test(route.request().url()) ? 320 : 128)
+    })
   })
   const shot = async (name: string): Promise<void> => {
     await page.waitForTimeout(400)
     await page.screenshot({ path: `${OUT}/${name}.png` })
     console.log(`${OUT}/${name}.png`)
   }
-  const event = (e: unknown): void => send?.({ type: 'event', event: 'training.progress', payload: { projectKey: KEY, runId: 3, event: e } })
+  const event = (e: unknown): void =>
+    send?.({ type: 'event', event: 'training.progress', payload: { projectKey: KEY, runId: 3, event: e } })
 
   await page.goto(`http://127.0.0.1:${port}/?token=demo`)
   await page.getByTestId?.('project-path')
@@ -95,7 +121,8 @@ async function main(): Promise<void> {
 
   await page.click('[data-test=nav-training]')
   await page.waitForSelector('[data-test=start]')
-  await page.check('[data-test=fine-tune]')
+  await shot('training-form')
+  await page.selectOption('[data-test=fine-tune-mode]', { label: 'on, with these settings' })
   await page.fill('[data-test=epochs]', '5')
   await page.fill('[data-test=fine-tune-epochs]', '5')
   demo.api.training.start = async () => ({ runId: 3 })
@@ -104,10 +131,21 @@ async function main(): Promise<void> {
   event({ type: 'backend', name: 'wasm', notes: ['tensorflow-gpu: not installed'] })
   event({ type: 'phase', phase: 'head', epochs: 5, fineTuneAt: null, detail: 'cached features' })
   for (const e of DEMO_EPOCHS.slice(0, 7)) {
-    if (e.epoch === 6) event({ type: 'phase', phase: 'fine-tune', epochs: 5, fineTuneAt: 100, detail: 'from layer 100' })
+    if (e.epoch === 6)
+      event({ type: 'phase', phase: 'fine-tune', epochs: 5, fineTuneAt: 100, detail: 'from layer 100' })
     event({ type: 'epoch', epoch: e })
   }
-  event({ type: 'batch', phase: 'fine-tune', epoch: 8, batch: 37, batches: 63, loss: 0.09, accuracy: 0.97, imagesPerSec: 141, etaSeconds: 47 })
+  event({
+    type: 'batch',
+    phase: 'fine-tune',
+    epoch: 8,
+    batch: 37,
+    batches: 63,
+    loss: 0.09,
+    accuracy: 0.97,
+    imagesPerSec: 141,
+    etaSeconds: 47
+  })
   await page.evaluate(() => document.querySelector('[data-test=training-live]')?.scrollIntoView())
   await shot('training')
 
