@@ -11,8 +11,9 @@ import { labelHandlers } from './services/labelService'
 import { exportHandlers } from './services/exportService'
 import { startupHandlers } from './services/startupService'
 import { auditHandlers } from './services/auditService'
+import { gradCamHandlers } from './services/gradCamService'
 
-export const handlers: HandlerTable = { ...modelHandlers, ...projectHandlers, ...runHandlers, ...labelHandlers, ...exportHandlers, ...startupHandlers, ...auditHandlers }
+export const handlers: HandlerTable = { ...modelHandlers, ...projectHandlers, ...runHandlers, ...labelHandlers, ...exportHandlers, ...startupHandlers, ...auditHandlers, ...gradCamHandlers }
 
 function describeZod(err: ZodError, what: string): string {
   const issues = err.issues.slice(0, 5).map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)

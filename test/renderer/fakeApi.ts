@@ -159,7 +159,8 @@ export function createFakeApi(): FakeApi {
       threshold: (r) => call('results.threshold', r, () => ({ points: [{ threshold: 0.5, coverage: 1, covered: 10, accuracy: 0.9 }, { threshold: 0.75, coverage: 0.6, covered: 6, accuracy: 1 }] }))
     },
     predict: {
-      image: (r) => call('predict.image', r, () => ({ classes: ['cats', 'dogs'], probabilities: [0.3, 0.7], predictedClass: 'dogs', confidence: 0.7 }))
+      image: (r) => call('predict.image', r, () => ({ classes: ['cats', 'dogs'], probabilities: [0.3, 0.7], predictedClass: 'dogs', confidence: 0.7 })),
+      gradCam: (r) => call('predict.gradCam', r, () => ({ classes: ['cats', 'dogs'], className: r.className, overlay: 'data:image/png;base64,AA==' }))
     },
     export: {
       run: (r) => call('export.run', r, () => ({ dir: r.out, files: ['model.onnx', 'tunelab.json', 'README.md'], checks: [], skippedImages: 0, storedPredictions: null })),

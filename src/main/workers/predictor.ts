@@ -13,6 +13,8 @@ export const PREDICTOR_IDLE_MS = 120_000
 export interface Prediction {
   classes: string[]
   probabilities: number[]
+  /** Grad-CAM overlay PNG, when asked for. */
+  overlay?: Uint8Array
 }
 
 interface Pending {
@@ -40,7 +42,7 @@ export class Predictor {
   }
 
   /** Class probabilities of one image under the saved model in `modelDir`. */
-  predict(modelDir: string, image: PredictImage, backend?: TrainOptions['backend']): Promise<Prediction> {
+  predict(modelDir: string, image: PredictImage, backend?: TrainOptions['backend'], gradCam?: PredictRequest['gradCam']): Promise<Prediction> {
     const key = backend ?? 'auto'
     if (this.serving && this.serving.backend !== key) this.stop()
     const s = (this.serving ??= this.startWorker(key))
@@ -48,7 +50,7 @@ export class Predictor {
     const id = this.nextId++
     return new Promise((resolve, reject) => {
       s.pending.set(id, { resolve, reject })
-      const req: PredictRequest = { type: 'predict', id, modelDir, image }
+      const req: PredictRequest = { type: 'predict', id, modelDir, image, ...(gradCam ? { gradCam } : {}) }
       s.worker.postMessage(req)
     })
   }
@@ -78,7 +80,7 @@ export class Predictor {
       return w
     }
     worker.on('message', (msg: FromWorker) => {
-      if (msg.type === 'prediction') settle(msg.id)?.resolve({ classes: msg.classes, probabilities: msg.probabilities })
+      if (msg.type === 'prediction') settle(msg.id)?.resolve({ classes: msg.classes, probabilities: msg.probabilities, overlay: msg.overlay })
       else if (msg.type === 'error') settle(msg.id)?.reject(new ApiError('bad-input', msg.message))
     })
     const fail = (why: string): void => {

@@ -16,6 +16,8 @@ export interface PredictRequest {
   id: number
   modelDir: string
   image: PredictImage
+  /** Also the Grad-CAM of this class, laid over the photo (PNG bytes in the answer's `overlay`). */
+  gradCam?: { className: string }
 }
 
 export type ToWorker = { type: 'cancel' } | PredictRequest
@@ -27,7 +29,7 @@ export type FromWorker =
       status: 'completed' | 'cancelled' | 'failed'
       error: string | null
     }
-  | { type: 'prediction'; id: number; classes: string[]; probabilities: number[] }
+  | { type: 'prediction'; id: number; classes: string[]; probabilities: number[]; overlay?: Uint8Array }
   | { type: 'error'; id: number; message: string }
   | { type: 'audit-event'; event: AuditEvent }
   | { type: 'audit-done'; status: 'completed' | 'cancelled' | 'failed'; auditId: number | null; error: string | null }

@@ -8,6 +8,7 @@ import { decodeBufferResized } from '@core/pipeline/decode'
 import { initBackend } from '@core/tf/backend'
 import type { FromWorker, PredictRequest, ToWorker, WorkerJob } from './protocol'
 import { auditJob } from './auditJob'
+import { gradCamOverlay } from '@core/eval/gradCamImage'
 
 const port = parentPort
 if (!port) throw new Error('workers/training.ts must run as a worker thread')
@@ -72,7 +73,8 @@ async function predictOne(req: PredictRequest): Promise<void> {
     const buf = req.image.kind === 'file' ? await readFile(req.image.path) : Buffer.from(req.image.bytes)
     const pixels = await decodeBufferResized(buf, loaded.meta.inputSize, loaded.meta.resizeMode)
     const probs = await predictPixels(loaded, pixels, 1)
-    post({ type: 'prediction', id: req.id, classes: loaded.meta.classes, probabilities: Array.from(probs) })
+    const overlay = req.gradCam ? new Uint8Array(await gradCamOverlay(loaded, pixels, req.gradCam.className)) : undefined
+    post({ type: 'prediction', id: req.id, classes: loaded.meta.classes, probabilities: Array.from(probs), ...(overlay ? { overlay } : {}) })
   } catch (err) {
     post({ type: 'error', id: req.id, message: (err as Error).message ?? String(err) })
   }

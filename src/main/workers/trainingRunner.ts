@@ -9,7 +9,7 @@ import { describeBackend } from '@core/tf/describeBackend'
 import { describeRunEvent } from '@core/run/eventText'
 import type { TrainingProgressEvent } from '@shared/contract'
 import type { RunStatus } from '@shared/domain'
-import type { FromWorker, PredictImage, WorkerJob } from './protocol'
+import type { FromWorker, PredictImage, PredictRequest, WorkerJob } from './protocol'
 import { Predictor, type Prediction } from './predictor'
 
 export { PREDICTOR_IDLE_MS } from './predictor'
@@ -164,9 +164,9 @@ export class TrainingRunner {
     return [...this.runs].map((r) => ({ projectKey: r.projectKey, runId: r.runId, status: r.status }))
   }
 
-  /** Class probabilities of one image under a saved model (see Predictor). */
-  predict(modelDir: string, image: PredictImage, backend?: TrainOptions['backend']): Promise<Prediction> {
-    return this.predictor.predict(modelDir, image, backend)
+  /** Class probabilities of one image under a saved model (see Predictor); with `gradCam`, also its heatmap overlay. */
+  predict(modelDir: string, image: PredictImage, backend?: TrainOptions['backend'], gradCam?: PredictRequest['gradCam']): Promise<Prediction> {
+    return this.predictor.predict(modelDir, image, backend, gradCam)
   }
 
   async shutdown(): Promise<void> {

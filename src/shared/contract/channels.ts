@@ -34,7 +34,7 @@ import {
 } from './schemas'
 import { exportProgressSchema, exportRequestSchema, exportResultSchema } from './exportSchemas'
 import { startupReportSchema } from './startupCheck'
-import { auditConfigSchema, auditProgressSchema, auditViewSchema, findingKindSchema } from './auditSchemas'
+import { auditConfigSchema, auditProgressSchema, auditViewSchema, findingKindSchema, gradCamSchema } from './auditSchemas'
 
 const empty = z.object({}).strict()
 /** Class and file names are folder/file names: a name longer than any file system allows is a bad request. */
@@ -166,6 +166,11 @@ export const channels = {
   'export.run': channel(exportRequestSchema, exportResultSchema),
   /** Cancels the export of that run, if one is going; nothing is left at the destination. */
   'export.cancel': channel(z.object(inRun).strict(), z.object({ cancelled: z.boolean() })),
+  /** Grad-CAM of one project image for one class under a run's model, laid over the photo (prediction worker). */
+  'predict.gradCam': channel(
+    z.object({ ...inRun, imageId: imageIdSchema, className: z.string().min(1) }).strict(),
+    gradCamSchema
+  ),
   /** Starts the project's label audit in a worker; progress comes as 'audit.progress' events. */
   'audit.start': channel(z.object({ ...inProject, config: auditConfigSchema }).strict(), z.object({ started: z.literal(true) })),
   'audit.cancel': channel(z.object(inProject).strict(), z.object({ cancelled: z.boolean() })),

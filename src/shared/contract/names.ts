@@ -35,6 +35,7 @@ export const CHANNEL_NAMES = [
   'runs.diff',
   'export.run',
   'export.cancel',
+  'predict.gradCam',
   'audit.start',
   'audit.cancel',
   'audit.get',

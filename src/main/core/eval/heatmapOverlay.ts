@@ -1,0 +1,32 @@
+// Lays a Grad-CAM heatmap over the photo it was computed for: a blue-to-red colour map whose opacity follows the
+// heat, so cold regions show the photo unchanged. Returns a PNG.
+import sharp from 'sharp'
+import type { Heatmap } from './gradCam'
+
+/** Blue -> cyan -> yellow -> red for v in [0, 1]. */
+function colour(v: number): [number, number, number] {
+  const r = Math.min(1, Math.max(0, 1.5 - Math.abs(4 * v - 3)))
+  const g = Math.min(1, Math.max(0, 1.5 - Math.abs(4 * v - 2)))
+  const b = Math.min(1, Math.max(0, 1.5 - Math.abs(4 * v - 1)))
+  return [Math.round(255 * r), Math.round(255 * g), Math.round(255 * b)]
+}
+
+/** `rgb` is the photo as RGB uint8 [height, width, 3] at the heatmap's size. */
+export async function overlayHeatmap(rgb: Uint8Array, heat: Heatmap, maxAlpha = 0.6): Promise<Buffer> {
+  const { width, height } = heat
+  if (rgb.length !== width * height * 3)
+    throw new Error(`heatmap overlay: photo has ${rgb.length} bytes, expected ${width}x${height}x3`)
+  const rgba = Buffer.alloc(width * height * 4)
+  for (let i = 0; i < width * height; i++) {
+    const v = heat.data[i] as number
+    const [r, g, b] = colour(v)
+    rgba[4 * i] = r
+    rgba[4 * i + 1] = g
+    rgba[4 * i + 2] = b
+    rgba[4 * i + 3] = Math.round(255 * maxAlpha * Math.min(1, Math.max(0, v)))
+  }
+  return sharp(Buffer.from(rgb), { raw: { width, height, channels: 3 } })
+    .composite([{ input: rgba, raw: { width, height, channels: 4 } }])
+    .png()
+    .toBuffer()
+}

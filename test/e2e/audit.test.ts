@@ -1,0 +1,99 @@
+// The label audit in Debian's Chromium against the real serve mode and core: a project of real cat and dog photos
+// with two cats filed as dogs; open the Audit screen, run the audit (worker, progress), accept one suggestion and
+// see it stored as a label override. Screenshots go to docs/screenshots with TUNELAB_SCREENSHOTS=docs/screenshots.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { tempDir } from '../helpers/synthetic'
+import type { RunningServer } from '@server/server'
+import { startTestServer } from '../ipc/serveHelpers'
+import { ensureBuilt, RENDERER_DIR } from '@test/support/rendererBuild'
+import { SHARED_DATA } from '../support/sharedData'
+import { projectKeyOf } from '@main/services/projects'
+import { dispatch } from '@main/handlers'
+
+const CHROMIUM = '/usr/bin/chromium'
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run']
+const CATS_DOGS = join(SHARED_DATA, 'cats_and_dogs_filtered', 'validation')
+const TM_V2 = join(SHARED_DATA, 'weights', 'tfjs_teachable_machine_mobilenetv2_0.35_dog')
+const SHOTS = process.env['TUNELAB_SCREENSHOTS'] ?? null
+const MISFILED = ['cat.2000.jpg', 'cat.2001.jpg']
+
+describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CATS_DOGS) || !existsSync(TM_V2))(
+  `label audit in Chromium (needs ${CHROMIUM} and /work/shared/data)`,
+  () => {
+    const tmp = tempDir('tunelab-e2e-audit-')
+    const project = join(tmp.dir, 'pets')
+    let server: RunningServer
+    let browser: Browser
+    let page: Page
+    const pageErrors: string[] = []
+
+    beforeAll(async () => {
+      ensureBuilt()
+      for (const c of ['cats', 'dogs']) mkdirSync(join(project, c), { recursive: true })
+      for (const c of ['cats', 'dogs']) {
+        const files = readdirSync(join(CATS_DOGS, c)).sort().slice(0, 24)
+        // Two cats filed under dogs: the audit should suggest moving them back.
+        for (const f of files) copyFileSync(join(CATS_DOGS, c, f), join(project, MISFILED.includes(f) ? 'dogs' : c, f))
+      }
+      // Every image in train or validation, so each takes part in the folds (a test split is not audited).
+      const split = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/index.ts', 'split', project, '--ratios', '0.8,0.2,0'],
+        { encoding: 'utf8' }
+      )
+      expect(split.status, split.stderr).toBe(0)
+      server = await startTestServer(tmp.dir, RENDERER_DIR)
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+      page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+      page.on('pageerror', (e) => pageErrors.push(e.message))
+    }, 300_000)
+
+    afterAll(async () => {
+      await browser?.close()
+      await server?.close()
+      tmp.cleanup()
+    })
+
+    it('runs the audit from the Audit screen with progress and lists the misfiled cats as label issues', async () => {
+      await page.goto(server.url)
+      await page.fill('[data-test=project-path]', project)
+      await page.click('[data-test=open]')
+      await page.waitForSelector('[data-test=class-table]', { timeout: 60_000 })
+      await page.click('[data-test=nav-audit]')
+      await page.fill('[data-test=audit-base]', 'mobilenet_v2_0.35_224')
+      await page.selectOption('[data-test=audit-weights]', 'file')
+      await page.fill('[data-test=audit-weights-path]', TM_V2)
+      await page.click('[data-test=audit-start]')
+      await page.waitForSelector('[data-test=audit-progress]', { timeout: 30_000 })
+      await page.waitForSelector('[data-test=audit-summary]', { timeout: 600_000 })
+      await page.waitForSelector('[data-test=finding-label]', { timeout: 30_000 })
+      const text = await page.textContent('[data-test=audit-label]')
+      for (const f of MISFILED) expect(text).toContain(f)
+      if (SHOTS) await page.screenshot({ path: join(SHOTS, 'audit.png'), fullPage: true })
+    }, 900_000)
+
+    it('accepts one suggestion: the image is relabelled (stored override) and leaves the list', async () => {
+      const card = page.locator('[data-test=finding-label]', { hasText: MISFILED[0] as string })
+      expect(await card.locator('[data-test=accept]').textContent()).toContain('Move to cats')
+      await card.locator('[data-test=accept]').click()
+      await page.waitForFunction(
+        (name) =>
+          ![...document.querySelectorAll('[data-test=finding-label]')].some((e) => e.textContent?.includes(name)),
+        MISFILED[0] as string,
+        { timeout: 30_000 }
+      )
+      const env = await dispatch('labels.list', { projectKey: projectKeyOf(project) }, server.ctx)
+      const labels = env.ok
+        ? (env.result as { overrides: { relPath: string; newClass: string | null; excluded: boolean }[] }).overrides
+        : []
+      expect(labels).toContainEqual(
+        expect.objectContaining({ relPath: `dogs/${MISFILED[0]}`, newClass: 'cats', excluded: false })
+      )
+      expect(pageErrors).toEqual([])
+    }, 120_000)
+  }
+)
