@@ -18,7 +18,7 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           forwardWorker: resolve(__dirname, 'src/main/core/parallel/forwardWorker.ts'),
-          decodeWorker: resolve(__dirname, 'src/main/core/run/decodeWorker.ts')
+          decodeWorker: resolve(__dirname, 'src/main/core/parallel/decodeWorker.ts')
         },
         output: { entryFileNames: '[name].js' }
       }

@@ -13,7 +13,7 @@ import { initBackend, type BackendPreference } from '@core/tf/backend'
 import { foldBatchNorm } from '@core/tf/foldBatchNorm'
 import { ImageCache } from '@core/pipeline/imageCache'
 import { extractFeatures } from '@core/training/features'
-import { imageSetFor } from '@core/run/imageSets'
+import { imageSetFor } from '@core/pipeline/imageSets'
 
 const DATA = '/work/shared/data/cats_and_dogs_filtered'
 const { values } = parseArgs({

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TF_MODE_PREPROCESSING, applyPreprocessing } from '@core/models'
 import { ForwardPool } from '@core/parallel'
 import { ImageCache } from '@core/pipeline/imageCache'
-import type { DecodeReply, DecodeRequest } from '@core/run/decodeProtocol'
+import type { DecodeReply, DecodeRequest } from '@core/parallel/decodeProtocol'
 import { useWasmBackend, smallConvBase, type TestBase } from '../export/fixtures'
 import { makeProject, tempDir } from '../helpers/synthetic'
 

@@ -3,7 +3,7 @@ import { NO_AUGMENTATION, type AugmentSpec } from '@shared/domain'
 import { augmentRgb, augmentRng } from '@core/pipeline/augment'
 import { AUGMENT_PRESETS } from '@core/pipeline/augmentSpec'
 import { loadDnnl } from '@core/native/dnnl'
-import { pipelineAugmentBatch } from '@core/training/imageSets'
+import { pipelineAugmentBatch } from '@core/training/augmentBatch'
 
 // The training batch augmentation runs its warp in C++ when the native addon is built; it must give the very
 // bytes of the JavaScript warp (same doubles, same order), or runs would depend on the machine.

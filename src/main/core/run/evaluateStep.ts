@@ -13,7 +13,7 @@ import { evaluateSet, type PredictFn } from '../eval/evaluate'
 import { analysesPayload, toNewPredictions } from '../eval/storeRows'
 import type { SplitMetrics } from '../eval/types'
 import type { RunEventListener } from './events'
-import { createModelPredictor } from './featurePool'
+import { createModelPredictor } from '../parallel/featurePool'
 import type { TrainOptions } from './options'
 import type { SplitSets } from './prepareData'
 

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { ClassifierHead } from './head'
 import type { RunRandom } from './random'
 import type { ImageSet, TrainEvent, TrainIO, TrainParams } from './types'
-import { pipelineAugmentBatch } from './imageSets'
+import { pipelineAugmentBatch } from './augmentBatch'
 import { perSampleLoss, predictedClass } from './loss'
 
 export interface RunContext {

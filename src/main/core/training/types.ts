@@ -59,7 +59,7 @@ export interface ImageSet {
   labels: readonly number[]
   /** RGB uint8 [indices.length, S, S, 3], row-major, in the order of `indices`. */
   load(indices: readonly number[]): Promise<Uint8Array>
-  /** Optional: the batch the caller will load after the one it loads next, so it can be read ahead (see run/readAhead.ts). */
+  /** Optional: the batch the caller will load after the one it loads next, so it can be read ahead (see parallel/readAhead.ts). */
   hint?(next: readonly number[]): void
 }
 

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { DecodeThread } from '@core/run/decodeThread'
+import { DecodeThread } from '@core/parallel/decodeThread'
 import { ImageCache } from '@core/pipeline/imageCache'
 import { scanProject } from '@core/project/scan'
 import { makeProject, tempDir } from '../helpers/synthetic'
@@ -35,7 +35,9 @@ describe('DecodeThread', () => {
     const bad = join(tmp.dir, 'bad.jpg')
     writeFileSync(bad, 'not an image')
     const cache = new ImageCache(join(tmp.dir, 'bad-cache'))
-    await expect(thread.loadBatch(cache, [{ absPath: bad, hash: 'ab'.repeat(32) }], 8, 'squash')).rejects.toThrow(/bad\.jpg/)
+    await expect(thread.loadBatch(cache, [{ absPath: bad, hash: 'ab'.repeat(32) }], 8, 'squash')).rejects.toThrow(
+      /bad\.jpg/
+    )
     expect(thread.alive).toBe(true)
   })
 })

@@ -2,7 +2,7 @@
 import type { Worker } from 'node:worker_threads'
 import type { ResizeMode } from '@shared/domain'
 import type { BatchItem, ImageCache } from '../pipeline/imageCache'
-import { spawnWorker, workerEntry } from '../parallel/spawnWorker'
+import { spawnWorker, workerEntry } from './spawnWorker'
 import type { DecodeReply, DecodeRequest } from './decodeProtocol'
 
 interface Waiting {

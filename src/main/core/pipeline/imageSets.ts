@@ -1,10 +1,11 @@
-// Builds the training engine's ImageSets (labels + a pixel loader) from a scanned project and its split.
+// The training engine's ImageSets (labels + a pixel loader): from a scanned project and its split, or from a
+// plain list of cached items.
 import { join } from 'node:path'
 import type { ResizeMode, ScannedImage, SplitName } from '@shared/domain'
-import type { ImageCache } from '../pipeline/imageCache'
+import type { BatchItem, ImageCache } from './imageCache'
 import type { ImageSet } from '../training/types'
-import { withReadAhead, type ReadAheadStats } from './readAhead'
-import { sharedDecodeThread } from './decodeThread'
+import { withReadAhead, type ReadAheadStats } from '../parallel/readAhead'
+import { sharedDecodeThread } from '../parallel/decodeThread'
 
 export interface SplitImages {
   images: ScannedImage[]
@@ -63,4 +64,23 @@ export function imageSetFor(
   if (opts.readAhead === false) return { images: chosen, set: { keys, labels, load }, readAhead: null }
   const ahead = withReadAhead(load, items.length)
   return { images: chosen, set: { keys, labels, load: ahead.load, hint: ahead.hint }, readAhead: ahead.stats }
+}
+
+/** An ImageSet whose pixels come from the ImageCache (decoded once, resized to size with mode). */
+export function imageCacheSet(
+  cache: ImageCache,
+  items: readonly (BatchItem & { label: number })[],
+  size: number,
+  mode: ResizeMode
+): ImageSet {
+  return {
+    keys: items.map((it) => it.hash),
+    labels: items.map((it) => it.label),
+    load: (indices) =>
+      cache.loadBatch(
+        indices.map((i) => items[i] as BatchItem),
+        size,
+        mode
+      )
+  }
 }

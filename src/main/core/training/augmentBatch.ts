@@ -1,5 +1,4 @@
-// Adapters between the dataset pipeline (ImageCache, augmentRgb) and the engine's ImageSet / AugmentBatch.
-import type { ResizeMode } from '@shared/domain'
+// The engine's AugmentBatch from the pipeline's augmentation: per-image draws, the warp in C++ when the addon loads.
 import {
   applyColour,
   augmentRgb,
@@ -11,8 +10,7 @@ import {
 } from '../pipeline/augment'
 import { isIdentity } from '../pipeline/augmentSpec'
 import { loadDnnl, type DnnlAddon } from '../native/dnnl'
-import type { BatchItem, ImageCache } from '../pipeline/imageCache'
-import type { AugmentBatch, ImageSet } from './types'
+import type { AugmentBatch } from './types'
 
 /**
  * Per-image augmentation with an rng derived from (seed, epoch, image key): the same image gets the same
@@ -48,23 +46,4 @@ function nativeAugmentBatch(
   addon.warpAffineBatch(pixels.subarray(0, count * per), out.subarray(0, count * per), size, coefficients)
   params.forEach((p, i) => applyColour(out.subarray(i * per, (i + 1) * per), p))
   return out
-}
-
-/** An ImageSet whose pixels come from the ImageCache (decoded once, resized to size with mode). */
-export function imageCacheSet(
-  cache: ImageCache,
-  items: readonly (BatchItem & { label: number })[],
-  size: number,
-  mode: ResizeMode
-): ImageSet {
-  return {
-    keys: items.map((it) => it.hash),
-    labels: items.map((it) => it.label),
-    load: (indices) =>
-      cache.loadBatch(
-        indices.map((i) => items[i] as BatchItem),
-        size,
-        mode
-      )
-  }
 }

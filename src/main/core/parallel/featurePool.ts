@@ -2,7 +2,7 @@
 // work under Node). Started on first use, so warm runs whose features are all cached pay nothing.
 import { availableParallelism } from 'node:os'
 import type * as tf from '@tensorflow/tfjs'
-import { ForwardPool } from '../parallel/forwardPool'
+import { ForwardPool } from './forwardPool'
 import { poolFeatures } from '../training/features'
 import type { BaseLike } from '../training/types'
 import type { BackendInfo } from '../tf/backend'

@@ -2,8 +2,8 @@
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { SplitName } from '@shared/domain'
-import { consecutiveSuccessor, withReadAhead } from '@core/run/readAhead'
-import { imageSetFor } from '@core/run/imageSets'
+import { consecutiveSuccessor, withReadAhead } from '@core/parallel/readAhead'
+import { imageSetFor } from '@core/pipeline/imageSets'
 import { ImageCache } from '@core/pipeline/imageCache'
 import { scanProject } from '@core/project/scan'
 import { runPhase } from '@core/training/epochLoop'
@@ -14,7 +14,10 @@ const tmp = tempDir('tunelab-readahead-')
 afterAll(() => tmp.cleanup())
 
 /** A loader over `count` items that records each call and answers after `delayMs`; item i is byte i. */
-function recordingLoader(delayMs = 5, failOn?: number): { calls: string[]; load: (idx: readonly number[]) => Promise<Uint8Array> } {
+function recordingLoader(
+  delayMs = 5,
+  failOn?: number
+): { calls: string[]; load: (idx: readonly number[]) => Promise<Uint8Array> } {
   const calls: string[] = []
   return {
     calls,
@@ -100,7 +103,9 @@ describe('imageSetFor with read-ahead (real images, real cache)', () => {
     const assignment = new Map<string, SplitName>(scan.images.map((im) => [im.path, 'train']))
     const plainCache = new ImageCache(join(tmp.dir, 'cache-plain'))
     const aheadCache = new ImageCache(join(tmp.dir, 'cache-ahead'))
-    const plain = imageSetFor(root, scan.images, assignment, 'train', ['a', 'b'], plainCache, 16, 'squash', { readAhead: false })
+    const plain = imageSetFor(root, scan.images, assignment, 'train', ['a', 'b'], plainCache, 16, 'squash', {
+      readAhead: false
+    })
     const ahead = imageSetFor(root, scan.images, assignment, 'train', ['a', 'b'], aheadCache, 16, 'squash')
     expect(plain.readAhead).toBeNull()
     expect(ahead.set.keys).toEqual(plain.set.keys)
