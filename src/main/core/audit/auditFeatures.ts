@@ -6,8 +6,8 @@ import { extractFeatures, featureCacheKey, weightsChecksum, type FeatureProgress
 import { foldBatchNorm } from '../tf/foldBatchNorm'
 import type { BackendInfo } from '../tf/backend'
 import type { WeightsChoice } from '../run/options'
-import { createFeaturePool } from '../run/featurePool'
-import { imageSetFor } from '../run/imageSets'
+import { createFeaturePool } from '../parallel/featurePool'
+import { imageSetFor } from '../pipeline/imageSets'
 
 export interface AuditImage extends ScannedImage {
   split: SplitName
