@@ -21,7 +21,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     environment: 'node',
     pool: 'forks',
-    reporters: ['default', './test/support/summaryReporter.ts'],
+    reporters: ['default', './test/helpers/summaryReporter.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000
   }

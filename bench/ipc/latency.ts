@@ -4,7 +4,7 @@
 import { join } from 'node:path'
 import { NO_AUGMENTATION } from '@shared/domain'
 import { makeProject, tempDir } from '../../test/helpers/synthetic'
-import { startTestServer, wsApi } from '../../test/ipc/serveHelpers'
+import { startTestServer, wsApi } from '@test/helpers/serve'
 import { formatLatency as fmt } from './sampler'
 
 

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { buildBase, cutModelAt, loadBase, loadTfjsLayersModel } from '../../src/main/core/models'
-import { decodePhotos, DOGS, firstImages, maxAbsDiff, TM_V2, V1_H5, V1_TFJS } from '../../test/models/photos'
+import { decodePhotos, DOGS, firstImages, maxAbsDiff, TM_V2, V1_H5, V1_TFJS } from '@test/helpers/photos'
 
 const quick = process.argv.includes('--quick')
 const BATCH = 32

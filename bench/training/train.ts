@@ -9,7 +9,7 @@ import { initBackend, type BackendPreference } from '@core/tf/backend'
 import { trainRun } from '@core/training/trainer'
 import type { AugmentBatch, TrainEvent } from '@core/training/types'
 import { evaluateSet } from '@core/eval/evaluate'
-import { catsDogs, TM_V2 } from '../../test/training/realData'
+import { catsDogs, TM_V2 } from '@test/helpers/trainingRealData'
 
 const { values } = parseArgs({
   options: { base: { type: 'string' }, size: { type: 'string', default: '160' }, 'per-class': { type: 'string', default: '100' }, backend: { type: 'string', default: 'wasm' }, 'ft-epochs': { type: 'string', default: '2' } }

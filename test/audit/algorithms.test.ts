@@ -9,7 +9,7 @@ import { findNearDuplicates } from '@core/audit/nearDuplicates'
 import { scoreOutliers } from '@core/audit/outliers'
 import { ProjectStore } from '@core/store/projectStore'
 import { dismissFinding, latestAudit, listFindings, saveAudit, auditProbabilities } from '@core/store/auditStore'
-import { flatScan, makeTempDir } from '../store/helpers'
+import { flatScan, makeTempDir } from '@test/helpers/store'
 import { join } from 'node:path'
 
 /** n points per class around well separated random centres in `dim` dimensions. */

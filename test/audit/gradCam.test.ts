@@ -11,7 +11,7 @@ import { initBackend } from '@core/tf/backend'
 import { trainRun } from '@core/training/trainer'
 import type { TrainResult } from '@core/training/types'
 import { gradCam, gradCamModel, leftHalfMass } from '@core/eval/gradCam'
-import { catsDogs, CATS_DOGS, TM_V2 } from '../training/realData'
+import { catsDogs, CATS_DOGS, TM_V2 } from '@test/helpers/trainingRealData'
 
 const S = 224
 const have = existsSync(CATS_DOGS) && existsSync(TM_V2)

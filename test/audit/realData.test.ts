@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runAudit, DEFAULT_AUDIT_OPTIONS, type AuditOptions, type AuditOutcome } from '@core/audit/runAudit'
 import { openProjectState } from '@core/store/projectState'
 import { listFindings, latestAudit } from '@core/store/auditStore'
-import { SHARED_DATA } from '../support/sharedData'
+import { SHARED_DATA } from '@test/helpers/sharedData'
 import { copyWithFlippedLabels, copyWithNearDuplicates, writableCopy, type PlantedDuplicate } from './fixtures'
 
 const CATS_DOGS = join(SHARED_DATA, 'cats_and_dogs_filtered')

@@ -12,7 +12,7 @@ import { TF_MODE_PREPROCESSING, applyPreprocessing } from '@core/models'
 import { ForwardPool } from '@core/parallel'
 import { ImageCache } from '@core/pipeline/imageCache'
 import type { DecodeReply, DecodeRequest } from '@core/parallel/decodeProtocol'
-import { useWasmBackend, smallConvBase, type TestBase } from '../export/fixtures'
+import { useWasmBackend, smallConvBase, type TestBase } from '@test/helpers/exportFixtures'
 import { makeProject, tempDir } from '../helpers/synthetic'
 
 const OUT = resolve('out-test/bundle')

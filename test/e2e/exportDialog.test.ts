@@ -9,9 +9,9 @@ import { NO_AUGMENTATION } from '@shared/domain'
 import type { RunningServer } from '@server/server'
 import { trainProject } from '@core/run/trainProject'
 import { makeProject, tempDir } from '../helpers/synthetic'
-import { startTestServer } from '../ipc/serveHelpers'
-import { ensureBuilt, RENDERER_DIR } from '@test/support/rendererBuild'
-import { useWasmBackend } from '../export/fixtures'
+import { startTestServer } from '@test/helpers/serve'
+import { ensureBuilt, RENDERER_DIR } from '@test/helpers/rendererBuild'
+import { useWasmBackend } from '@test/helpers/exportFixtures'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run']

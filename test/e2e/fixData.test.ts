@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { makeProject, tempDir } from '@test/helpers/synthetic'
 import type { RunningServer } from '@server/server'
-import { startTestServer } from '@test/ipc/serveHelpers'
+import { startTestServer } from '@test/helpers/serve'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARGS = [

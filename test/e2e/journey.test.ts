@@ -7,8 +7,8 @@ import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { makeProject, tempDir } from '../helpers/synthetic'
 import type { RunningServer } from '@server/server'
-import { startTestServer } from '../ipc/serveHelpers'
-import { ensureBuilt, RENDERER_DIR } from '@test/support/rendererBuild'
+import { startTestServer } from '@test/helpers/serve'
+import { ensureBuilt, RENDERER_DIR } from '@test/helpers/rendererBuild'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARGS = [

@@ -9,7 +9,7 @@ import { openProjectState } from '@core/store/projectState'
 import { scanProject } from '@core/project/scan'
 import type { RunningServer } from '@server/server'
 import { makeProject, tempDir } from '../helpers/synthetic'
-import { startTestServer } from '../ipc/serveHelpers'
+import { startTestServer } from '@test/helpers/serve'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run']

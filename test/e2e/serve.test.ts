@@ -6,8 +6,8 @@ import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { makeProject, tempDir } from '../helpers/synthetic'
 import type { RunningServer } from '@server/server'
-import { startTestServer, wsApi } from '../ipc/serveHelpers'
-import { ensureBuilt, RENDERER_DIR } from '@test/support/rendererBuild'
+import { startTestServer, wsApi } from '@test/helpers/serve'
+import { ensureBuilt, RENDERER_DIR } from '@test/helpers/rendererBuild'
 
 export const CHROMIUM = '/usr/bin/chromium'
 export const CHROMIUM_ARGS = [

@@ -9,9 +9,9 @@ import { dirname, join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { startServer, type RunningServer } from '@server/server'
 import { electronStartupCheck } from '@main/startup/electronStartup'
-import { ensureBuilt, RENDERER_DIR } from '@test/support/rendererBuild'
+import { ensureBuilt, RENDERER_DIR } from '@test/helpers/rendererBuild'
 import { tempDir } from '../helpers/synthetic'
-import { WORKER_PATH } from '../ipc/serveHelpers'
+import { WORKER_PATH } from '@test/helpers/serve'
 
 const CHROMIUM = '/usr/bin/chromium'
 const CHROMIUM_ARGS = [

@@ -17,9 +17,9 @@ import {
 import { writeWebPage } from '@core/export/webPage'
 import { loadBase } from '@core/models'
 import { trainRun } from '@core/training/trainer'
-import { CATS, DOGS, TM_V2 } from '../models/photos'
+import { CATS, DOGS, TM_V2 } from '@test/helpers/photos'
 import { tempDir } from '../helpers/synthetic'
-import { decodeFiles, trainFixture, useWasmBackend } from '../export/fixtures'
+import { decodeFiles, trainFixture, useWasmBackend } from '@test/helpers/exportFixtures'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARGS = [

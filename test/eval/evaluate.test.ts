@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { NO_AUGMENTATION } from '@shared/domain'
 import { evaluateSet } from '@core/eval/evaluate'
 import { trainRun } from '@core/training/trainer'
-import { colourImages, memorySet, tinyBase, useCpu } from '../training/fixtures'
+import { colourImages, memorySet, tinyBase, useCpu } from '@test/helpers/trainingFixtures'
 
 const S = 32
 beforeAll(useCpu)

@@ -8,7 +8,7 @@ import { ProjectStore } from '@core/store'
 import { evaluateSet } from '@core/eval/evaluate'
 import { analysesPayload, toNewEpoch, toNewPredictions } from '@core/eval/storeRows'
 import { trainRun } from '@core/training/trainer'
-import { colourImages, memorySet, tinyBase, useCpu } from '../training/fixtures'
+import { colourImages, memorySet, tinyBase, useCpu } from '@test/helpers/trainingFixtures'
 
 const S = 32
 const tmp = mkdtempSync(join(tmpdir(), 'tunelab-evalstore-'))

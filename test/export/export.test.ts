@@ -16,7 +16,7 @@ import {
   type PredictedFile
 } from '@core/export'
 import { tempDir } from '../helpers/synthetic'
-import { MOBILENET_ID, SIZE, decodeFiles, mobileNetBase, trainFixture, useWasmBackend, type TrainedFixture } from './fixtures'
+import { MOBILENET_ID, SIZE, decodeFiles, mobileNetBase, trainFixture, useWasmBackend, type TrainedFixture } from '@test/helpers/exportFixtures'
 
 // Every class a Keras/TF.js layers model may use without custom code (the subset our bases + head need).
 const STANDARD_LAYERS = new Set([

@@ -12,7 +12,7 @@ import { loadExportedModel } from '@core/export'
 import { trainProject } from '@core/run/trainProject'
 import { openProjectState, type ProjectState } from '@core/store/projectState'
 import { makeProject, tempDir } from '../helpers/synthetic'
-import { useWasmBackend } from './fixtures'
+import { useWasmBackend } from '@test/helpers/exportFixtures'
 
 const tmp = tempDir('tunelab-export-run-')
 const project = join(tmp.dir, 'pets')

@@ -10,7 +10,7 @@ import { applyPreprocessing, buildBase } from '@core/models'
 import { ClassifierHead } from '@core/training/head'
 import { decodeModel } from '@core/export/onnx/proto'
 import { layersModelToOnnx, writeBaseOnnx } from '@core/export/onnx/write'
-import { smallConvBase, useWasmBackend } from './fixtures'
+import { smallConvBase, useWasmBackend } from '@test/helpers/exportFixtures'
 
 function pixels(n: number, S: number, seed: number): Float32Array {
   let x = seed

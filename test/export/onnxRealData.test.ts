@@ -8,9 +8,9 @@ import { NO_AUGMENTATION } from '@shared/domain'
 import { exportRun } from '@core/export/exportRun'
 import { trainProject } from '@core/run/trainProject'
 import { openProjectState } from '@core/store/projectState'
-import { DATA, TM_V2, V1_H5 } from '../models/photos'
+import { DATA, TM_V2, V1_H5 } from '@test/helpers/photos'
 import { tempDir } from '../helpers/synthetic'
-import { useWasmBackend } from './fixtures'
+import { useWasmBackend } from '@test/helpers/exportFixtures'
 
 const CATS_DOGS = join(DATA, 'cats_and_dogs_filtered')
 const HAVE_DATA = existsSync(CATS_DOGS) && existsSync(TM_V2) && existsSync(V1_H5)

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPredictPool, csvField, csvRow, exportModel, isFailed, listImageFiles, loadExportedModel, parseCsv, predictFiles, predictFolder, type LoadedModel, type PredictedFile } from '@core/export'
 import { encodeRgb, syntheticRgb, tempDir } from '../helpers/synthetic'
 import { createRng } from '@core/util/rng'
-import { trainFixture, useWasmBackend } from './fixtures'
+import { trainFixture, useWasmBackend } from '@test/helpers/exportFixtures'
 
 // Class names a CSV writer must quote: comma, quote, unicode.
 const CLASSES = ['red, "dark"', 'blüe 青', 'green']

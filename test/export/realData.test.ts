@@ -6,9 +6,9 @@ import { exportModel, isFailed, loadExportedModel, parseCsv, predictFiles, predi
 import { loadBase, type BaseNetwork } from '@core/models'
 import { trainRun } from '@core/training/trainer'
 import type { TrainResult } from '@core/training/types'
-import { CATS, DOGS, TM_V2 } from '../models/photos'
+import { CATS, DOGS, TM_V2 } from '@test/helpers/photos'
 import { tempDir } from '../helpers/synthetic'
-import { decodeFiles, useWasmBackend } from './fixtures'
+import { decodeFiles, useWasmBackend } from '@test/helpers/exportFixtures'
 
 const HAVE_DATA = existsSync(TM_V2) && existsSync(CATS) && existsSync(DOGS)
 const S = 224

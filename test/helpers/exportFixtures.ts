@@ -11,7 +11,7 @@ import { decodeResized } from '@core/pipeline/decode'
 import { initBackend } from '@core/tf/backend'
 import { trainRun } from '@core/training/trainer'
 import type { ImageSet, TrainResult } from '@core/training/types'
-import { makeProject, type SyntheticProject } from '../helpers/synthetic'
+import { makeProject, type SyntheticProject } from './synthetic'
 
 export const MOBILENET_ID = 'mobilenet_v2_0.35_96'
 export const SIZE = 48

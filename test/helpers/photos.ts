@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { SHARED_DATA } from '../support/sharedData'
+import { SHARED_DATA } from '@test/helpers/sharedData'
 
 // TUNELAB_SHARED_DATA lets CI point elsewhere (or at nothing, to check the no-data path).
 export const DATA = SHARED_DATA

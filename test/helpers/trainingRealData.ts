@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import type { ImageSet } from '@core/training/types'
-import { SHARED_DATA } from '../support/sharedData'
+import { SHARED_DATA } from '@test/helpers/sharedData'
 
 export const DATA = SHARED_DATA
 export const CATS_DOGS = join(DATA, 'cats_and_dogs_filtered')

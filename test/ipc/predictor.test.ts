@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exportModel, loadExportedModel, predictFiles } from '@core/export'
 import { isFailed } from '@core/export/predict'
 import { TrainingRunner } from '@main/workers/trainingRunner'
-import { trainFixture, useWasmBackend, type TrainedFixture } from '../export/fixtures'
+import { trainFixture, useWasmBackend, type TrainedFixture } from '@test/helpers/exportFixtures'
 import { tempDir } from '../helpers/synthetic'
 
 const tmp = tempDir('tunelab-predictor-')

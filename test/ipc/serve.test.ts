@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { ApiError, NO_AUGMENTATION_SPEC_FOR_TESTS, type ProjectInfo, type TrainingProgress, type TuneLabApi } from './serveImports'
+import { ApiError, NO_AUGMENTATION_SPEC_FOR_TESTS, type ProjectInfo, type TrainingProgress, type TuneLabApi } from '@test/helpers/serveImports'
 import { makeProject, tempDir } from '../helpers/synthetic'
 import type { RunningServer } from '@server/server'
-import { rawGet, startTestServer, wsApi, wsUpgradeStatus } from './serveHelpers'
+import { rawGet, startTestServer, wsApi, wsUpgradeStatus } from '@test/helpers/serve'
 
 const SECRET = 'TOP-SECRET-CONTENT-0xC0FFEE'
 

@@ -9,7 +9,7 @@ import { request } from 'node:http'
 import { join, resolve } from 'node:path'
 import WebSocket from 'ws'
 import { makeProject, tempDir } from '@test/helpers/synthetic'
-import { hostileHttpPaths, hostileMessages, type HostileMessage } from './hostileMessages'
+import { hostileHttpPaths, hostileMessages, type HostileMessage } from '@test/helpers/hostileMessages'
 
 const ANSWER_WAIT_MS = 30_000
 

@@ -18,7 +18,7 @@ import { openProjectState, type ProjectState } from '@core/store/projectState'
 import { applyLabels, planApplyLabels, undoApplyLabels, EXCLUDED_DIR_NAME } from '@core/labels/applyLabels'
 import { labelStore } from '@core/labels/projectLabels'
 import { makeProject, tempDir } from '../helpers/synthetic'
-import { treeHash } from './treeHash'
+import { treeHash } from '@test/helpers/treeHash'
 
 const REPO = resolve(__dirname, '../..')
 const isRoot = process.getuid?.() === 0

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeProject, tempDir } from '../helpers/synthetic'
-import { treeHash } from './treeHash'
+import { treeHash } from '@test/helpers/treeHash'
 
 const ROOT = resolve(__dirname, '../..')
 const TRAIN = [

@@ -6,7 +6,7 @@ import { ProjectStore } from '@core/store/projectStore'
 import { LabelOverrideStore } from '@core/store/labelOverrides'
 import { labelState } from '@core/labels/projectLabels'
 import { classCountsAfter, withOverrides } from '@core/labels/effective'
-import { flatScan, image, makeTempDir } from '../store/helpers'
+import { flatScan, image, makeTempDir } from '@test/helpers/store'
 
 describe('label overrides store', () => {
   let tmp: ReturnType<typeof makeTempDir>

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ProjectStore } from '@core/store/projectStore'
 import { diffRuns } from '@core/labels/runDiff'
 import { mcnemarExact } from '@core/labels/mcnemar'
-import { flatScan, makeTempDir } from '../store/helpers'
+import { flatScan, makeTempDir } from '@test/helpers/store'
 
 describe("McNemar's exact test", () => {
   it('matches the two-sided binomial tail', () => {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { buildBase, describeBase, formatBaseId, parseBaseId, applyPreprocessing, TF_MODE_PREPROCESSING, preprocessPixel } from '@core/models'
 import { makeDivisible } from '@core/models/architectures/mobilenetV2'
-import { useWasm } from './wasm'
+import { useWasm } from '@test/helpers/wasm'
 
 beforeAll(useWasm)
 

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defaultWeightsCacheDir, ensureCachedFile, listPretrainedBaseIds, loadBase, officialWeights, type DownloadProgress } from '@core/models'
-import { DATA, V1_H5 } from './photos'
-import { useWasm } from './wasm'
+import { DATA, V1_H5 } from '@test/helpers/photos'
+import { useWasm } from '@test/helpers/wasm'
 
 const payload = randomBytes(600_000)
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex')

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs'
 import { existsSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cutModelAt, loadBase, loadTfjsLayersModel, readKerasH5, readTfjsLayersWeights } from '@core/models'
-import { CATS, DATA, decodePhotos, DOGS, firstImages, maxAbsDiff, TM_V2, V1_H5, V1_TFJS } from './photos'
-import { useWasm } from './wasm'
+import { CATS, DATA, decodePhotos, DOGS, firstImages, maxAbsDiff, TM_V2, V1_H5, V1_TFJS } from '@test/helpers/photos'
+import { useWasm } from '@test/helpers/wasm'
 
 // Real ImageNet weights from /work/shared/data (see its SOURCES.md); skipped on a fresh clone.
 describe.skipIf(!existsSync(DATA))('faithfulness on real weights (needs /work/shared/data)', () => {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { assignWeightsByLayerName, buildBase, cutModelAt, loadBase, loadTfjsLayersModel, readTfjsLayersWeights, type LayerWeights } from '@core/models'
-import { maxAbsDiff } from './photos'
-import { useWasm } from './wasm'
+import { maxAbsDiff } from '@test/helpers/photos'
+import { useWasm } from '@test/helpers/wasm'
 
 // Synthetic round trips: no shared data needed.
 

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addonCandidates } from '@core/native/dnnl'
 import { chooseSqliteBinding } from '@main/startup/electronStartup'
-import { ensureBuilt } from '@test/support/rendererBuild'
+import { ensureBuilt } from '@test/helpers/rendererBuild'
 import { tempDir } from '../helpers/synthetic'
 
 const ROOT = resolve('.')

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TF_MODE_PREPROCESSING, applyPreprocessing, buildBase } from '@core/models'
 import { ForwardPool } from '@core/parallel'
-import { useWasmBackend, smallConvBase, type TestBase } from '../export/fixtures'
+import { useWasmBackend, smallConvBase, type TestBase } from '@test/helpers/exportFixtures'
 
 const S = 48
 let base: TestBase

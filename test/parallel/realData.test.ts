@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadBase, type BaseNetwork } from '@core/models'
 import { ForwardPool } from '@core/parallel'
-import { CATS, DOGS, TM_V2 } from '../models/photos'
-import { decodeFiles, useWasmBackend } from '../export/fixtures'
+import { CATS, DOGS, TM_V2 } from '@test/helpers/photos'
+import { decodeFiles, useWasmBackend } from '@test/helpers/exportFixtures'
 
 const HAVE_DATA = existsSync(TM_V2) && existsSync(CATS) && existsSync(DOGS)
 

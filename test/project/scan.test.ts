@@ -5,7 +5,7 @@ import { scanProject, type ScanReport } from '@core/project/scan'
 import { ProjectError, type ProjectErrorCode } from '@core/project/errors'
 import { decodeFull } from '@core/pipeline/decode'
 import { makeProject, tempDir, writeOddFiles, type OddFile } from '../helpers/synthetic'
-import { SHARED_DATA } from '../support/sharedData'
+import { SHARED_DATA } from '@test/helpers/sharedData'
 
 const tmp = tempDir('tunelab-scan-')
 afterAll(() => tmp.cleanup())

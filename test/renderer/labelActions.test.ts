@@ -9,7 +9,7 @@ import { setApi } from '@renderer/stores/apiContext'
 import { useProjectStore } from '@renderer/stores/project'
 import { overrideMark, useLabelsStore } from '@renderer/stores/labels'
 import LabelActions from '@renderer/components/LabelActions.vue'
-import { createFakeApi, type FakeApi } from './fakeApi'
+import { createFakeApi, type FakeApi } from '@test/helpers/fakeApi'
 
 let fake: FakeApi
 

@@ -9,7 +9,7 @@ import { perClassRows, useResultsStore } from '@renderer/stores/results'
 import { useRunsStore } from '@renderer/stores/runs'
 import { defaultTrainingForm } from '@renderer/lib/trainingForm'
 import { storedConfigFor } from '@test/helpers/runConfigs'
-import { createFakeApi, KEY, type FakeApi } from './fakeApi'
+import { createFakeApi, KEY, type FakeApi } from '@test/helpers/fakeApi'
 
 let fake: FakeApi
 

@@ -16,7 +16,7 @@ import { runHandlers } from '@main/services/runService'
 import type { HandlerContext } from '@main/services/context'
 import { storedRunConfigSchema } from '@shared/runConfig'
 import { makeProject, tempDir } from '@test/helpers/synthetic'
-import { createFakeApi } from '@test/renderer/fakeApi'
+import { createFakeApi } from '@test/helpers/fakeApi'
 
 const BASE = 'mobilenet_v1_0.25_32'
 

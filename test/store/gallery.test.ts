@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SplitName } from '@shared/domain'
 import { ProjectStore } from '@core/store/projectStore'
-import { flatScan, makeTempDir } from './helpers'
+import { flatScan, makeTempDir } from '@test/helpers/store'
 
 describe('gallery queries', () => {
   const tmp = makeTempDir()

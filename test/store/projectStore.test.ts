@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { SplitName, SplitStrategy } from '@shared/domain'
 import { ProjectStore } from '@core/store/projectStore'
-import { flatScan, image, makeTempDir } from './helpers'
+import { flatScan, image, makeTempDir } from '@test/helpers/store'
 
 describe('ProjectStore', () => {
   let tmp: ReturnType<typeof makeTempDir>

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { scanProject } from '@core/project/scan'
 import { assignSplits } from '@core/project/split'
 import { openProjectState, type ProjectState } from '@core/store/projectState'
-import { makeTempDir } from './helpers'
-import { SHARED_DATA } from '../support/sharedData'
+import { makeTempDir } from '@test/helpers/store'
+import { SHARED_DATA } from '@test/helpers/sharedData'
 
 const DATA = SHARED_DATA
 const CATS_DOGS = join(DATA, 'cats_and_dogs_filtered')

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ProjectStore } from '@core/store/projectStore'
 import { currentOwner, judgeOwner, processStartIdentity } from '@core/store/runOwner'
 import type { RunOwner } from '@core/store/rows'
-import { makeTempDir } from './helpers'
+import { makeTempDir } from '@test/helpers/store'
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 const WRITER = fileURLToPath(new URL('./fixtures/epochWriter.ts', import.meta.url))

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { MIGRATIONS, SCHEMA_VERSION, StoreVersionError, migrate, schemaVersion, type Migration } from '@core/store/schema'
 import { ProjectStore } from '@core/store/projectStore'
-import { makeTempDir } from './helpers'
+import { makeTempDir } from '@test/helpers/store'
 
 const TABLES = ['analyses', 'audit_dismissals', 'audit_findings', 'audit_predictions', 'audits', 'epochs', 'images', 'label_actions', 'label_overrides', 'predictions', 'projects', 'run_label_overrides', 'runs', 'split_members', 'splits']
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openProjectState } from '@core/store/projectState'
 import { fallbackStateDir, probeWritableDir, projectSlug, resolveStateDir, userDataDir, type StateDirResolution } from '@core/store/stateDir'
-import { makeTempDir } from './helpers'
+import { makeTempDir } from '@test/helpers/store'
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 const RESOLVER = fileURLToPath(new URL('./fixtures/resolveStateDir.ts', import.meta.url))

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '@core/tf/backend'
-import { randomTensor, relErr } from './helpers'
+import { randomTensor, relErr } from '@test/helpers/tf'
 
 /** The textbook gradients of y = (x - mean) * gamma / sqrt(var + eps) + beta, written with plain ops. */
 function expected(x: tf.Tensor, dy: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, gamma: tf.Tensor, eps: number): tf.Tensor[] {

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '@core/tf/backend'
 import { foldBatchNorm, foldBatchNormWithReport } from '@core/tf/foldBatchNorm'
 import { buildMobileNetV2 } from '@core/models/architectures/mobilenetV2'
-import { randomArray, randomTensor, relErr } from './helpers'
+import { randomArray, randomTensor, relErr } from '@test/helpers/tf'
 
 /** Give every BatchNorm non-trivial statistics (fresh ones fold to almost the identity) and convs random biases. */
 function randomiseBatchNorms(model: tf.LayersModel, seed: number): void {

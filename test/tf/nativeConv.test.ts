@@ -4,7 +4,7 @@ import { initBackend } from '@core/tf/backend'
 import { loadDnnl } from '@core/native/dnnl'
 import { FusedConv } from '@core/tf/fusedConvLayer'
 import { applyPreprocessing, pixelsToInput, TF_MODE_PREPROCESSING } from '@core/models/preprocessing'
-import { randomTensor, relErr } from './helpers'
+import { randomTensor, relErr } from '@test/helpers/tf'
 
 // oneDNN kernels (native/dnnl) in front of the wasm backend, checked against tfjs' pure-JS cpu backend.
 const load = loadDnnl()

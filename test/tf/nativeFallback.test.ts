@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { initBackend } from '@core/tf/backend'
 import type { DnnlAddon } from '@core/native/dnnl'
 import { registerNativeConvKernels } from '@core/tf/nativeConv'
-import { randomTensor, relErr } from './helpers'
+import { randomTensor, relErr } from '@test/helpers/tf'
 
 // Own process (one per test file): start on plain wasm, then put a oneDNN addon that always fails in front.
 process.env['TUNELAB_NATIVE'] = '0'

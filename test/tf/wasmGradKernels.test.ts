@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '@core/tf/backend'
-import { randomTensor, relErr } from './helpers'
+import { randomTensor, relErr } from '@test/helpers/tf'
 
 // The JS gradient kernels, without the oneDNN kernels in front of them (those: nativeConv.test.ts). Each test
 // file runs in its own process, so this holds for this file only.

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { NO_AUGMENTATION } from '@shared/domain'
 import { trainRun } from '@core/training/trainer'
 import type { TrainEvent, TrainParams } from '@core/training/types'
-import { colourImages, countingBase, memorySet, tinyBase, useCpu } from './fixtures'
+import { colourImages, countingBase, memorySet, tinyBase, useCpu } from '@test/helpers/trainingFixtures'
 
 const S = 32
 beforeAll(useCpu)

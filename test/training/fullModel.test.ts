@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { NO_AUGMENTATION } from '@shared/domain'
 import { trainRun } from '@core/training/trainer'
-import { colourImages, memorySet, tinyBase, useCpu } from './fixtures'
+import { colourImages, memorySet, tinyBase, useCpu } from '@test/helpers/trainingFixtures'
 
 const S = 32
 beforeAll(useCpu)

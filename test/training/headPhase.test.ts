@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { NO_AUGMENTATION } from '@shared/domain'
 import { trainRun } from '@core/training/trainer'
 import type { TrainEvent, TrainParams } from '@core/training/types'
-import { colourImages, countingBase, memorySet, snapshot, tinyBase, useCpu } from './fixtures'
+import { colourImages, countingBase, memorySet, snapshot, tinyBase, useCpu } from '@test/helpers/trainingFixtures'
 
 const S = 32
 const tmp = mkdtempSync(join(tmpdir(), 'tunelab-train-'))

@@ -9,7 +9,7 @@ import { createOptimizer } from '@core/training/optimizers'
 import { trainStep } from '@core/training/step'
 import { gatherRows } from '@core/training/context'
 import { createRng } from '@core/util/rng'
-import { useCpu } from './fixtures'
+import { useCpu } from '@test/helpers/trainingFixtures'
 
 beforeAll(useCpu)
 

@@ -11,7 +11,7 @@ import { pipelineAugmentBatch } from '@core/training/augmentBatch'
 import { imageCacheSet } from '@core/pipeline/imageSets'
 import { trainRun } from '@core/training/trainer'
 import type { TrainEvent } from '@core/training/types'
-import { colourImages, countingBase, tinyBase, useCpu } from './fixtures'
+import { colourImages, countingBase, tinyBase, useCpu } from '@test/helpers/trainingFixtures'
 
 const S = 32
 const tmp = mkdtempSync(join(tmpdir(), 'tunelab-pipe-'))

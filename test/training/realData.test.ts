@@ -7,7 +7,7 @@ import { initBackend } from '@core/tf/backend'
 import { evaluateSet } from '@core/eval/evaluate'
 import { trainRun } from '@core/training/trainer'
 import type { ImageSet, TrainEvent } from '@core/training/types'
-import { catsDogs, CATS_DOGS, TM_V2 } from './realData'
+import { catsDogs, CATS_DOGS, TM_V2 } from '@test/helpers/trainingRealData'
 
 const S = 160
 const have = existsSync(CATS_DOGS) && existsSync(TM_V2)

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { splitModelAt } from '@core/training/splitModel'
-import { tinyBase, useCpu, fixtureRandom } from './fixtures'
+import { tinyBase, useCpu, fixtureRandom } from '@test/helpers/trainingFixtures'
 
 beforeAll(useCpu)
 

@@ -1,7 +1,7 @@
 // Plausible cats-vs-dogs answers for screenshots of the screens (the transport double of test/renderer, richer data).
 import type { TuneLabApi } from '@shared/contract/api'
 import type { GalleryItemView, RunDetail } from '@shared/contract/schemas'
-import { createFakeApi, KEY, type FakeApi } from '../fakeApi'
+import { createFakeApi, KEY, type FakeApi } from '@test/helpers/fakeApi'
 import { storedConfigFor } from '@test/helpers/runConfigs'
 
 const CLASSES = ['cats', 'dogs']

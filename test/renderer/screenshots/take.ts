@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core'
 import type { ChannelName } from '@shared/contract/channels'
 import { syntheticRgb } from '../../helpers/synthetic'
 import { createRng } from '../../../src/main/core/util/rng'
-import { KEY } from '../fakeApi'
+import { KEY } from '@test/helpers/fakeApi'
 import { createDemoApi, DEMO_EPOCHS } from './demoApi'
 
 const ROOT = resolve(import.meta.dirname, '../../..')
