@@ -7,6 +7,7 @@ import type { RunEvent } from '@core/run/events'
 import type { TrainOptions } from '@core/run/options'
 import { describeBackend } from '@core/tf/describeBackend'
 import { describeRunEvent } from '@core/run/eventText'
+import { toNewEpoch } from '@core/eval/storeRows'
 import type { TrainingProgressEvent } from '@shared/contract'
 import type { RunStatus } from '@shared/domain'
 import type { FromWorker, PredictImage, PredictRequest, WorkerJob } from './protocol'
@@ -60,20 +61,8 @@ export function toProgressEvent(e: RunEvent): TrainingProgressEvent | null {
         etaSeconds: e.etaSeconds
       }
     case 'epoch':
-      return {
-        type: 'epoch',
-        epoch: {
-          phase: e.phase === 'head' ? 1 : 2,
-          epoch: e.epoch,
-          loss: Number.isFinite(e.loss) ? e.loss : null,
-          accuracy: e.accuracy,
-          valLoss: e.valLoss,
-          valAccuracy: e.valAccuracy,
-          lr: e.lr,
-          seconds: e.seconds,
-          imagesPerSec: e.imagesPerSec
-        }
-      }
+      // The row the store writes, with a diverged (non-finite) loss as null as the store keeps it.
+      return { type: 'epoch', epoch: { ...toNewEpoch(e), loss: Number.isFinite(e.loss) ? e.loss : null } }
     case 'stage':
     case 'info':
     case 'early-stop':

@@ -5,7 +5,7 @@ import type { EpochRecord } from '../training/types'
 import type { Analyses } from './analyses'
 import type { ImagePrediction } from './types'
 
-export function toNewEpoch(e: EpochRecord): NewEpoch {
+export function toNewEpoch(e: EpochRecord): Required<NewEpoch> {
   return {
     phase: e.phase === 'head' ? 1 : 2,
     epoch: e.epoch,
@@ -20,7 +20,12 @@ export function toNewEpoch(e: EpochRecord): NewEpoch {
 }
 
 /** `imageIdOf` maps an ImagePrediction.imageId (e.g. content hash) to the store's numeric image id. */
-export function toNewPredictions(rows: readonly ImagePrediction[], split: SplitName, classes: readonly string[], imageIdOf: (imageId: string) => number): NewPrediction[] {
+export function toNewPredictions(
+  rows: readonly ImagePrediction[],
+  split: SplitName,
+  classes: readonly string[],
+  imageIdOf: (imageId: string) => number
+): NewPrediction[] {
   return rows.map((r) => ({
     imageId: imageIdOf(r.imageId),
     split,
@@ -43,7 +48,12 @@ export function analysesPayload(a: Analyses, split: SplitName, imageIdOf: (image
       leastConfident: ids(c.leastConfident),
       confidentlyWrong: ids(c.confidentlyWrong)
     })),
-    sweep: a.sweep.map((p) => ({ threshold: p.threshold, coverage: p.coverage, covered: p.covered, accuracy: p.accuracy })),
+    sweep: a.sweep.map((p) => ({
+      threshold: p.threshold,
+      coverage: p.coverage,
+      covered: p.covered,
+      accuracy: p.accuracy
+    })),
     unsure: { threshold: a.unsure.threshold, count: a.unsure.count, imageIds: a.unsure.imageIds.map(imageIdOf) }
   }
 }

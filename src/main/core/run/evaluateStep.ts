@@ -2,20 +2,16 @@
 // analyses. Without fine-tuning only the head runs, on the features phase 1 already cached.
 import type { SplitName } from '@shared/domain'
 import { SPLIT_NAMES } from '@shared/domain'
-import type { BaseNetwork } from '../models'
 import type { ProjectStore } from '../store/projectStore'
 import type { JsonValue } from '../store/rows'
-import type { BackendInfo } from '../tf/backend'
 import { extractFeatures } from '../training/features'
 import { featureCacheKeyOf } from '../training/headPhase'
 import type { BaseLike, ImageSet, TrainIO, TrainResult } from '../training/types'
 import { evaluateSet, type PredictFn } from '../eval/evaluate'
 import { analysesPayload, toNewPredictions } from '../eval/storeRows'
 import type { SplitMetrics } from '../eval/types'
-import type { RunEventListener } from './events'
 import { createModelPredictor } from '../parallel/featurePool'
-import type { TrainOptions } from './options'
-import type { SplitSets } from './prepareData'
+import type { RunStepContext } from './trainStep'
 
 /** The store's image id of each relative path (predictions are stored against image rows). */
 function imageIdsByPath(store: ProjectStore, projectId: number): (path: string) => number {
@@ -58,19 +54,10 @@ async function featurePredictor(
   return { predict, set: { ...set, load: async () => new Uint8Array(0) } }
 }
 
-export interface EvaluateStepInput {
-  store: ProjectStore
-  runId: number
+export interface EvaluateStepInput extends RunStepContext {
   projectId: number
-  opts: TrainOptions
-  classes: string[]
-  data: SplitSets
-  base: BaseNetwork
-  frozenBase: BaseLike
-  backend: BackendInfo
   io: TrainIO
   result: TrainResult
-  emit: RunEventListener
 }
 
 export async function evaluateStep(

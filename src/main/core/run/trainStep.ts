@@ -39,18 +39,22 @@ export function featureCacheOptions(cacheDir: string, opts: TrainOptions, base: 
   return { dir: cacheDir, resizeMode: opts.resizeMode, weightsChecksum: base.weightsSource.sha256 }
 }
 
-export interface TrainStepInput {
+/** What the train and evaluate steps share: the run, its options and data, the networks and the event sink. */
+export interface RunStepContext {
   store: ProjectStore
   runId: number
-  cacheDir: string
   opts: TrainOptions
   classes: string[]
   data: SplitSets
   base: BaseNetwork
   frozenBase: BaseLike
   backend: BackendInfo
-  timer: StageTimer
   emit: RunEventListener
+}
+
+export interface TrainStepInput extends RunStepContext {
+  cacheDir: string
+  timer: StageTimer
 }
 
 export interface Trained {

@@ -1,24 +1,11 @@
 // The images table: what a scan found, kept by relative path so predictions of earlier runs still join.
-import type { Layout, ScanFileRecord, ScanResult, SplitName } from '@shared/domain'
+import type { Layout, ScanFileRecord, ScanResult } from '@shared/domain'
 import { assertSplit, listSome, nowIso, type SqlValue, type StoreDb } from './db'
 import type { ProjectsTable } from './projects'
 import type { ImageRow, ListImagesOptions, SaveScanResult, ScanSummary } from './rows'
 
-interface RawImage {
-  id: number
-  projectId: number
-  relPath: string
-  className: string | null
-  folderSplit: SplitName | null
-  split: SplitName | null
-  contentHash: string | null
-  width: number | null
-  height: number | null
-  bytes: number | null
-  readable: number
-  error: string | null
-  present: number
-}
+/** An images row as SQLite returns it: the booleans are 0/1. */
+type RawImage = Omit<ImageRow, 'readable' | 'present'> & { readable: number; present: number }
 
 /** Present files with their recorded size and times (the previous scan, for an incremental one); `?` = project id. */
 export const SCAN_RECORDS_SQL = `SELECT rel_path AS relPath, bytes, mtime_ms AS mtimeMs, ctime_ms AS ctimeMs,

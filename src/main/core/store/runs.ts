@@ -23,31 +23,17 @@ export interface RecoveredRun {
 
 const FINAL_STATUSES: readonly FinalRunStatus[] = ['completed', 'cancelled', 'failed', 'interrupted']
 
-interface RawRun {
-  id: number
-  projectId: number
-  splitId: number | null
-  name: string | null
-  createdAt: string
-  startedAt: string | null
-  endedAt: string | null
-  status: RunRow['status']
+/** A runs row as SQLite returns it: JSON columns as text, the owner in four columns. */
+type RawRun = Omit<RunRow, 'config' | 'classes' | 'backendNotes' | 'timings' | 'metrics' | 'owner'> & {
   config: string
   classes: string
-  baseId: string | null
-  weightsSource: string | null
-  weightsChecksum: string | null
-  backend: string | null
   backendNotes: string | null
-  seed: number | null
   timings: string | null
   metrics: string | null
-  error: string | null
   ownerPid: number | null
   ownerHost: string | null
   ownerToken: string | null
   ownerStart: string | null
-  heartbeatAt: string | null
 }
 
 const RUN_COLUMNS = `r.id, r.project_id AS projectId, r.split_id AS splitId, r.name, r.created_at AS createdAt,
