@@ -5,7 +5,7 @@ import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exportModel } from '@core/export'
 import { TrainingRunner } from '@main/workers/trainingRunner'
-import { trainFixture, useWasmBackend, type TrainedFixture } from '../export/fixtures'
+import { trainFixture, useWasmBackend, type TrainedFixture } from '@test/helpers/exportFixtures'
 import { tempDir } from '../helpers/synthetic'
 
 const tmp = tempDir('tunelab-gradcam-worker-')
