@@ -1,7 +1,6 @@
 // Runs label audits in worker threads (one per project at a time) and turns their messages into 'audit.progress'.
-import { Worker } from 'node:worker_threads'
-import { createRequire } from 'node:module'
-import { pathToFileURL } from 'node:url'
+import type { Worker } from 'node:worker_threads'
+import { spawnWorker } from '@core/parallel/spawnWorker'
 import type { AuditOptions } from '@core/audit/runAudit'
 import { ApiError, type AuditProgress } from '@shared/contract'
 import type { FromWorker, WorkerJob } from './protocol'
@@ -16,12 +15,7 @@ export class AuditRunner {
   ) {}
 
   private spawn(job: WorkerJob): Worker {
-    if (this.workerPath.endsWith('.ts')) {
-      const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs')
-      const boot = `import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(pathToFileURL(this.workerPath).href)})`
-      return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData: job })
-    }
-    return new Worker(this.workerPath, { workerData: job })
+    return spawnWorker(this.workerPath, { workerData: job })
   }
 
   isRunning(projectKey: string): boolean {
