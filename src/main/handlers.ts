@@ -12,8 +12,19 @@ import { exportHandlers } from './services/exportService'
 import { startupHandlers } from './services/startupService'
 import { auditHandlers } from './services/auditService'
 import { gradCamHandlers } from './services/gradCamService'
+import { lrFindHandlers } from './services/lrFindService'
 
-export const handlers: HandlerTable = { ...modelHandlers, ...projectHandlers, ...runHandlers, ...labelHandlers, ...exportHandlers, ...startupHandlers, ...auditHandlers, ...gradCamHandlers }
+export const handlers: HandlerTable = {
+  ...modelHandlers,
+  ...projectHandlers,
+  ...runHandlers,
+  ...labelHandlers,
+  ...exportHandlers,
+  ...startupHandlers,
+  ...auditHandlers,
+  ...gradCamHandlers,
+  ...lrFindHandlers
+}
 
 function describeZod(err: ZodError, what: string): string {
   const issues = err.issues.slice(0, 5).map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)

@@ -119,7 +119,7 @@ void app.whenReady().then(() => {
 })
 
 app.on('window-all-closed', () => {
-  void Promise.all([ctx.runner.shutdown(), ctx.audits.shutdown()]).finally(() => {
+  void Promise.all([ctx.runner.shutdown(), ctx.audits.shutdown(), ctx.lrFinder.shutdown()]).finally(() => {
     ctx.projects.closeAll()
     app.quit()
   })

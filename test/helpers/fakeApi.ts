@@ -118,7 +118,10 @@ export function createFakeApi(): FakeApi {
       onProgress: (fn) => {
         progress.add(fn)
         return () => progress.delete(fn)
-      }
+      },
+      findLr: (r) => call('training.findLr', r, () => ({ started: true as const })),
+      cancelFindLr: (r) => call('training.cancelFindLr', r, () => ({ cancelled: true })),
+      onFindLrProgress: () => () => {}
     },
     runs: {
       list: (r) => call('runs.list', r, () => ({ runs: [{ ...detail.run, runId: 6, status: 'cancelled' as const }, detail.run] })),

@@ -3,6 +3,7 @@ import type { BackendInfo } from '@core/tf/backend'
 import type { EventName, EventOf, RequestOf, ResponseOf, ChannelName, StartupReport } from '@shared/contract'
 import type { TrainingRunner } from '../workers/trainingRunner'
 import type { AuditRunner } from '../workers/auditRunner'
+import type { LrFindRunner } from '../workers/lrFindRunner'
 import type { ProjectRegistry } from './projects'
 import type { RecentProjects } from './recentProjects'
 
@@ -15,6 +16,8 @@ export interface HandlerContext {
   runner: TrainingRunner
   /** Label audits going on, one per project. */
   audits: AuditRunner
+  /** Learning-rate range tests (training.findLr, training.cancelFindLr), in their own workers. */
+  lrFinder: LrFindRunner
   weightsCacheDir: string
   /** Folder given on the command line (serve mode), shown preselected. */
   initialProject: string | null

@@ -6,6 +6,7 @@ import type { EventName, EventOf, StartupReport } from '@shared/contract'
 import { runStartupCheck } from '@core/native/startupCheck'
 import { TrainingRunner } from '../workers/trainingRunner'
 import { AuditRunner } from '../workers/auditRunner'
+import { LrFindRunner } from '../workers/lrFindRunner'
 import type { HandlerContext } from './context'
 import { ProjectRegistry } from './projects'
 import { RecentProjects } from './recentProjects'
@@ -60,6 +61,10 @@ export function createSession(o: SessionOptions): HandlerContext {
       o.broadcast(event, payload)
     },
     audits: new AuditRunner(o.workerPath, (p) => ctx.emit('audit.progress', p)),
+    lrFinder: new LrFindRunner({
+      workerPath: o.workerPath,
+      progress: (projectKey, event) => ctx.emit('training.findLrProgress', { projectKey, event })
+    }),
     runner: new TrainingRunner({
       workerPath: o.workerPath,
       events: {

@@ -2,12 +2,17 @@
 import type { RunEvent } from '@core/run/events'
 import type { TrainOptions } from '@core/run/options'
 import type { AuditEvent, AuditOptions } from '@core/audit/runAudit'
+import type { LrFindProgressEvent, LrFindRange } from '@shared/contract'
 
 export type PredictImage = { kind: 'file'; path: string } | { kind: 'bytes'; bytes: Uint8Array }
 
-/** 'train' runs one training into a run row the main thread began; 'predict' starts a prediction server that answers PredictRequests until terminated. */
+/**
+ * 'train' runs one training into a run row the main thread began; 'predict' starts a prediction server that answers
+ * PredictRequests until terminated; 'lr-find' runs one learning-rate range test (workers/lrFindJob.ts).
+ */
 export type WorkerJob =
   | { mode: 'train'; root: string; options: TrainOptions; runId: number }
+  | { mode: 'lr-find'; root: string; options: TrainOptions; range: LrFindRange }
   | { mode: 'predict'; backend?: TrainOptions['backend'] }
   | { mode: 'audit'; root: string; options: AuditOptions }
 
@@ -33,3 +38,5 @@ export type FromWorker =
   | { type: 'error'; id: number; message: string }
   | { type: 'audit-event'; event: AuditEvent }
   | { type: 'audit-done'; status: 'completed' | 'cancelled' | 'failed'; auditId: number | null; error: string | null }
+  /** The range test's progress, already in the contract's shape (its last one is 'done'). */
+  | { type: 'lr-find'; event: LrFindProgressEvent }

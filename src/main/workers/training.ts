@@ -9,6 +9,7 @@ import { initBackend } from '@core/tf/backend'
 import type { FromWorker, PredictRequest, ToWorker, WorkerJob } from './protocol'
 import { auditJob } from './auditJob'
 import { gradCamOverlay } from '@core/eval/gradCamImage'
+import { runLrFindJob } from './lrFindJob'
 
 const port = parentPort
 if (!port) throw new Error('workers/training.ts must run as a worker thread')
@@ -105,6 +106,9 @@ if (job.mode === 'train') {
   port.close()
 } else if (job.mode === 'audit') {
   await auditJob(job, post, controller.signal)
+  port.close()
+} else if (job.mode === 'lr-find') {
+  await runLrFindJob(job, (event) => post({ type: 'lr-find', event }), controller.signal)
   port.close()
 } else {
   await servePredictions(job)

@@ -4,6 +4,7 @@ import { ERROR_CODES } from './envelope'
 import { PREDICT_IMAGE_MAX_BASE64 } from './limits'
 import { CHANNEL_NAMES, EVENT_NAMES } from './names'
 import { labelChannels } from './labelSchemas'
+import { lrFindChannels, lrFindProgressSchema } from './lrFindSchemas'
 import {
   appInfoSchema,
   augmentSpecSchema,
@@ -180,7 +181,8 @@ export const channels = {
   'audit.dismiss': channel(
     z.object({ ...inProject, kind: findingKindSchema, imageId: imageIdSchema, otherImageId: imageIdSchema.optional() }).strict(),
     z.object({ dismissed: z.literal(true) })
-  )
+  ),
+  ...lrFindChannels
 } as const
 
 /** Events pushed from the backend to the renderer. */
@@ -188,7 +190,8 @@ export const events = {
   'training.progress': trainingProgressSchema,
   'models.downloadProgress': downloadProgressSchema,
   'export.progress': exportProgressSchema,
-  'audit.progress': auditProgressSchema
+  'audit.progress': auditProgressSchema,
+  'training.findLrProgress': lrFindProgressSchema
 } as const
 
 export type Channels = typeof channels

@@ -39,10 +39,18 @@ export const CHANNEL_NAMES = [
   'audit.start',
   'audit.cancel',
   'audit.get',
-  'audit.dismiss'
+  'audit.dismiss',
+  'training.findLr',
+  'training.cancelFindLr'
 ] as const
 
-export const EVENT_NAMES = ['training.progress', 'models.downloadProgress', 'export.progress', 'audit.progress'] as const
+export const EVENT_NAMES = [
+  'training.progress',
+  'models.downloadProgress',
+  'export.progress',
+  'audit.progress',
+  'training.findLrProgress'
+] as const
 
 const channelSet: ReadonlySet<string> = new Set(CHANNEL_NAMES)
 const eventSet: ReadonlySet<string> = new Set(EVENT_NAMES)

@@ -8,6 +8,7 @@ import { ImageCache } from '../pipeline/imageCache'
 import { isIdentity } from '../pipeline/augmentSpec'
 import { initBackend, type BackendInfo } from '../tf/backend'
 import { phaseOneFeatures } from '../training/headPhase'
+import { planAuto } from '../training/auto'
 import { lrFind, type LrFindOptions, type LrFindProgress, type LrFindResult } from '../training/lrFind'
 import { createFeaturePool, type FeaturePool } from '../parallel/featurePool'
 import type { RunEvent } from './events'
@@ -52,7 +53,14 @@ export async function lrFindProject(
     const backend = await initBackend({ prefer: opts.backend ?? 'auto' })
     onEvent({ type: 'backend', info: backend })
     const base = await prepareBase(opts, onEvent)
-    const { sets } = splitSets(root, data, new ImageCache(state.cacheDir), base.spec.size, opts)
+    const { sets, counts } = splitSets(root, data, new ImageCache(state.cacheDir), base.spec.size, opts)
+    // The head the run would train: with the auto recipe, the batch size and class weights auto picks for this data.
+    const head = planAuto(opts, {
+      trainLabels: sets.train.set.labels,
+      classes: data.classes,
+      validationCount: counts.validation,
+      pretrained: opts.weights.kind !== 'random'
+    }).options
     const frozenBase = foldedBase(base)
     pool = createFeaturePool(base, frozenBase, backend, (message) => onEvent({ type: 'info', message }))
     const t1 = performance.now()
@@ -70,7 +78,7 @@ export async function lrFindProject(
       featureCache: featureCacheOptions(state.cacheDir, opts, base)
     }
     const features = await phaseOneFeatures(io, train, {
-      batchSize: opts.batchSize,
+      batchSize: head.batchSize,
       signal,
       onProgress: (p) => onEvent({ type: 'features', split: 'train', ...p })
     })
@@ -80,13 +88,13 @@ export async function lrFindProject(
       train.labels,
       {
         numClasses: data.classes.length,
-        dense: opts.dense,
-        dropout: opts.dropout,
-        seed: opts.seed,
-        optimizer: opts.optimizer,
-        momentum: opts.momentum,
-        classWeights: opts.classWeights ?? null,
-        batchSize: opts.batchSize
+        dense: head.dense,
+        dropout: head.dropout,
+        seed: head.seed,
+        optimizer: head.optimizer,
+        momentum: head.momentum,
+        classWeights: head.classWeights ?? null,
+        batchSize: head.batchSize
       },
       { ...range, signal, onProgress: (p) => onEvent({ type: 'lr-find-progress', ...p }) }
     )
