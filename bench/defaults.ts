@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     ...catsDogsSubsets(
       join(DATA, 'cats_and_dogs_filtered'),
       work,
-      [...perClass].sort((a, b) => b - a)
+      [...perClass].sort((a, b) => a - b)
     )
   ]
   const base = ['--base', BASE_ID, '--weights', WEIGHTS]

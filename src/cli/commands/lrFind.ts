@@ -86,7 +86,7 @@ export const lrFindCommand: Command = {
   summary:
     "Learning-rate range test (fastai's lr_find) on the cached base features: prints the loss-vs-rate curve and a suggested rate for the head.",
   usage:
-    'lr-find <dir> [--base ID] [--weights PATH | --random-weights] [--size N] [--resize MODE] [--ratios a,b,c | --use-folder-split] [--test-from-val F] [--batch N] [--optimizer adam|rmsprop|sgd] [--momentum X] [--dense N] [--dropout X] [--class-weights balanced] [--backend NAME] [--seed N] [--start-lr X] [--end-lr X] [--steps N] [--rescan] [--json]',
+    'lr-find <dir> [--recipe NAME] [--base ID] [--weights PATH | --random-weights] [--size N] [--resize MODE] [--ratios a,b,c | --use-folder-split] [--test-from-val F] [--batch N] [--optimizer adam|rmsprop|sgd] [--momentum X] [--dense N] [--dropout X] [--class-weights balanced] [--backend NAME] [--seed N] [--start-lr X] [--end-lr X] [--steps N] [--rescan] [--json]',
   options: LR_FIND_OPTIONS,
   async run(positionals, values, ctx) {
     const dir = requireDir(positionals, 'lr-find')
