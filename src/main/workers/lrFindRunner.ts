@@ -20,7 +20,9 @@ export class LrFindRunner {
   start(projectKey: string, root: string, options: TrainOptions, range: LrFindRange = {}): void {
     if (this.jobs.has(projectKey))
       throw new ApiError('conflict', `a learning-rate finder is already running in ${root}`)
-    const worker = spawnWorker(this.opts.workerPath, { workerData: { mode: 'lr-find', root, options, range } satisfies WorkerJob })
+    const worker = spawnWorker(this.opts.workerPath, {
+      workerData: { mode: 'lr-find', root, options, range } satisfies WorkerJob
+    })
     this.jobs.set(projectKey, worker)
     let finished = false
     const send = (event: LrFindProgressEvent): void => {
