@@ -329,8 +329,29 @@ def cmd_phase1(args):
         val = evaluate(val_dl)
         history.append({'epoch': epoch + 1, 'acc': correct / n, 'val_acc': val['accuracy'], 'seconds': time.perf_counter() - te})
         print(json.dumps({'event': 'epoch', **history[-1]}), file=sys.stderr, flush=True)
+    if args.fine_tune_epochs > 0:
+        # The tutorial's phase 2: unfreeze from Keras layer 100, BatchNorm stays in inference mode (base.eval()),
+        # every image through the whole network every epoch, Adam at the phase-1 rate / 10 (as ours by default).
+        trainable = freeze_below_keras_layer_100(base) + list(head.parameters())
+        opt2 = torch.optim.Adam(trainable, lr=1e-5)
+        for epoch in range(args.fine_tune_epochs):
+            te = time.perf_counter()
+            head.train()
+            correct = n = 0
+            for x, y in train_dl:
+                logits = head(base.features(x.contiguous(memory_format=mf)).mean((2, 3))).squeeze(1)
+                loss = loss_fn(logits, y.float())
+                opt2.zero_grad(set_to_none=True)
+                loss.backward()
+                opt2.step()
+                correct += int(((logits.detach() > 0).long() == y).sum())
+                n += len(y)
+            val = evaluate(val_dl)
+            history.append({'epoch': args.epochs + epoch + 1, 'phase': 2, 'acc': correct / n, 'val_acc': val['accuracy'],
+                            'seconds': time.perf_counter() - te})
+            print(json.dumps({'event': 'epoch', **history[-1]}), file=sys.stderr, flush=True)
     test = evaluate(test_dl)
-    emit({'what': 'phase1', 'weights': weights, 'head_init': args.head_init, 'seconds': time.perf_counter() - t0, 'epochs': args.epochs,
+    emit({'what': 'phase1', 'fine_tune_epochs': args.fine_tune_epochs, 'weights': weights, 'head_init': args.head_init, 'seconds': time.perf_counter() - t0, 'epochs': args.epochs,
           'workers': args.workers, 'memory_format': args.memory_format,
           'counts': {k: len(v) for k, v in splits.items()}, 'split_from': args.split or 'tutorial (seeded 20% of validation)',
           'val_acc': history[-1]['val_acc'] if history else None, 'test_acc': test['accuracy'], 'history': history})
@@ -349,6 +370,8 @@ def main():
     ap.add_argument('--epochs', type=int, default=10)
     ap.add_argument('--head-init', default='keras', choices=['keras', 'torch'],
                     help="phase1: the head's initialisation, Keras Dense's as in the tutorial (default) or PyTorch's Linear default")
+    ap.add_argument('--fine-tune-epochs', type=int, default=0,
+                    help='phase1: then this many fine-tuning epochs from Keras layer 100 (the whole TF tutorial)')
     ap.add_argument('--workers', type=int, default=CORES)
     ap.add_argument('--seed', type=int, default=42)
     args = ap.parse_args()
