@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
+import { readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { NO_AUGMENTATION } from '@shared/domain'
 import { trainRun } from '@core/training/trainer'
@@ -9,7 +11,17 @@ const S = 32
 beforeAll(useCpu)
 
 function params(over: Partial<TrainParams> = {}): TrainParams {
-  return { classes: ['red', 'blue'], epochs: 2, batchSize: 8, lr: 0.05, optimizer: 'adam', dropout: 0.2, seed: 3, augment: NO_AUGMENTATION, ...over }
+  return {
+    classes: ['red', 'blue'],
+    epochs: 2,
+    batchSize: 8,
+    lr: 0.05,
+    optimizer: 'adam',
+    dropout: 0.2,
+    seed: 3,
+    augment: NO_AUGMENTATION,
+    ...over
+  }
 }
 
 const isMovingStat = (name: string): boolean => /moving_(mean|variance)/.test(name)
@@ -21,7 +33,10 @@ const flip: AugmentBatch = (pixels, count, size) => {
   for (let i = 0; i < count; i++)
     for (let y = 0; y < size; y++)
       for (let x = 0; x < size; x++)
-        for (let c = 0; c < 3; c++) out[i * size * row + y * row + x * 3 + c] = pixels[i * size * row + y * row + (size - 1 - x) * 3 + c] as number
+        for (let c = 0; c < 3; c++)
+          out[i * size * row + y * row + x * 3 + c] = pixels[
+            i * size * row + y * row + (size - 1 - x) * 3 + c
+          ] as number
   return out
 }
 
@@ -46,7 +61,10 @@ describe('phase 2 (fine-tuning from layer N)', () => {
       ['fine-tune', 5]
     ])
     expect(r.epochs[2]?.lr).toBeCloseTo(0.005, 10)
-    expect(events.find((e) => e.type === 'phase-start' && e.phase === 'fine-tune')).toMatchObject({ path: 'cached-activations', fineTuneAt: 7 })
+    expect(events.find((e) => e.type === 'phase-start' && e.phase === 'fine-tune')).toMatchObject({
+      path: 'cached-activations',
+      fineTuneAt: 7
+    })
 
     const after = snapshot(base.model, () => true)
     let changedAbove = 0
@@ -68,25 +86,42 @@ describe('phase 2 (fine-tuning from layer N)', () => {
   })
 
   it('recomputing activations per batch gives the same training as caching them', async () => {
-    const run = async (activationCacheBytes?: number): Promise<{ losses: number[]; path: unknown }> => {
+    const run = async (
+      activationCacheBytes?: number,
+      activationMemoryBytes?: number
+    ): Promise<{ losses: number[]; path: unknown; detail: string }> => {
       let path: unknown
+      let detail = ''
       const r = await trainRun(params({ epochs: 1, fineTuneAt: 4, fineTuneEpochs: 2 }), {
         base: tinyBase(S),
         train: memorySet(colourImages(2, 6, S, 81), S),
         validation: memorySet(colourImages(2, 3, S, 82), S),
         activationCacheBytes,
+        activationMemoryBytes,
         onEvent: (e) => {
-          if (e.type === 'phase-start' && e.phase === 'fine-tune') path = e.path
+          if (e.type === 'phase-start' && e.phase === 'fine-tune') {
+            path = e.path
+            detail = e.detail
+          }
         }
       })
       r.dispose()
-      return { losses: r.epochs.flatMap((e) => [e.loss, e.valLoss ?? NaN]), path }
+      return { losses: r.epochs.flatMap((e) => [e.loss, e.valLoss ?? NaN]), path, detail }
     }
     const cached = await run()
     const recomputed = await run(0)
     expect(cached.path).toBe('cached-activations')
+    expect(cached.detail).toContain('in memory')
     expect(recomputed.path).toBe('recomputed-activations')
     recomputed.losses.forEach((l, i) => expect(l).toBeCloseTo(cached.losses[i] as number, 4))
+    // Over the memory limit the cache goes to temporary files: the same numbers, and the files are gone after.
+    const leftovers = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith('tunelab-activations-'))
+    const before = leftovers()
+    const onDisk = await run(undefined, 0)
+    expect(onDisk.path).toBe('cached-activations')
+    expect(onDisk.detail).toContain('in temporary files')
+    expect(onDisk.losses).toEqual(cached.losses)
+    expect(leftovers()).toEqual(before)
   })
 
   it('with augmentation the base runs on every augmented batch in both phases', async () => {
@@ -109,13 +144,16 @@ describe('phase 2 (fine-tuning from layer N)', () => {
 
   it('phase 2 leaks no tensors between epochs', async () => {
     const counts = new Map<number, number>()
-    const r = await trainRun(params({ epochs: 1, fineTuneAt: 7, fineTuneEpochs: 4, headLrMultiplier: 10, earlyStopPatience: 10 }), {
-      base: tinyBase(S),
-      train: memorySet(colourImages(2, 4, S, 95), S),
-      validation: memorySet(colourImages(2, 2, S, 96), S),
-      activationCacheBytes: 0,
-      onEpochEnd: (e) => void counts.set(e.epoch, tf.memory().numTensors)
-    })
+    const r = await trainRun(
+      params({ epochs: 1, fineTuneAt: 7, fineTuneEpochs: 4, headLrMultiplier: 10, earlyStopPatience: 10 }),
+      {
+        base: tinyBase(S),
+        train: memorySet(colourImages(2, 4, S, 95), S),
+        validation: memorySet(colourImages(2, 2, S, 96), S),
+        activationCacheBytes: 0,
+        onEpochEnd: (e) => void counts.set(e.epoch, tf.memory().numTensors)
+      }
+    )
     expect(counts.get(3)).toBeGreaterThan(0)
     expect(counts.get(5)).toBe(counts.get(3))
     r.dispose()

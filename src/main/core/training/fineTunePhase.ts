@@ -11,14 +11,15 @@ import { nextSeed } from './random'
 import { splitModelAt, type SplitModel } from './splitModel'
 import { trainStep, type VarGroup } from './step'
 import type { FineTunePath, ImageSet } from './types'
+import { createActivationStore, DEFAULT_ACTIVATION_MEMORY_BYTES, type ActivationStore } from './activationCache'
 
 const DEFAULT_ACTIVATION_CACHE_BYTES = 1.5 * 1024 ** 3
 
-/** Per-image activations at the cut, one row-major array per boundary tensor. */
+/** Per-image activations at the cut, one row-major store per boundary tensor. */
 interface ActivationCache {
   perImage: number[]
   shapes: number[][]
-  data: Float32Array[]
+  store: ActivationStore
 }
 
 function boundaryDims(split: SplitModel): { perImage: number[]; shapes: number[][] } {
@@ -40,31 +41,33 @@ async function cacheActivations(
   ctx: RunContext,
   split: SplitModel,
   set: ImageSet,
-  which: 'train' | 'validation'
+  which: 'train' | 'validation',
+  inMemory: boolean
 ): Promise<ActivationCache> {
   const { perImage, shapes } = boundaryDims(split)
   const n = set.keys.length
-  const data = perImage.map((p) => new Float32Array(n * p))
-  const bs = ctx.params.batchSize
-  for (let s = 0; s < n; s += bs) {
-    if (ctx.signal?.aborted) throw abortError()
-    const idx = Array.from({ length: Math.min(bs, n - s) }, (_, k) => s + k)
-    const outs = lowerForward(ctx, split, await set.load(idx), idx.length)
-    for (let k = 0; k < outs.length; k++) {
-      const out = outs[k] as tf.Tensor
-      ;(data[k] as Float32Array).set((await out.data()) as Float32Array, s * (perImage[k] as number))
+  const store = createActivationStore(n, perImage, inMemory ? Infinity : 0, ctx.io.featureCache?.dir)
+  try {
+    const bs = ctx.params.batchSize
+    for (let s = 0; s < n; s += bs) {
+      if (ctx.signal?.aborted) throw abortError()
+      const idx = Array.from({ length: Math.min(bs, n - s) }, (_, k) => s + k)
+      const outs = lowerForward(ctx, split, await set.load(idx), idx.length)
+      for (let k = 0; k < outs.length; k++) store.write(k, s, (await (outs[k] as tf.Tensor).data()) as Float32Array)
+      tf.dispose(outs)
+      ctx.emit({ type: 'activations', split: which, done: s + idx.length, total: n })
     }
-    tf.dispose(outs)
-    ctx.emit({ type: 'activations', split: which, done: s + idx.length, total: n })
+  } catch (err) {
+    store.dispose()
+    throw err
   }
-  return { perImage, shapes, data }
+  return { perImage, shapes, store }
 }
 
 function cachedInputs(cache: ActivationCache, idx: readonly number[]): tf.Tensor[] {
-  return cache.data.map((d, k) => {
-    const p = cache.perImage[k] as number
+  return cache.perImage.map((p, k) => {
     const out = new Float32Array(idx.length * p)
-    idx.forEach((i, j) => out.set(d.subarray(i * p, (i + 1) * p), j * p))
+    cache.store.read(k, idx, out)
     return tf.tensor(out, [idx.length, ...(cache.shapes[k] as number[])])
   })
 }
@@ -131,6 +134,8 @@ export async function runFineTunePhase(
     : cacheTrain
       ? 'cached-activations'
       : 'recomputed-activations'
+  // Beyond this the cached activations live in temporary files (read a batch at a time), not in memory.
+  const inMemory = (nTrain + nVal) * bytesPerImage <= (io.activationMemoryBytes ?? DEFAULT_ACTIVATION_MEMORY_BYTES)
   const mib = (b: number): string => `${(b / 1024 ** 2).toFixed(1)} MiB`
   ctx.emit({
     type: 'phase-start',
@@ -141,15 +146,18 @@ export async function runFineTunePhase(
     detail:
       `layers ${at}..${base.model.layers.length - 1} train (${baseVars.length} base variables), ${perImage.length} tensor(s) cross the cut, ` +
       (path === 'cached-activations'
-        ? `activations at the cut cached once (${mib((nTrain + nVal) * bytesPerImage)})`
+        ? `activations at the cut cached once (${mib((nTrain + nVal) * bytesPerImage)}, ${inMemory ? 'in memory' : 'in temporary files'})`
         : path === 'recomputed-activations'
           ? `activations at the cut would need ${mib((nTrain + nVal) * bytesPerImage)} > limit ${mib(limit)}: recomputed every batch`
           : 'augmentation on: the frozen lower part runs on every augmented batch')
   })
 
+  let trainCache: ActivationCache | null = null
+  let valCache: ActivationCache | null = null
   try {
-    const trainCache = cacheTrain ? await cacheActivations(ctx, split, io.train, 'train') : null
-    const valCache = io.validation && cacheVal ? await cacheActivations(ctx, split, io.validation, 'validation') : null
+    trainCache = cacheTrain ? await cacheActivations(ctx, split, io.train, 'train', inMemory) : null
+    valCache =
+      io.validation && cacheVal ? await cacheActivations(ctx, split, io.validation, 'validation', inMemory) : null
 
     // epoch = null: no augmentation (validation).
     const inputsFor = async (
@@ -215,6 +223,8 @@ export async function runFineTunePhase(
     return { ...result, fineTuneAt: at }
   } finally {
     for (const o of optimizers) o.dispose()
+    trainCache?.store.dispose()
+    valCache?.store.dispose()
     foldedLower?.dispose()
     restoreTrainable()
   }

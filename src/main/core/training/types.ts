@@ -146,6 +146,8 @@ export interface TrainIO {
   featureCache?: FeatureCacheOptions
   /** Max bytes for caching the frozen lower part's activations in phase 2 (default 1.5 GiB). */
   activationCacheBytes?: number
+  /** Of those, at most this many bytes in memory; more go to temporary files (default 256 MiB). */
+  activationMemoryBytes?: number
   onEvent?(e: TrainEvent): void
   /** Awaited before the next epoch starts (e.g. write the epoch to SQLite). */
   onEpochEnd?(e: EpochRecord): void | Promise<void>
