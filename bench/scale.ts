@@ -21,7 +21,7 @@ import { NO_AUGMENTATION } from '@shared/domain'
 import type { TuneLabApi } from '@shared/contract'
 import { mapLimit } from '@core/util/pool'
 import { createRng, type Rng } from '@core/util/rng'
-import { startTestServer, wsApi } from '../test/ipc/serveHelpers'
+import { startTestServer, wsApi } from '../test/helpers/serve'
 import { percentile, stageOf } from './ipc/sampler'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
