@@ -6,9 +6,9 @@ import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { makeProject, tempDir } from '@test/helpers/synthetic'
 import type { RunningServer } from '@server/server'
-import { startTestServer } from '@test/ipc/serveHelpers'
-import { ensureBuilt, RENDERER_DIR } from '@test/support/rendererBuild'
-import { SHARED_DATA } from '@test/support/sharedData'
+import { startTestServer } from '@test/helpers/serve'
+import { ensureBuilt, RENDERER_DIR } from '@test/helpers/rendererBuild'
+import { SHARED_DATA } from '@test/helpers/sharedData'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARGS = [
