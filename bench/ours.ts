@@ -47,7 +47,11 @@ function randomPixels(n: number, seed = 12345): Uint8Array {
 
 /** images/s over `reps` timed calls after one warm-up call. */
 /** images/s over `reps` timed calls after one warm-up call; cpu_s is this process's CPU time (user+sys) over them. */
-async function throughput(images: number, reps: number, fn: () => Promise<void>): Promise<{ ips: number; warmup_s: number; wall_s: number; cpu_s: number }> {
+async function throughput(
+  images: number,
+  reps: number,
+  fn: () => Promise<void>
+): Promise<{ ips: number; warmup_s: number; wall_s: number; cpu_s: number }> {
   let t = performance.now()
   await fn()
   const warmup = (performance.now() - t) / 1000
@@ -67,25 +71,51 @@ async function forward(): Promise<void> {
   const fold = !values['no-fold']
   const reps = Number(values.reps)
   if (workers > 0) {
-    const pool = await ForwardPool.create({ workers, model: base.model, preprocessing: base.spec.preprocessing, output: 'pooled', foldBn: fold, maxBatch: BATCH })
+    const pool = await ForwardPool.create({
+      workers,
+      model: base.model,
+      preprocessing: base.spec.preprocessing,
+      output: 'pooled',
+      foldBn: fold,
+      maxBatch: BATCH
+    })
     // One batch of 32 per worker per call, as the feature extractor would hand them out.
     const n = BATCH * workers
     const px = randomPixels(n * S * S * 3)
     const r = await throughput(n, reps, async () => {
       await pool.run(px, n)
     })
-    emit({ what: 'forward', base: base.spec.id, backend: pool.info.backends.join(','), workers, fold, batch: BATCH, ...r })
+    emit({
+      what: 'forward',
+      base: base.spec.id,
+      backend: pool.info.backends.join(','),
+      workers,
+      fold,
+      batch: BATCH,
+      ...r
+    })
     await pool.close()
     return
   }
   const model = fold ? foldBatchNorm(base.model) : base.model
   const px = randomPixels(BATCH * S * S * 3)
   const r = await throughput(BATCH, reps, async () => {
-    const y = tf.tidy(() => tf.mean(model.predict(base.preprocess(tf.tensor4d(px, [BATCH, S, S, 3], 'int32'))) as tf.Tensor, [1, 2]))
+    const y = tf.tidy(() =>
+      tf.mean(model.predict(base.preprocess(tf.tensor4d(px, [BATCH, S, S, 3], 'int32'))) as tf.Tensor, [1, 2])
+    )
     await y.data()
     y.dispose()
   })
-  emit({ what: 'forward', base: base.spec.id, backend: describeBackend(backend), workers: 0, fold, batch: BATCH, ...r, numTensors: tf.memory().numTensors })
+  emit({
+    what: 'forward',
+    base: base.spec.id,
+    backend: describeBackend(backend),
+    workers: 0,
+    fold,
+    batch: BATCH,
+    ...r,
+    numTensors: tf.memory().numTensors
+  })
 }
 
 /**
@@ -109,7 +139,10 @@ async function finetune(): Promise<void> {
   const opt = tf.train.adam(1e-5)
   const groups = [{ optimizer: opt, vars: [...baseVars, w, b] }]
   const px = randomPixels(BATCH * S * S * 3)
-  const labels = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 2), 'int32')
+  const labels = tf.tensor1d(
+    Array.from({ length: BATCH }, (_, i) => i % 2),
+    'int32'
+  )
   const step = async (): Promise<void> => {
     const inputs = tf.tidy(() => {
       const x = base.preprocess(tf.tensor4d(px, [BATCH, S, S, 3], 'int32').toFloat() as tf.Tensor4D)
@@ -120,7 +153,9 @@ async function finetune(): Promise<void> {
       groups,
       () =>
         tf.tidy(() => {
-          const fm = split.upper.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, { training: false }) as tf.Tensor4D
+          const fm = split.upper.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, {
+            training: false
+          }) as tf.Tensor4D
           return tf.mean(fm, [1, 2]).matMul(w).add(b) as tf.Tensor2D
         }),
       labels,
@@ -135,8 +170,15 @@ async function finetune(): Promise<void> {
     await step()
   })
   emit({
-    what: 'finetune', base: base.spec.id, backend: describeBackend(backend), at, trainableBaseVars: baseVars.length,
-    boundaryTensors: split.boundaryShapes.length, batch: BATCH, ...r, tensorsGrowthPerStep: (tf.memory().numTensors - before.n) / Number(values.steps)
+    what: 'finetune',
+    base: base.spec.id,
+    backend: describeBackend(backend),
+    at,
+    trainableBaseVars: baseVars.length,
+    boundaryTensors: split.boundaryShapes.length,
+    batch: BATCH,
+    ...r,
+    tensorsGrowthPerStep: (tf.memory().numTensors - before.n) / Number(values.steps)
   })
 }
 
@@ -157,7 +199,11 @@ async function exportWeights(): Promise<void> {
   for (const layer of base.model.layers) {
     const ws = layer.weights
     if (ws.length === 0) continue
-    const entry = { name: layer.name, className: layer.getClassName(), weights: [] as { name: string; shape: number[]; offset: number }[] }
+    const entry = {
+      name: layer.name,
+      className: layer.getClassName(),
+      weights: [] as { name: string; shape: number[]; offset: number }[]
+    }
     for (const v of ws) {
       const data = (await v.read().data()) as Float32Array
       entry.weights.push({ name: v.originalName, shape: v.shape as number[], offset })
@@ -173,26 +219,43 @@ async function exportWeights(): Promise<void> {
     o += c.length
   }
   writeFileSync(join(out, 'weights.bin'), Buffer.from(all.buffer))
-  writeFileSync(join(out, 'weights.json'), JSON.stringify({ base: base.spec.id, size: base.spec.size, floats: offset, layers }))
+  writeFileSync(
+    join(out, 'weights.json'),
+    JSON.stringify({ base: base.spec.id, size: base.spec.size, floats: offset, layers })
+  )
 
   const images = (values.images ?? '').split(',').filter(Boolean)
   if (images.length > 0) {
     const S = base.spec.size
     const px = new Uint8Array(images.length * S * S * 3)
     for (const [i, p] of images.entries()) {
-      const { data } = await sharp(p).toColourspace('srgb').removeAlpha().resize(S, S, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true })
+      const { data } = await sharp(p)
+        .toColourspace('srgb')
+        .removeAlpha()
+        .resize(S, S, { fit: 'fill' })
+        .raw()
+        .toBuffer({ resolveWithObject: true })
       px.set(data, i * S * S * 3)
     }
-    const feats = tf.tidy(() => tf.mean(base.model.predict(base.preprocess(tf.tensor4d(px, [images.length, S, S, 3], 'int32'))) as tf.Tensor, [1, 2]))
+    const feats = tf.tidy(() =>
+      tf.mean(
+        base.model.predict(base.preprocess(tf.tensor4d(px, [images.length, S, S, 3], 'int32'))) as tf.Tensor,
+        [1, 2]
+      )
+    )
     const f = (await feats.data()) as Float32Array
-    writeFileSync(join(out, 'check.bin'), Buffer.concat([Buffer.from(px.buffer), Buffer.from(Float32Array.from(f).buffer)]))
+    writeFileSync(
+      join(out, 'check.bin'),
+      Buffer.concat([Buffer.from(px.buffer), Buffer.from(Float32Array.from(f).buffer)])
+    )
     writeFileSync(join(out, 'check.json'), JSON.stringify({ images, size: S, features: feats.shape[1] }))
   }
   emit({ what: 'export-weights', base: base.spec.id, floats: offset, layers: layers.length, images: images.length })
 }
 
 const cmd = positionals[0]
-const run = cmd === 'forward' ? forward : cmd === 'finetune' ? finetune : cmd === 'export-weights' ? exportWeights : null
+const run =
+  cmd === 'forward' ? forward : cmd === 'finetune' ? finetune : cmd === 'export-weights' ? exportWeights : null
 if (!run) {
   console.error(`bench/ours.ts: unknown command '${cmd ?? ''}' (expected forward, finetune, export-weights)`)
   process.exit(2)

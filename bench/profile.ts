@@ -9,7 +9,13 @@ import { foldBatchNorm } from '@core/tf/foldBatchNorm'
 import { splitModelAt } from '@core/training/splitModel'
 import { trainStep } from '@core/training/step'
 
-const { values } = parseArgs({ options: { base: { type: 'string', default: 'mobilenet_v2_1.0_160' }, top: { type: 'string', default: '15' }, json: { type: 'boolean', default: false } } })
+const { values } = parseArgs({
+  options: {
+    base: { type: 'string', default: 'mobilenet_v2_1.0_160' },
+    top: { type: 'string', default: '15' },
+    json: { type: 'boolean', default: false }
+  }
+})
 const BATCH = 32
 
 interface KernelRow {
@@ -23,7 +29,8 @@ async function profiled(fn: () => Promise<void>): Promise<{ total: number; rows:
   const info = await tf.profile(fn)
   const by = new Map<string, KernelRow>()
   for (const k of info.kernels) {
-    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : ((await k.kernelTimeMs) as { error?: string } | number)
+    const ms =
+      typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : ((await k.kernelTimeMs) as { error?: string } | number)
     const t = typeof ms === 'number' ? ms : 0
     const row = by.get(k.name) ?? { kernel: k.name, ms: 0, calls: 0 }
     row.ms += t
@@ -37,7 +44,9 @@ async function profiled(fn: () => Promise<void>): Promise<{ total: number; rows:
 function print(title: string, p: { total: number; rows: KernelRow[] }): void {
   console.log(`\n${title}: ${p.total.toFixed(0)} ms in kernels`)
   for (const r of p.rows.slice(0, Number(values.top)))
-    console.log(`  ${r.kernel.padEnd(34)} ${r.ms.toFixed(1).padStart(9)} ms ${((100 * r.ms) / p.total).toFixed(1).padStart(5)} %  ${String(r.calls).padStart(4)} calls`)
+    console.log(
+      `  ${r.kernel.padEnd(34)} ${r.ms.toFixed(1).padStart(9)} ms ${((100 * r.ms) / p.total).toFixed(1).padStart(5)} %  ${String(r.calls).padStart(4)} calls`
+    )
 }
 
 async function main(): Promise<void> {
@@ -62,7 +71,10 @@ async function main(): Promise<void> {
   const w = tf.variable(tf.randomNormal([base.spec.outputShape[2], 1], 0, 0.01))
   const bias = tf.variable(tf.zeros([1]))
   const opt = tf.train.adam(1e-5)
-  const labels = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 2), 'int32')
+  const labels = tf.tensor1d(
+    Array.from({ length: BATCH }, (_, i) => i % 2),
+    'int32'
+  )
   const step = async (): Promise<void> => {
     const inputs = tf.tidy(() => {
       const out = lower ? lower.apply(x, { training: false }) : x
@@ -70,7 +82,19 @@ async function main(): Promise<void> {
     })
     await trainStep(
       [{ optimizer: opt, vars: [...vars, w, bias] }],
-      () => tf.tidy(() => tf.mean(split.upper.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, { training: false }) as tf.Tensor, [1, 2]).matMul(w).add(bias) as tf.Tensor2D),
+      () =>
+        tf.tidy(
+          () =>
+            tf
+              .mean(
+                split.upper.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, {
+                  training: false
+                }) as tf.Tensor,
+                [1, 2]
+              )
+              .matMul(w)
+              .add(bias) as tf.Tensor2D
+        ),
       labels,
       null
     )

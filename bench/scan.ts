@@ -33,19 +33,25 @@ async function generate(dir: string, n: number, classes: number): Promise<void> 
 }
 
 async function main(): Promise<void> {
-  const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(all[i - 1] ?? '').startsWith('--'))
+  const positional = process.argv
+    .slice(2)
+    .filter((a, i, all) => !a.startsWith('--') && !(all[i - 1] ?? '').startsWith('--'))
   const n = Number(positional[0] ?? 50000)
   const classes = Number(arg('classes') ?? 5)
   const given = arg('dir')
   const concurrencies = (arg('concurrency') ?? String(defaultScanConcurrency())).split(',').map(Number)
-  console.log(`cores: ${availableParallelism()}, UV_THREADPOOL_SIZE: ${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}`)
+  console.log(
+    `cores: ${availableParallelism()}, UV_THREADPOOL_SIZE: ${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}`
+  )
 
   let dir = given
   if (!dir) {
     dir = await mkdtemp(join(tmpdir(), 'tunelab-bench-scan-'))
     const t0 = performance.now()
     await generate(dir, n, classes)
-    console.log(`generated ${n} 64x64 JPEGs in ${classes} classes: ${((performance.now() - t0) / 1000).toFixed(1)} s (${dir})`)
+    console.log(
+      `generated ${n} 64x64 JPEGs in ${classes} classes: ${((performance.now() - t0) / 1000).toFixed(1)} s (${dir})`
+    )
     console.log(`peak RSS after generation: ${mb(process.resourceUsage().maxRSS)}`)
   }
   try {

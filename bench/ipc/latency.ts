@@ -7,7 +7,6 @@ import { makeProject, tempDir } from '../../test/helpers/synthetic'
 import { startTestServer, wsApi } from '@test/helpers/serve'
 import { formatLatency as fmt } from './sampler'
 
-
 const tmp = tempDir('tunelab-bench-ipc-')
 const server = await startTestServer(tmp.dir)
 const { api, close } = wsApi(server)
@@ -37,7 +36,19 @@ try {
   })
   await api.training.start({
     projectKey: project.projectKey,
-    config: { baseId: 'mobilenet_v2_0.35_96', weights: 'random', resizeMode: 'squash', augment: { ...NO_AUGMENTATION, horizontalFlip: true }, epochs: 3, batchSize: 16, lr: 1e-3, optimizer: 'adam', dropout: 0.2, seed: 1, backend: 'wasm' }
+    config: {
+      baseId: 'mobilenet_v2_0.35_96',
+      weights: 'random',
+      resizeMode: 'squash',
+      augment: { ...NO_AUGMENTATION, horizontalFlip: true },
+      epochs: 3,
+      batchSize: 16,
+      lr: 1e-3,
+      optimizer: 'adam',
+      dropout: 0.2,
+      seed: 1,
+      backend: 'wasm'
+    }
   })
   const busy: number[] = []
   while (!done) busy.push(...(await sample(20)))

@@ -22,7 +22,11 @@ export function formatLatency(xs: readonly number[]): string {
 }
 
 /** Starts sampling `request` every `pauseMs` until stop(). */
-export function startLatencySampler(request: () => Promise<unknown>, initialStage: string, pauseMs = 20): LatencySampler {
+export function startLatencySampler(
+  request: () => Promise<unknown>,
+  initialStage: string,
+  pauseMs = 20
+): LatencySampler {
   const byStage = new Map<string, number[]>()
   let stage = initialStage
   let running = true

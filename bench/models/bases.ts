@@ -18,7 +18,16 @@ async function main(): Promise<void> {
   await tf.setBackend('wasm')
   await tf.ready()
   console.log(`backend ${tf.getBackend()}, batch ${BATCH}`)
-  const ids = quick ? ['mobilenet_v1_0.25_224', 'mobilenet_v2_1.0_160'] : ['mobilenet_v1_0.25_224', 'mobilenet_v2_0.35_224', 'mobilenet_v2_1.0_160', 'mobilenet_v2_1.0_224', 'mobilenet_v1_1.0_224', 'resnet50_v2_224']
+  const ids = quick
+    ? ['mobilenet_v1_0.25_224', 'mobilenet_v2_1.0_160']
+    : [
+        'mobilenet_v1_0.25_224',
+        'mobilenet_v2_0.35_224',
+        'mobilenet_v2_1.0_160',
+        'mobilenet_v2_1.0_224',
+        'mobilenet_v1_1.0_224',
+        'resnet50_v2_224'
+      ]
   for (const id of ids) {
     let t = performance.now()
     const b = buildBase(id)
@@ -33,7 +42,9 @@ async function main(): Promise<void> {
       y.dispose()
     }
     const secs = (performance.now() - t) / 1000
-    console.log(`${id.padEnd(24)} build ${buildMs.toFixed(0).padStart(5)} ms  forward ${((BATCH * reps) / secs).toFixed(1).padStart(6)} img/s  params ${b.model.countParams()}`)
+    console.log(
+      `${id.padEnd(24)} build ${buildMs.toFixed(0).padStart(5)} ms  forward ${((BATCH * reps) / secs).toFixed(1).padStart(6)} img/s  params ${b.model.countParams()}`
+    )
     x.dispose()
     b.model.dispose()
   }
@@ -44,12 +55,16 @@ async function main(): Promise<void> {
   console.log(`load v1 0.25 224 from .h5: ${(performance.now() - t).toFixed(0)} ms`)
   const v1ref = cutModelAt(await loadTfjsLayersModel(V1_TFJS), 'conv_pw_13_relu')
   const xin = v1.preprocess(px)
-  console.log(`v1 .h5 vs TF.js conv_pw_13_relu max abs diff (8 dogs): ${maxAbsDiff(v1.model.predict(xin) as tf.Tensor, v1ref.predict(xin) as tf.Tensor).toExponential(2)}`)
+  console.log(
+    `v1 .h5 vs TF.js conv_pw_13_relu max abs diff (8 dogs): ${maxAbsDiff(v1.model.predict(xin) as tf.Tensor, v1ref.predict(xin) as tf.Tensor).toExponential(2)}`
+  )
   t = performance.now()
   const v2 = await loadBase('mobilenet_v2_0.35_224', { path: TM_V2 })
   console.log(`load v2 0.35 224 from TM folder: ${(performance.now() - t).toFixed(0)} ms`)
   const v2ref = cutModelAt(await loadTfjsLayersModel(TM_V2), 'out_relu')
-  console.log(`v2 TM vs code-built out_relu max abs diff (8 dogs): ${maxAbsDiff(v2.model.predict(xin) as tf.Tensor, v2ref.predict(xin) as tf.Tensor).toExponential(2)}`)
+  console.log(
+    `v2 TM vs code-built out_relu max abs diff (8 dogs): ${maxAbsDiff(v2.model.predict(xin) as tf.Tensor, v2ref.predict(xin) as tf.Tensor).toExponential(2)}`
+  )
   const full = await loadTfjsLayersModel(V1_TFJS)
   const dogs = firstImages(DOGS, 40)
   let hits = 0

@@ -46,19 +46,29 @@ async function main(): Promise<void> {
   const info = await initBackend({ prefer: 'wasm' })
   const base = buildBase(BASE)
   const S = base.spec.size
-  console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other work on the machine skews images/s, not CPU ms/image)`)
-  console.log(`${BASE}, backend ${info.name} (simd ${String(info.simd)}), ${availableParallelism()} cores, batch ${BATCH} per worker, ${REPS} timed calls after 1 warm-up`)
+  console.log(
+    `load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (other work on the machine skews images/s, not CPU ms/image)`
+  )
+  console.log(
+    `${BASE}, backend ${info.name} (simd ${String(info.simd)}), ${availableParallelism()} cores, batch ${BATCH} per worker, ${REPS} timed calls after 1 warm-up`
+  )
   const results: Record<string, Timing> = {}
   const report = (name: string, t: Timing): void => {
     results[name] = t
-    console.log(`${name.padEnd(44)} ${t.imagesPerSec.toFixed(1).padStart(7)} images/s  ${t.cpuMsPerImage.toFixed(1).padStart(6)} CPU ms/image`)
+    console.log(
+      `${name.padEnd(44)} ${t.imagesPerSec.toFixed(1).padStart(7)} images/s  ${t.cpuMsPerImage.toFixed(1).padStart(6)} CPU ms/image`
+    )
   }
 
   const single = randomPixels(BATCH * S * S * 3)
   for (const fold of [false, true]) {
     const model = fold ? foldBatchNorm(base.model) : base.model
     const ips = await timeIt(BATCH, async () => {
-      const y = tf.tidy(() => tf.mean(model.predict(base.preprocess(tf.tensor4d(single, [BATCH, S, S, 3], 'int32'))) as tf.Tensor, [1, 2]))
+      const y = tf.tidy(() =>
+        tf.mean(model.predict(base.preprocess(tf.tensor4d(single, [BATCH, S, S, 3], 'int32'))) as tf.Tensor, [1, 2])
+      )
       await y.data()
       y.dispose()
     })
@@ -69,17 +79,34 @@ async function main(): Promise<void> {
   for (const fold of [false, true]) {
     for (const workers of [1, 2]) {
       const t0 = performance.now()
-      const pool = await ForwardPool.create({ workers, model: base.model, preprocessing: base.spec.preprocessing, output: 'pooled', foldBn: fold, maxBatch: BATCH })
+      const pool = await ForwardPool.create({
+        workers,
+        model: base.model,
+        preprocessing: base.spec.preprocessing,
+        output: 'pooled',
+        foldBn: fold,
+        maxBatch: BATCH
+      })
       const startMs = performance.now() - t0
       const n = BATCH * workers
       const pixels = randomPixels(n * S * S * 3)
-      report(`pool ${workers} worker${workers > 1 ? 's' : ' '}${fold ? ', BN folded' : ''}`, await timeIt(n, () => pool.run(pixels, n)))
-      if (workers === 2) report(`pool 2 workers, one batch of 32${fold ? ', BN folded' : ''}`, await timeIt(BATCH, () => pool.run(single, BATCH)))
-      console.log(`${''.padEnd(44)} (pool start-up ${startMs.toFixed(0)} ms, backends ${pool.info.backends.join(', ')})`)
+      report(
+        `pool ${workers} worker${workers > 1 ? 's' : ' '}${fold ? ', BN folded' : ''}`,
+        await timeIt(n, () => pool.run(pixels, n))
+      )
+      if (workers === 2)
+        report(
+          `pool 2 workers, one batch of 32${fold ? ', BN folded' : ''}`,
+          await timeIt(BATCH, () => pool.run(single, BATCH))
+        )
+      console.log(
+        `${''.padEnd(44)} (pool start-up ${startMs.toFixed(0)} ms, backends ${pool.info.backends.join(', ')})`
+      )
       await pool.close()
     }
   }
-  if (process.argv.includes('--json')) console.log(JSON.stringify({ base: BASE, batch: BATCH, reps: REPS, loadavg: loadavg(), results }))
+  if (process.argv.includes('--json'))
+    console.log(JSON.stringify({ base: BASE, batch: BATCH, reps: REPS, loadavg: loadavg(), results }))
   base.model.dispose()
 }
 

@@ -33,7 +33,15 @@ try {
     classes: classes.map((name) => ({ name, counts: { all: N / 2 }, total: N / 2 })),
     images: Array.from({ length: N }, (_, i) => {
       const c = classes[i % 2]!
-      return { path: `${c}/${c}.${i}.jpg`, className: c, folderSplit: null, hash: `${i}`.padStart(64, '0'), width: 500, height: 375, bytes: 22000 }
+      return {
+        path: `${c}/${c}.${i}.jpg`,
+        className: c,
+        folderSplit: null,
+        hash: `${i}`.padStart(64, '0'),
+        width: 500,
+        height: 375,
+        bytes: 22000
+      }
     }),
     unreadable: [],
     leakage: [],
@@ -46,17 +54,32 @@ try {
   time('saveScan (rescan, unchanged)', () => store.saveScan(project.id, scan), { count: N, name: 'image' })
   const splits: SplitName[] = ['train', 'train', 'train', 'validation', 'test']
   const assignment = new Map(scan.images.map((img, i) => [img.path, splits[i % 5]!]))
-  time('saveSplit', () => store.saveSplit(project.id, { kind: 'ratios', ratios: [0.6, 0.2, 0.2], seed: 1 }, assignment), { count: N, name: 'image' })
+  time(
+    'saveSplit',
+    () => store.saveSplit(project.id, { kind: 'ratios', ratios: [0.6, 0.2, 0.2], seed: 1 }, assignment),
+    { count: N, name: 'image' }
+  )
   time('getSplit', () => store.getSplit(project.id))
   time('listImages (train)', () => store.listImages(project.id, { split: 'train' }))
   const run = store.createRun({ projectId: project.id, config: { bench: true }, classes })
-  time(`appendEpoch x ${EPOCHS}`, () => {
-    for (let e = 1; e <= EPOCHS; e++) store.appendEpoch(run.id, { phase: e <= EPOCHS / 2 ? 1 : 2, epoch: e, loss: 1 / e, valAccuracy: 0.5 + e / 100 })
-  }, { count: EPOCHS, name: 'epoch' })
+  time(
+    `appendEpoch x ${EPOCHS}`,
+    () => {
+      for (let e = 1; e <= EPOCHS; e++)
+        store.appendEpoch(run.id, { phase: e <= EPOCHS / 2 ? 1 : 2, epoch: e, loss: 1 / e, valAccuracy: 0.5 + e / 100 })
+    },
+    { count: EPOCHS, name: 'epoch' }
+  )
   const images = store.listImages(project.id)
   const rows = images.map((img, i) => {
     const p = ((i * 7919) % 1000) / 1000
-    return { imageId: img.id, split: img.split!, trueClass: img.className!, predictedClass: p >= 0.5 ? 'cat' : 'dog', probabilities: [p, 1 - p] }
+    return {
+      imageId: img.id,
+      split: img.split!,
+      trueClass: img.className!,
+      predictedClass: p >= 0.5 ? 'cat' : 'dog',
+      probabilities: [p, 1 - p]
+    }
   })
   time('savePredictions (all images)', () => store.savePredictions(run.id, rows), { count: N, name: 'row' })
   const reps = 200
@@ -67,9 +90,13 @@ try {
     ['confusionMatrix(test)', () => store.confusionMatrix(run.id, 'test')],
     ['confusionCellImages(test, cat, dog)', () => store.confusionCellImages(run.id, 'test', 'cat', 'dog')]
   ] as const) {
-    time(`${label} x ${reps}`, () => {
-      for (let i = 0; i < reps; i++) q()
-    }, { count: reps, name: 'query' })
+    time(
+      `${label} x ${reps}`,
+      () => {
+        for (let i = 0; i < reps; i++) q()
+      },
+      { count: reps, name: 'query' }
+    )
   }
   time('listRuns', () => store.listRuns(project.id))
   store.close()

@@ -35,13 +35,24 @@ function measure(model: tf.LayersModel, x: tf.Tensor): { cpu: number; wall: numb
 }
 
 const info = await initBackend({ prefer: 'wasm' })
-console.log(`backend ${info.name} simd=${String(info.simd)}; MobileNetV2 alpha ${alpha} ${size}x${size}, batch ${batch}`)
+console.log(
+  `backend ${info.name} simd=${String(info.simd)}; MobileNetV2 alpha ${alpha} ${size}x${size}, batch ${batch}`
+)
 const base = buildMobileNetV2(alpha, size)
 const x = tf.randomUniform([batch, size, size, 3], -1, 1)
 const t0 = performance.now()
 const { model: folded, report } = foldBatchNormWithReport(base)
-console.log(`folded ${report.folded.length} BatchNorms (${report.kept.length} kept) in ${(performance.now() - t0).toFixed(0)} ms; layers ${base.layers.length} -> ${folded.layers.length}`)
-for (const [label, model] of [['original', base], ['folded', folded], ['original', base], ['folded', folded]] as const) {
+console.log(
+  `folded ${report.folded.length} BatchNorms (${report.kept.length} kept) in ${(performance.now() - t0).toFixed(0)} ms; layers ${base.layers.length} -> ${folded.layers.length}`
+)
+for (const [label, model] of [
+  ['original', base],
+  ['folded', folded],
+  ['original', base],
+  ['folded', folded]
+] as const) {
   const m = measure(model, x)
-  console.log(`${label.padEnd(9)} ${(batch / (m.cpu / 1000)).toFixed(1).padStart(7)} img/s (CPU ${m.cpu.toFixed(0)} ms/batch)   ${(batch / (m.wall / 1000)).toFixed(1).padStart(7)} img/s wall`)
+  console.log(
+    `${label.padEnd(9)} ${(batch / (m.cpu / 1000)).toFixed(1).padStart(7)} img/s (CPU ${m.cpu.toFixed(0)} ms/batch)   ${(batch / (m.wall / 1000)).toFixed(1).padStart(7)} img/s wall`
+  )
 }

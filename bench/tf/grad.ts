@@ -8,7 +8,12 @@
 import * as tf from '@tensorflow/tfjs'
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
 import { resolveWasmDir } from '../../src/main/core/tf/backend'
-import { conv2dFilterGrad, depthwiseFilterGrad, depthwiseInputGrad, registerWasmGradKernels } from '../../src/main/core/tf/wasmGradKernels'
+import {
+  conv2dFilterGrad,
+  depthwiseFilterGrad,
+  depthwiseInputGrad,
+  registerWasmGradKernels
+} from '../../src/main/core/tf/wasmGradKernels'
 
 const N = Number(process.env['BATCH'] ?? 32)
 const REPS = 3
@@ -43,11 +48,21 @@ function rand(shape: [number, number, number, number]): tf.Tensor4D {
 function depthwiseFilterGradNaive(x: tf.Tensor4D, dy: tf.Tensor4D, stride: number): tf.Tensor {
   const info = tf.backend_util.computeConv2DInfo(x.shape, [3, 3, x.shape[3], 1], stride, 1, 'same', undefined, true)
   const { top, left } = info.padInfo
-  const xp = tf.pad(x, [[0, 0], [top, 2], [left, 2], [0, 0]])
+  const xp = tf.pad(x, [
+    [0, 0],
+    [top, 2],
+    [left, 2],
+    [0, 0]
+  ])
   const rows: tf.Tensor[] = []
   for (let i = 0; i < 3; i++)
     for (let j = 0; j < 3; j++) {
-      const t = tf.stridedSlice(xp, [0, i, j, 0], [N, i + (info.outHeight - 1) * stride + 1, j + (info.outWidth - 1) * stride + 1, x.shape[3]], [1, stride, stride, 1])
+      const t = tf.stridedSlice(
+        xp,
+        [0, i, j, 0],
+        [N, i + (info.outHeight - 1) * stride + 1, j + (info.outWidth - 1) * stride + 1, x.shape[3]],
+        [1, stride, stride, 1]
+      )
       rows.push(tf.sum(tf.mul(t, dy), [0, 1, 2]))
     }
   return tf.stack(rows)
@@ -57,11 +72,23 @@ function depthwiseFilterGradNaive(x: tf.Tensor4D, dy: tf.Tensor4D, stride: numbe
 function conv2dFilterGradIm2col(x: tf.Tensor4D, dy: tf.Tensor4D, stride: number): tf.Tensor {
   const info = tf.backend_util.computeConv2DInfo(x.shape, [3, 3, x.shape[3], dy.shape[3]], stride, 1, 'same')
   const { top, left } = info.padInfo
-  const xp = tf.pad(x, [[0, 0], [top, 2], [left, 2], [0, 0]])
+  const xp = tf.pad(x, [
+    [0, 0],
+    [top, 2],
+    [left, 2],
+    [0, 0]
+  ])
   const taps: tf.Tensor4D[] = []
   for (let i = 0; i < 3; i++)
     for (let j = 0; j < 3; j++)
-      taps.push(tf.stridedSlice(xp, [0, i, j, 0], [N, i + (info.outHeight - 1) * stride + 1, j + (info.outWidth - 1) * stride + 1, x.shape[3]], [1, stride, stride, 1]) as tf.Tensor4D)
+      taps.push(
+        tf.stridedSlice(
+          xp,
+          [0, i, j, 0],
+          [N, i + (info.outHeight - 1) * stride + 1, j + (info.outWidth - 1) * stride + 1, x.shape[3]],
+          [1, stride, stride, 1]
+        ) as tf.Tensor4D
+      )
   const cols = tf.reshape(tf.concat(taps, 3), [-1, 9 * x.shape[3]])
   return tf.matMul(tf.transpose(cols), tf.reshape(dy, [-1, dy.shape[3]]))
 }
@@ -78,7 +105,12 @@ async function main(): Promise<void> {
   console.log(`backend ${tf.getBackend()}, batch ${N}, median of ${REPS} (ms CPU time)`)
 
   // Native 1x1 Conv2DBackpropInput before our override.
-  const pw: Array<[number, number, number]> = [[20, 96, 576], [20, 576, 96], [40, 144, 24], [10, 384, 64]]
+  const pw: Array<[number, number, number]> = [
+    [20, 96, 576],
+    [20, 576, 96],
+    [40, 144, 24],
+    [10, 384, 64]
+  ]
   const nativeInput = pw.map(([s, cin, cout]) => {
     const dy = rand([N, s, s, cout])
     const w = rand([1, 1, cin, cout])
@@ -97,12 +129,25 @@ async function main(): Promise<void> {
     const dxOurs = time(() => tf.conv2dTranspose(dy, w, [N, s, s, cin], 1, 'valid'))
     const dwFlag = time(() => conv1x1FilterGradFlag(x, dy))
     const dwOurs = time(() => conv2dFilterGrad(x, dy, [1, 1, cin, cout], 1, 'valid'))
-    console.log(`  ${s}x${s}x${cin}->${cout}`.padEnd(28) + fmt(fwd) + ' |' + fmt(nativeInput[k]!) + fmt(dxOurs) + '   |' + fmt(dwFlag) + fmt(dwOurs))
+    console.log(
+      `  ${s}x${s}x${cin}->${cout}`.padEnd(28) +
+        fmt(fwd) +
+        ' |' +
+        fmt(nativeInput[k]!) +
+        fmt(dxOurs) +
+        '   |' +
+        fmt(dwFlag) +
+        fmt(dwOurs)
+    )
     tf.dispose([x, dy, w])
   })
 
   console.log('\n3x3 conv HxWxCin->Cout s      fwd   | dW im2col  dW ours (conv trick)')
-  const full: Array<[number, number, number, number]> = [[80, 3, 32, 2], [40, 64, 64, 1], [20, 128, 128, 1]]
+  const full: Array<[number, number, number, number]> = [
+    [80, 3, 32, 2],
+    [40, 64, 64, 1],
+    [20, 128, 128, 1]
+  ]
   for (const [s, cin, cout, st] of full) {
     const x = rand([N, s, s, cin])
     const w = rand([3, 3, cin, cout])
@@ -115,7 +160,14 @@ async function main(): Promise<void> {
   }
 
   console.log('\ndepthwise 3x3 HxWxC s         fwd   | dW naive  dW ours | dx ours')
-  const dw: Array<[number, number, number]> = [[20, 96, 1], [20, 192, 1], [20, 576, 1], [40, 144, 2], [80, 96, 2], [10, 384, 1]]
+  const dw: Array<[number, number, number]> = [
+    [20, 96, 1],
+    [20, 192, 1],
+    [20, 576, 1],
+    [40, 144, 2],
+    [80, 96, 2],
+    [10, 384, 1]
+  ]
   for (const [s, c, st] of dw) {
     const x = rand([N, s, s, c])
     const f = rand([3, 3, c, 1])

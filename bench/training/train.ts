@@ -12,7 +12,13 @@ import { evaluateSet } from '@core/eval/evaluate'
 import { catsDogs, TM_V2 } from '@test/helpers/trainingRealData'
 
 const { values } = parseArgs({
-  options: { base: { type: 'string' }, size: { type: 'string', default: '160' }, 'per-class': { type: 'string', default: '100' }, backend: { type: 'string', default: 'wasm' }, 'ft-epochs': { type: 'string', default: '2' } }
+  options: {
+    base: { type: 'string' },
+    size: { type: 'string', default: '160' },
+    'per-class': { type: 'string', default: '100' },
+    backend: { type: 'string', default: 'wasm' },
+    'ft-epochs': { type: 'string', default: '2' }
+  }
 })
 const size = Number(values.size)
 const perClass = Number(values['per-class'])
@@ -49,7 +55,15 @@ out({ base: base.spec.id, weights: base.weightsSource.kind })
 const classes = ['cats', 'dogs']
 const common = { classes, batchSize: 32, lr: 1e-3, optimizer: 'adam' as const, dropout: 0.2, seed: 1 }
 const onEvent = (e: TrainEvent): void => {
-  if (e.type === 'epoch') out({ phase: e.phase, epoch: e.epoch, seconds: +e.seconds.toFixed(3), imagesPerSec: Math.round(e.imagesPerSec), loss: +e.loss.toFixed(4), valAccuracy: e.valAccuracy })
+  if (e.type === 'epoch')
+    out({
+      phase: e.phase,
+      epoch: e.epoch,
+      seconds: +e.seconds.toFixed(3),
+      imagesPerSec: Math.round(e.imagesPerSec),
+      loss: +e.loss.toFixed(4),
+      valAccuracy: e.valAccuracy
+    })
   if (e.type === 'phase-start') out({ phaseStart: e.phase, path: e.path, detail: e.detail })
 }
 
@@ -61,11 +75,22 @@ out({ eval: 'validation', accuracy: ev.metrics.accuracy, loss: ev.metrics.loss, 
 r1.dispose()
 
 t = performance.now()
-const r2 = await trainRun({ ...common, epochs: 2, augment: { ...NO_AUGMENTATION, horizontalFlip: true } }, { base, train, validation, augmentBatch: flip, onEvent })
+const r2 = await trainRun(
+  { ...common, epochs: 2, augment: { ...NO_AUGMENTATION, horizontalFlip: true } },
+  { base, train, validation, augmentBatch: flip, onEvent }
+)
 out({ run: 'phase1-augmented', seconds: (performance.now() - t) / 1000 })
 r2.dispose()
 
 t = performance.now()
-const r3 = await trainRun({ ...common, epochs: 2, fineTuneEpochs: Number(values['ft-epochs']), augment: NO_AUGMENTATION }, { base, train, validation, onEvent })
-out({ run: 'phase1+2-cached', seconds: (performance.now() - t) / 1000, final: r3.epochs.at(-1), tfMemoryMiB: Math.round(tf.memory().numBytes / 2 ** 20) })
+const r3 = await trainRun(
+  { ...common, epochs: 2, fineTuneEpochs: Number(values['ft-epochs']), augment: NO_AUGMENTATION },
+  { base, train, validation, onEvent }
+)
+out({
+  run: 'phase1+2-cached',
+  seconds: (performance.now() - t) / 1000,
+  final: r3.epochs.at(-1),
+  tfMemoryMiB: Math.round(tf.memory().numBytes / 2 ** 20)
+})
 r3.dispose()

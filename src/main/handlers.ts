@@ -34,10 +34,19 @@ function describeZod(err: ZodError, what: string): string {
 function errorEnvelope(err: unknown): Envelope<never> {
   // A write a handler did not guard, on a project opened read-only: say so rather than SQLite's words.
   if ((err as { code?: unknown } | null)?.code === 'SQLITE_READONLY')
-    return { ok: false, error: { code: 'conflict', message: 'this project is open read-only (its state cannot be written): nothing was saved' } }
+    return {
+      ok: false,
+      error: {
+        code: 'conflict',
+        message: 'this project is open read-only (its state cannot be written): nothing was saved'
+      }
+    }
   if (err instanceof ApiError) return { ok: false, error: { code: err.code, message: err.message } }
   if (err instanceof ProjectError) return { ok: false, error: { code: 'bad-input', message: err.message } }
-  if (err instanceof RangeError || (err instanceof Error && /Error$/.test(err.name) && err.name !== 'Error' && err.name !== 'TypeError')) {
+  if (
+    err instanceof RangeError ||
+    (err instanceof Error && /Error$/.test(err.name) && err.name !== 'Error' && err.name !== 'TypeError')
+  ) {
     return { ok: false, error: { code: 'bad-input', message: err.message } }
   }
   const message = err instanceof Error ? err.message : String(err)
@@ -54,11 +63,18 @@ export function shouldValidateResponses(env: NodeJS.ProcessEnv = process.env): b
 }
 
 /** Runs one request through the contract: never throws, always answers an envelope. */
-export async function dispatch(channel: unknown, request: unknown, ctx: HandlerContext, opts: DispatchOptions = {}): Promise<Envelope<unknown>> {
-  if (!isChannelName(channel)) return { ok: false, error: { code: 'invalid-request', message: `unknown channel ${JSON.stringify(channel)}` } }
+export async function dispatch(
+  channel: unknown,
+  request: unknown,
+  ctx: HandlerContext,
+  opts: DispatchOptions = {}
+): Promise<Envelope<unknown>> {
+  if (!isChannelName(channel))
+    return { ok: false, error: { code: 'invalid-request', message: `unknown channel ${JSON.stringify(channel)}` } }
   const def = channels[channel]
   const parsed = def.request.safeParse(request ?? {})
-  if (!parsed.success) return { ok: false, error: { code: 'invalid-request', message: describeZod(parsed.error, `${channel} request`) } }
+  if (!parsed.success)
+    return { ok: false, error: { code: 'invalid-request', message: describeZod(parsed.error, `${channel} request`) } }
   const table = opts.table ?? handlers
   let result: unknown
   try {
@@ -69,7 +85,14 @@ export async function dispatch(channel: unknown, request: unknown, ctx: HandlerC
   }
   if (opts.validateResponses ?? shouldValidateResponses()) {
     const checked = def.response.safeParse(result)
-    if (!checked.success) return { ok: false, error: { code: 'internal', message: describeZod(checked.error, `${channel} response does not match the contract`) } }
+    if (!checked.success)
+      return {
+        ok: false,
+        error: {
+          code: 'internal',
+          message: describeZod(checked.error, `${channel} response does not match the contract`)
+        }
+      }
   }
   return { ok: true, result }
 }

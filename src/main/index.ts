@@ -16,13 +16,21 @@ const DEV_URL = process.env['ELECTRON_RENDERER_URL'] ?? null
 const RENDERER_FILE = join(here, '../renderer/index.html')
 
 /** Same policy as the meta tag in src/renderer/index.html, sent as a header too (it also covers the dev server). */
-const CSP = "default-src 'self'; img-src 'self' tunelab: data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
+const CSP =
+  "default-src 'self'; img-src 'self' tunelab: data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
 
 // Chooses Electron's better-sqlite3 build (sets TUNELAB_SQLITE_BINDING at once) and checks every native module; the
 // renderer asks for the report (app.startupCheck) before it shows any screen, and shows it instead when SQLite fails.
-const startup = electronStartupCheck({ appPath: app.getAppPath(), resourcesPath: process.resourcesPath, packaged: app.isPackaged, abi: process.versions.modules })
+const startup = electronStartupCheck({
+  appPath: app.getAppPath(),
+  resourcesPath: process.resourcesPath,
+  packaged: app.isPackaged,
+  abi: process.versions.modules
+})
 
-protocol.registerSchemesAsPrivileged([{ scheme: IMAGE_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }])
+protocol.registerSchemesAsPrivileged([
+  { scheme: IMAGE_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }
+])
 
 let mainWindow: BrowserWindow | null = null
 const contents = (): WebContents | null => mainWindow?.webContents ?? null
@@ -77,7 +85,10 @@ function registerImageProtocol(): void {
     if (!parsed || !size) return new Response('bad image address', { status: 400 })
     try {
       const img = await projectImage(ctx.projects, parsed.projectKey, parsed.imageId, size)
-      return new Response(new Uint8Array(img.body), { status: 200, headers: { 'Content-Type': img.contentType, 'Cache-Control': 'no-store' } })
+      return new Response(new Uint8Array(img.body), {
+        status: 200,
+        headers: { 'Content-Type': img.contentType, 'Cache-Control': 'no-store' }
+      })
     } catch (err) {
       return new Response((err as Error).message, { status: httpStatusOf(err) })
     }

@@ -8,7 +8,11 @@ import type { Envelope } from '../shared/contract/envelope'
 export function createPreloadBridge(renderer: Pick<typeof ipcRenderer, 'invoke' | 'on' | 'removeListener'>) {
   return buildBridge(
     (channel, request) => {
-      if (!isChannelName(channel)) return Promise.resolve<Envelope<unknown>>({ ok: false, error: { code: 'invalid-request', message: `unknown channel ${String(channel)}` } })
+      if (!isChannelName(channel))
+        return Promise.resolve<Envelope<unknown>>({
+          ok: false,
+          error: { code: 'invalid-request', message: `unknown channel ${String(channel)}` }
+        })
       return renderer.invoke(IPC_PREFIX + channel, request) as Promise<Envelope<unknown>>
     },
     (event, listener) => {

@@ -18,7 +18,8 @@ function parseArgs(argv: string[]): { dir: string | null; port: number } {
     if (a === '--port') {
       const v = argv[++i]
       const n = Number(v)
-      if (!v || !Number.isInteger(n) || n < 0 || n > 65535) usage(`--port: expected a port number 0..65535, got ${JSON.stringify(v ?? '')}`)
+      if (!v || !Number.isInteger(n) || n < 0 || n > 65535)
+        usage(`--port: expected a port number 0..65535, got ${JSON.stringify(v ?? '')}`)
       port = n
     } else if (a.startsWith('--port=')) {
       return parseArgs([...argv.slice(0, i), '--port', a.slice(7), ...argv.slice(i + 1)])
@@ -37,8 +38,10 @@ function parseArgs(argv: string[]): { dir: string | null; port: number } {
 const here = dirname(fileURLToPath(import.meta.url))
 const { dir, port } = parseArgs(process.argv.slice(2))
 const rendererDir = process.env['TUNELAB_RENDERER_DIR'] ?? defaultRendererDir()
-if (!existsSync(join(rendererDir, 'index.html'))) usage(`no built renderer in ${rendererDir}: run \`npm run build\` first (or set TUNELAB_RENDERER_DIR)`)
-const userDataDir = process.env['TUNELAB_USER_DATA'] ?? join(process.env['XDG_CONFIG_HOME'] ?? join(homedir(), '.config'), 'tunelab')
+if (!existsSync(join(rendererDir, 'index.html')))
+  usage(`no built renderer in ${rendererDir}: run \`npm run build\` first (or set TUNELAB_RENDERER_DIR)`)
+const userDataDir =
+  process.env['TUNELAB_USER_DATA'] ?? join(process.env['XDG_CONFIG_HOME'] ?? join(homedir(), '.config'), 'tunelab')
 
 const server = await startServer({
   rendererDir,

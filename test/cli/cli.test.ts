@@ -14,9 +14,15 @@ interface Result {
   stderr: string
 }
 
-function cli(args: string[], opts: { onStdout?: (chunk: string, child: ReturnType<typeof spawn>) => void; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
+function cli(
+  args: string[],
+  opts: { onStdout?: (chunk: string, child: ReturnType<typeof spawn>) => void; env?: NodeJS.ProcessEnv } = {}
+): Promise<Result> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], { cwd: ROOT, env: { ...process.env, ...opts.env } })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...opts.env }
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => {
@@ -44,7 +50,13 @@ describe('tunelab CLI', () => {
   const tmp = tempDir('tunelab-cli-')
   const project = join(tmp.dir, 'photos été')
   beforeAll(async () => {
-    await makeProject(project, { layout: 'presplit', classes: ['cats', 'dogs'], perClass: { train: 10, val: 4, test: 3 }, size: 40, formats: ['jpg', 'png'] })
+    await makeProject(project, {
+      layout: 'presplit',
+      classes: ['cats', 'dogs'],
+      perClass: { train: 10, val: 4, test: 3 },
+      size: 40,
+      formats: ['jpg', 'png']
+    })
     await writeOddFiles(join(project, 'train', 'cats'))
   })
   afterAll(() => tmp.cleanup())
@@ -107,7 +119,9 @@ describe('tunelab CLI', () => {
     const counts = out?.counts as Record<string, Record<string, number>>
     expect(counts.dogs).toEqual({ train: 10, validation: 2, test: 5 })
     const db = new Database(out?.dbPath as string, { readonly: true })
-    const n = db.prepare("SELECT count(*) AS n FROM images WHERE split = 'test' AND class_name = 'dogs'").get() as { n: number }
+    const n = db.prepare("SELECT count(*) AS n FROM images WHERE split = 'test' AND class_name = 'dogs'").get() as {
+      n: number
+    }
     db.close()
     expect(n.n).toBe(5)
   })
@@ -116,7 +130,14 @@ describe('tunelab CLI', () => {
     const r = await cli(['train', project, ...TRAIN, '--use-folder-split', '--epochs', '3', '--json'])
     expect(r.code, r.stderr).toBe(0)
     const events = jsonLines(r.stdout)
-    const done = events.at(-1) as { event: string; runId: number; dbPath: string; backend: string; seconds: Record<string, number>; metrics: Record<string, { accuracy: number }> }
+    const done = events.at(-1) as {
+      event: string
+      runId: number
+      dbPath: string
+      backend: string
+      seconds: Record<string, number>
+      metrics: Record<string, { accuracy: number }>
+    }
     expect(done.event).toBe('done')
     expect(done.backend).toBe('wasm')
     expect(Object.keys(done.metrics).sort()).toEqual(['test', 'val'])
@@ -124,8 +145,14 @@ describe('tunelab CLI', () => {
 
     const db = new Database(done.dbPath, { readonly: true })
     const run = db.prepare('SELECT status FROM runs WHERE id = ?').get(done.runId) as { status: string }
-    const epochs = db.prepare('SELECT epoch FROM epochs WHERE run_id = ? ORDER BY epoch').all(done.runId) as { epoch: number }[]
-    const test = db.prepare("SELECT avg(predicted_class = true_class) AS acc, count(*) AS n FROM predictions WHERE run_id = ? AND split = 'test'").get(done.runId) as { acc: number; n: number }
+    const epochs = db.prepare('SELECT epoch FROM epochs WHERE run_id = ? ORDER BY epoch').all(done.runId) as {
+      epoch: number
+    }[]
+    const test = db
+      .prepare(
+        "SELECT avg(predicted_class = true_class) AS acc, count(*) AS n FROM predictions WHERE run_id = ? AND split = 'test'"
+      )
+      .get(done.runId) as { acc: number; n: number }
     db.close()
     expect(run.status).toBe('completed')
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3])
@@ -149,13 +176,25 @@ describe('tunelab CLI', () => {
     const { runId, dbPath } = trainedRun as { runId: number; dbPath: string }
     const db = new Database(dbPath, { readonly: true })
     const stored = db
-      .prepare("SELECT i.rel_path AS path, p.probabilities AS probs FROM predictions p JOIN images i ON i.id = p.image_id WHERE p.run_id = ? AND p.split = 'test' ORDER BY i.rel_path LIMIT 3")
+      .prepare(
+        "SELECT i.rel_path AS path, p.probabilities AS probs FROM predictions p JOIN images i ON i.id = p.image_id WHERE p.run_id = ? AND p.split = 'test' ORDER BY i.rel_path LIMIT 3"
+      )
       .all(runId) as { path: string; probs: string }[]
     db.close()
     expect(stored.length).toBe(3)
-    const r = await cli(['predict', project, '--run', String(runId), ...stored.map((x) => join(project, x.path)), '--json'])
+    const r = await cli([
+      'predict',
+      project,
+      '--run',
+      String(runId),
+      ...stored.map((x) => join(project, x.path)),
+      '--json'
+    ])
     expect(r.code, r.stderr).toBe(0)
-    const preds = jsonLines(r.stdout).filter((e) => e.event === 'prediction') as { path: string; probabilities: Record<string, number> }[]
+    const preds = jsonLines(r.stdout).filter((e) => e.event === 'prediction') as {
+      path: string
+      probabilities: Record<string, number>
+    }[]
     expect(preds).toHaveLength(3)
     for (const [i, x] of stored.entries()) {
       const want = JSON.parse(x.probs) as number[]
@@ -163,7 +202,16 @@ describe('tunelab CLI', () => {
     }
 
     const csv = join(tmp.dir, 'out.csv')
-    const folder = await cli(['predict', project, '--run', String(runId), join(project, 'test'), '--csv', csv, '--json'])
+    const folder = await cli([
+      'predict',
+      project,
+      '--run',
+      String(runId),
+      join(project, 'test'),
+      '--csv',
+      csv,
+      '--json'
+    ])
     expect(folder.code, folder.stderr).toBe(0)
     const line = jsonLines(folder.stdout).find((e) => e.event === 'folder') as { predicted: number; csvPath: string }
     expect(line.predicted).toBe(6)
@@ -179,20 +227,42 @@ describe('tunelab CLI', () => {
   })
 
   it('after fine-tuning, the stored evaluation (worker pool, BN folded) matches predict on files (whole model)', async () => {
-    const r = await cli(['train', project, ...TRAIN, '--epochs', '1', '--fine-tune-at', '100', '--fine-tune-epochs', '1', '--json'])
+    const r = await cli([
+      'train',
+      project,
+      ...TRAIN,
+      '--epochs',
+      '1',
+      '--fine-tune-at',
+      '100',
+      '--fine-tune-epochs',
+      '1',
+      '--json'
+    ])
     expect(r.code, r.stderr).toBe(0)
     const events = jsonLines(r.stdout)
     const done = events.at(-1) as { runId: number; dbPath: string }
     expect(events.filter((e) => e.event === 'epoch').map((e) => e.phase)).toEqual(['head', 'fine-tune'])
     const db = new Database(done.dbPath, { readonly: true })
     const stored = db
-      .prepare("SELECT i.rel_path AS path, p.probabilities AS probs FROM predictions p JOIN images i ON i.id = p.image_id WHERE p.run_id = ? AND p.split = 'validation' ORDER BY i.rel_path LIMIT 4")
+      .prepare(
+        "SELECT i.rel_path AS path, p.probabilities AS probs FROM predictions p JOIN images i ON i.id = p.image_id WHERE p.run_id = ? AND p.split = 'validation' ORDER BY i.rel_path LIMIT 4"
+      )
       .all(done.runId) as { path: string; probs: string }[]
     db.close()
     expect(stored.length).toBe(4)
-    const pr = await cli(['predict', project, '--run', String(done.runId), ...stored.map((x) => join(project, x.path)), '--json'])
+    const pr = await cli([
+      'predict',
+      project,
+      '--run',
+      String(done.runId),
+      ...stored.map((x) => join(project, x.path)),
+      '--json'
+    ])
     expect(pr.code, pr.stderr).toBe(0)
-    const preds = jsonLines(pr.stdout).filter((e) => e.event === 'prediction') as { probabilities: Record<string, number> }[]
+    const preds = jsonLines(pr.stdout).filter((e) => e.event === 'prediction') as {
+      probabilities: Record<string, number>
+    }[]
     for (const [i, x] of stored.entries()) {
       const want = JSON.parse(x.probs) as number[]
       expect((want[0] ?? 0) + (want[1] ?? 0)).toBeCloseTo(1, 5)

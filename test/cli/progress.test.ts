@@ -10,6 +10,14 @@ describe('cli formatting', () => {
     expect(formatSeconds(Number.NaN)).toBe('--:--')
   })
   it('right-aligns numeric columns', () => {
-    expect(table(['class', 'n'], [['cats', 5], ['dogs', 100]])).toBe('class    n\ncats     5\ndogs   100')
+    expect(
+      table(
+        ['class', 'n'],
+        [
+          ['cats', 5],
+          ['dogs', 100]
+        ]
+      )
+    ).toBe('class    n\ncats     5\ndogs   100')
   })
 })

@@ -38,8 +38,15 @@ describe.skipIf(!binary || !built)(
           process: typeof (window as unknown as { process?: unknown }).process,
           domains: Object.keys((window as unknown as { api?: object }).api ?? {}).sort()
         }))
-        expect(seen).toEqual({ api: 'object', require: 'undefined', process: 'undefined', domains: ['app', 'dataset', 'models', 'predict', 'project', 'results', 'runs', 'training'] })
-        const info = await win.evaluate(async () => (window as unknown as { api: { app: { info(): Promise<unknown> } } }).api.app.info())
+        expect(seen).toEqual({
+          api: 'object',
+          require: 'undefined',
+          process: 'undefined',
+          domains: ['app', 'dataset', 'models', 'predict', 'project', 'results', 'runs', 'training']
+        })
+        const info = await win.evaluate(async () =>
+          (window as unknown as { api: { app: { info(): Promise<unknown> } } }).api.app.info()
+        )
         expect(info).toMatchObject({ ok: true, result: { transport: 'electron', canPickFolder: true } })
         const nav = await win.evaluate(() => {
           window.location.href = 'https://example.com/'

@@ -39,8 +39,12 @@ describe('analyses', () => {
   })
 
   it('margin is the gap between the two largest probabilities', () => {
-    expect(margin({ imageId: 'x', trueClass: 0, predictedClass: 2, probs: [0.2, 0.3, 0.5], confidence: 0.5, loss: 0 })).toBeCloseTo(0.2, 12)
-    expect(margin({ imageId: 'x', trueClass: 0, predictedClass: 0, probs: [0.5, 0.5], confidence: 0.5, loss: 0 })).toBe(0)
+    expect(
+      margin({ imageId: 'x', trueClass: 0, predictedClass: 2, probs: [0.2, 0.3, 0.5], confidence: 0.5, loss: 0 })
+    ).toBeCloseTo(0.2, 12)
+    expect(margin({ imageId: 'x', trueClass: 0, predictedClass: 0, probs: [0.5, 0.5], confidence: 0.5, loss: 0 })).toBe(
+      0
+    )
   })
 
   it('threshold sweep: coverage and accuracy on covered predictions', () => {

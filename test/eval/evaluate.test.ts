@@ -12,7 +12,16 @@ describe('evaluateSet on a trained model', () => {
     const classes = ['r', 'b', 'g']
     const validation = memorySet(colourImages(3, 5, S, 202), S)
     const r = await trainRun(
-      { classes, epochs: 3, batchSize: 8, lr: 0.05, optimizer: 'adam', dropout: 0.2, seed: 4, augment: NO_AUGMENTATION },
+      {
+        classes,
+        epochs: 3,
+        batchSize: 8,
+        lr: 0.05,
+        optimizer: 'adam',
+        dropout: 0.2,
+        seed: 4,
+        augment: NO_AUGMENTATION
+      },
       { base: tinyBase(S), train: memorySet(colourImages(3, 6, S, 201), S), validation }
     )
     const ev = await evaluateSet(r.predict, validation, classes, { batchSize: 4 })

@@ -8,7 +8,16 @@ function row(id: string, trueClass: number, predictedClass: number, k = 3): Imag
 }
 
 describe('metrics', () => {
-  const pairs: [number, number][] = [[0, 0], [0, 0], [0, 1], [1, 1], [1, 2], [2, 2], [2, 2], [2, 0]]
+  const pairs: [number, number][] = [
+    [0, 0],
+    [0, 0],
+    [0, 1],
+    [1, 1],
+    [1, 2],
+    [2, 2],
+    [2, 2],
+    [2, 0]
+  ]
   const rows = pairs.map(([t, p], i) => row(`img${i}`, t, p))
 
   it('confusion matrix counts [true][predicted]', () => {

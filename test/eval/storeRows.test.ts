@@ -20,13 +20,28 @@ describe('store conversions', () => {
     const classes = ['red', 'blue', 'green']
     const train = memorySet(colourImages(3, 4, S, 501), S)
     const validation = memorySet(colourImages(3, 3, S, 502), S)
-    const all = [...train.keys.map((k, i) => ({ k, c: train.labels[i] as number, s: 'train' })), ...validation.keys.map((k, i) => ({ k, c: validation.labels[i] as number, s: 'validation' }))]
+    const all = [
+      ...train.keys.map((k, i) => ({ k, c: train.labels[i] as number, s: 'train' })),
+      ...validation.keys.map((k, i) => ({ k, c: validation.labels[i] as number, s: 'validation' }))
+    ]
     const scan: ScanResult = {
       root: tmp,
       layout: 'flat',
       folderSplits: [],
-      classes: classes.map((name, c) => ({ name, counts: { all: all.filter((x) => x.c === c).length }, total: all.filter((x) => x.c === c).length })),
-      images: all.map((x, i) => ({ path: `${classes[x.c]}/${x.s}-${i}.png`, className: classes[x.c] as string, folderSplit: null, hash: x.k, width: S, height: S, bytes: 100 })),
+      classes: classes.map((name, c) => ({
+        name,
+        counts: { all: all.filter((x) => x.c === c).length },
+        total: all.filter((x) => x.c === c).length
+      })),
+      images: all.map((x, i) => ({
+        path: `${classes[x.c]}/${x.s}-${i}.png`,
+        className: classes[x.c] as string,
+        folderSplit: null,
+        hash: x.k,
+        width: S,
+        height: S,
+        bytes: 100
+      })),
       unreadable: [],
       leakage: [],
       seconds: 0
@@ -39,7 +54,16 @@ describe('store conversions', () => {
       const run = store.createRun({ projectId, config: { note: 'test' }, classes })
       store.markRunStarted(run.id)
       const r = await trainRun(
-        { classes, epochs: 3, batchSize: 4, lr: 0.05, optimizer: 'adam', dropout: 0.1, seed: 8, augment: NO_AUGMENTATION },
+        {
+          classes,
+          epochs: 3,
+          batchSize: 4,
+          lr: 0.05,
+          optimizer: 'adam',
+          dropout: 0.1,
+          seed: 8,
+          augment: NO_AUGMENTATION
+        },
         { base: tinyBase(S), train, validation, onEpochEnd: (e) => void store.appendEpoch(run.id, toNewEpoch(e)) }
       )
       const ev = await evaluateSet(r.predict, validation, classes)
@@ -48,7 +72,9 @@ describe('store conversions', () => {
       store.saveAnalysis(run.id, 'validation', analysesPayload(ev.analyses, 'validation', idOf))
       store.finishRun(run.id, 'completed')
 
-      expect(store.getEpochs(run.id).map((e) => [e.phase, e.epoch, e.valAccuracy])).toEqual(r.epochs.map((e) => [1, e.epoch, e.valAccuracy]))
+      expect(store.getEpochs(run.id).map((e) => [e.phase, e.epoch, e.valAccuracy])).toEqual(
+        r.epochs.map((e) => [1, e.epoch, e.valAccuracy])
+      )
       const cells = store.confusionMatrix(run.id, 'validation')
       expect(cells.reduce((a, c) => a + c.count, 0)).toBe(9)
       for (const cell of cells) {
@@ -57,7 +83,10 @@ describe('store conversions', () => {
         expect(cell.count).toBe(ev.metrics.confusion[t]?.[p])
       }
       const saved = store.getAnalysis(run.id, 'validation')
-      expect(saved?.payload).toMatchObject({ split: 'validation', unsure: { threshold: 0.75, count: ev.analyses.unsure.count } })
+      expect(saved?.payload).toMatchObject({
+        split: 'validation',
+        unsure: { threshold: 0.75, count: ev.analyses.unsure.count }
+      })
       r.dispose()
     } finally {
       store.close()

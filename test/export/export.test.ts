@@ -16,12 +16,32 @@ import {
   type PredictedFile
 } from '@core/export'
 import { tempDir } from '../helpers/synthetic'
-import { MOBILENET_ID, SIZE, decodeFiles, mobileNetBase, trainFixture, useWasmBackend, type TrainedFixture } from '@test/helpers/exportFixtures'
+import {
+  MOBILENET_ID,
+  SIZE,
+  decodeFiles,
+  mobileNetBase,
+  trainFixture,
+  useWasmBackend,
+  type TrainedFixture
+} from '@test/helpers/exportFixtures'
 
 // Every class a Keras/TF.js layers model may use without custom code (the subset our bases + head need).
 const STANDARD_LAYERS = new Set([
-  'InputLayer', 'Conv2D', 'DepthwiseConv2D', 'BatchNormalization', 'ReLU', 'Activation', 'ZeroPadding2D', 'Add',
-  'MaxPooling2D', 'GlobalAveragePooling2D', 'Dense', 'Dropout', 'Model', 'Functional'
+  'InputLayer',
+  'Conv2D',
+  'DepthwiseConv2D',
+  'BatchNormalization',
+  'ReLU',
+  'Activation',
+  'ZeroPadding2D',
+  'Add',
+  'MaxPooling2D',
+  'GlobalAveragePooling2D',
+  'Dense',
+  'Dropout',
+  'Model',
+  'Functional'
 ])
 
 const tmp = tempDir('tunelab-export-')
@@ -65,7 +85,13 @@ async function expectPlainLayersModel(dir: string, model: tf.LayersModel, size: 
   // Independent of our loader: model.json + weights.bin handed to tf.io.fromMemory as a consumer would.
   const bin = readFileSync(join(dir, WEIGHTS_FILE))
   const specs = json.weightsManifest.flatMap((g) => g.weights)
-  const plain = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.length) as ArrayBuffer }))
+  const plain = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: specs,
+      weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.length) as ArrayBuffer
+    })
+  )
   const viaFs = await tf.loadLayersModel(fileSystemModelLoader(dir))
   const x = tf.randomUniform([3, size, size, 3], -1, 1, 'float32', 5)
   const want = (model.predict(x) as tf.Tensor).dataSync()
@@ -121,7 +147,10 @@ describe('exportModel', () => {
       metrics: { val: { accuracy: 0.5 } },
       modelFile: 'model.json'
     })
-    const paramBytes = fx.result.model.weights.reduce((a, w) => a + w.shape.reduce<number>((x, y) => x * (y ?? 1), 1) * 4, 0)
+    const paramBytes = fx.result.model.weights.reduce(
+      (a, w) => a + w.shape.reduce<number>((x, y) => x * (y ?? 1), 1) * 4,
+      0
+    )
     expect(statSync(join(exportDir, WEIGHTS_FILE)).size).toBe(paramBytes)
   })
 
@@ -133,10 +162,24 @@ describe('exportModel', () => {
     const mfx = await trainFixture(join(tmp.dir, 'mnet-project'), ['a', 'b', 'c'], 'squash', 4, mobileNetBase())
     const dir = join(tmp.dir, 'mnet-export')
     const r = await exportModel(
-      { model: mfx.result.model, classes: ['a', 'b', 'c'], base: mfx.base.spec, resizeMode: 'squash', preprocessing: mfx.base.spec.preprocessing, outputUnits: mfx.result.outputUnits },
+      {
+        model: mfx.result.model,
+        classes: ['a', 'b', 'c'],
+        base: mfx.base.spec,
+        resizeMode: 'squash',
+        preprocessing: mfx.base.spec.preprocessing,
+        outputUnits: mfx.result.outputUnits
+      },
       dir
     )
-    expect(r.meta).toMatchObject({ activation: 'softmax', outputUnits: 3, inputSize: 96, base: { id: MOBILENET_ID }, runId: null, metrics: null })
+    expect(r.meta).toMatchObject({
+      activation: 'softmax',
+      outputUnits: 3,
+      inputSize: 96,
+      base: { id: MOBILENET_ID },
+      runId: null,
+      metrics: null
+    })
     const names = await expectPlainLayersModel(dir, mfx.result.model, 96)
     expect(names.has('ZeroPadding2D') && names.has('Add') && names.has('ReLU')).toBe(true)
     mfx.result.dispose()
@@ -144,16 +187,34 @@ describe('exportModel', () => {
   })
 
   it('refuses to overwrite an existing export and rejects a model that outputs logits', async () => {
-    const input = { model: fx.result.model, classes: ['cats', 'dogs'], base: fx.base.spec, resizeMode: fx.resizeMode, preprocessing: fx.base.spec.preprocessing, outputUnits: 1 }
+    const input = {
+      model: fx.result.model,
+      classes: ['cats', 'dogs'],
+      base: fx.base.spec,
+      resizeMode: fx.resizeMode,
+      preprocessing: fx.base.spec.preprocessing,
+      outputUnits: 1
+    }
     const before = readFileSync(join(exportDir, META_FILE), 'utf8')
-    await expect(exportModel(input, exportDir)).rejects.toThrow(/already holds an export \(tunelab\.json, model\.json, weights\.bin\)/)
+    await expect(exportModel(input, exportDir)).rejects.toThrow(
+      /already holds an export \(tunelab\.json, model\.json, weights\.bin\)/
+    )
     expect(readFileSync(join(exportDir, META_FILE), 'utf8')).toBe(before)
     const head = fx.result.model.getLayer('head_logits')
     // Node 0 is the head built on pooled features; the last node is its use inside the full model.
-    const logits = tf.model({ inputs: fx.result.model.inputs, outputs: head.getOutputAt(head.inboundNodes.length - 1) as tf.SymbolicTensor })
-    await expect(exportModel({ ...input, model: logits }, join(tmp.dir, 'logits'))).rejects.toThrow(/activation "linear", expected 'sigmoid'/)
-    await expect(exportModel({ ...input, classes: ['a', 'b', 'c'] }, join(tmp.dir, 'three'))).rejects.toThrow(/3 classes do not fit a model with 1 output unit/)
-    await expect(exportModel({ ...input, base: { id: 'x', size: 128 } }, join(tmp.dir, 'size'))).rejects.toThrow(/input shape \[null,48,48,3\] does not match base 'x' size 128/)
+    const logits = tf.model({
+      inputs: fx.result.model.inputs,
+      outputs: head.getOutputAt(head.inboundNodes.length - 1) as tf.SymbolicTensor
+    })
+    await expect(exportModel({ ...input, model: logits }, join(tmp.dir, 'logits'))).rejects.toThrow(
+      /activation "linear", expected 'sigmoid'/
+    )
+    await expect(exportModel({ ...input, classes: ['a', 'b', 'c'] }, join(tmp.dir, 'three'))).rejects.toThrow(
+      /3 classes do not fit a model with 1 output unit/
+    )
+    await expect(exportModel({ ...input, base: { id: 'x', size: 128 } }, join(tmp.dir, 'size'))).rejects.toThrow(
+      /input shape \[null,48,48,3\] does not match base 'x' size 128/
+    )
     expect(existsSync(join(tmp.dir, 'logits'))).toBe(false)
   })
 })
@@ -213,14 +274,20 @@ describe('loadExportedModel + predictFiles', () => {
     const sharp = (await import('sharp')).default
     const raw = Buffer.alloc(160 * 80 * 3)
     for (let i = 0; i < 160 * 80; i++) raw.set(i % 160 < 40 ? [250, 20, 20] : [20, 20, 250], i * 3)
-    await sharp(raw, { raw: { width: 160, height: 80, channels: 3 } }).png().toFile(wide)
+    await sharp(raw, { raw: { width: 160, height: 80, channels: 3 } })
+      .png()
+      .toFile(wide)
     const [pad] = (await predictFiles(other, [wide])) as PredictedFile[]
     const [crop] = (await predictFiles(loaded, [wide])) as PredictedFile[]
     other.model.dispose()
     const padWant = await fx.result.predict(await decodeFiles([wide], SIZE, 'pad'), 1)
     const cropWant = await fx.result.predict(await decodeFiles([wide], SIZE, 'center-crop'), 1)
-    expect(maxDiff([pad?.probabilities['cats'] as number, pad?.probabilities['dogs'] as number], padWant)).toBeLessThan(1e-5)
-    expect(maxDiff([crop?.probabilities['cats'] as number, crop?.probabilities['dogs'] as number], cropWant)).toBeLessThan(1e-5)
+    expect(maxDiff([pad?.probabilities['cats'] as number, pad?.probabilities['dogs'] as number], padWant)).toBeLessThan(
+      1e-5
+    )
+    expect(
+      maxDiff([crop?.probabilities['cats'] as number, crop?.probabilities['dogs'] as number], cropWant)
+    ).toBeLessThan(1e-5)
     expect(maxDiff(padWant, cropWant)).toBeGreaterThan(1e-6)
   })
 
@@ -229,7 +296,14 @@ describe('loadExportedModel + predictFiles', () => {
     writeFileSync(corrupt, Buffer.from('not really a jpeg'))
     const empty = join(tmp.dir, 'empty.png')
     writeFileSync(empty, Buffer.alloc(0))
-    const paths = [fx.absPaths[0] as string, corrupt, join(tmp.dir, 'nope.jpg'), empty, tmp.dir, fx.absPaths[1] as string]
+    const paths = [
+      fx.absPaths[0] as string,
+      corrupt,
+      join(tmp.dir, 'nope.jpg'),
+      empty,
+      tmp.dir,
+      fx.absPaths[1] as string
+    ]
     const preds = await predictFiles(loaded, paths, { batchSize: 4 })
     expect(preds.map((p) => p.path)).toEqual(paths)
     expect(preds.map((p) => (isFailed(p) ? p.error : 'ok'))).toEqual([
@@ -253,16 +327,32 @@ describe('loadExportedModel errors', () => {
 
     const noWeights = editedCopy('no-weights', () => undefined)
     rmSync(join(noWeights, WEIGHTS_FILE))
-    await expect(loadExportedModel(noWeights)).rejects.toThrow(/weights\.bin: a weights file named in model\.json is missing/)
+    await expect(loadExportedModel(noWeights)).rejects.toThrow(
+      /weights\.bin: a weights file named in model\.json is missing/
+    )
     const truncated = editedCopy('truncated', () => undefined)
     writeFileSync(join(truncated, WEIGHTS_FILE), readFileSync(join(exportDir, WEIGHTS_FILE)).subarray(0, 1000))
     await expect(loadExportedModel(truncated)).rejects.toThrow(/hold 1000 bytes but model\.json describes \d+ bytes/)
 
-    await expect(loadExportedModel(editedCopy('v2', (m) => void (m.formatVersion = 2 as 1)))).rejects.toThrow(/format version 2 is not supported .*newer TuneLab/)
-    await expect(loadExportedModel(editedCopy('fmt', (m) => void (m.format = 'keras' as 'tunelab-classifier')))).rejects.toThrow(/not a TuneLab export/)
-    await expect(loadExportedModel(editedCopy('size', (m) => void (m.inputSize = 128)))).rejects.toThrow(/input shape \[null,48,48,3\] does not match tunelab\.json inputSize 128/)
-    await expect(loadExportedModel(editedCopy('softmax3', (m) => Object.assign(m, { classes: ['a', 'b', 'c'], activation: 'softmax', outputUnits: 3 })))).rejects.toThrow(/output shape \[null,1\] does not match tunelab\.json: 3 classes, softmax/)
-    await expect(loadExportedModel(editedCopy('bad-mode', (m) => void (m.resizeMode = 'stretch' as 'pad')))).rejects.toThrow(/invalid field "resizeMode"/)
+    await expect(loadExportedModel(editedCopy('v2', (m) => void (m.formatVersion = 2 as 1)))).rejects.toThrow(
+      /format version 2 is not supported .*newer TuneLab/
+    )
+    await expect(
+      loadExportedModel(editedCopy('fmt', (m) => void (m.format = 'keras' as 'tunelab-classifier')))
+    ).rejects.toThrow(/not a TuneLab export/)
+    await expect(loadExportedModel(editedCopy('size', (m) => void (m.inputSize = 128)))).rejects.toThrow(
+      /input shape \[null,48,48,3\] does not match tunelab\.json inputSize 128/
+    )
+    await expect(
+      loadExportedModel(
+        editedCopy('softmax3', (m) =>
+          Object.assign(m, { classes: ['a', 'b', 'c'], activation: 'softmax', outputUnits: 3 })
+        )
+      )
+    ).rejects.toThrow(/output shape \[null,1\] does not match tunelab\.json: 3 classes, softmax/)
+    await expect(
+      loadExportedModel(editedCopy('bad-mode', (m) => void (m.resizeMode = 'stretch' as 'pad')))
+    ).rejects.toThrow(/invalid field "resizeMode"/)
     const broken = editedCopy('broken-json', () => undefined)
     writeFileSync(join(broken, META_FILE), '{"format": ')
     await expect(loadExportedModel(broken)).rejects.toThrow(/tunelab\.json: not valid JSON/)

@@ -1,7 +1,20 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createPredictPool, csvField, csvRow, exportModel, isFailed, listImageFiles, loadExportedModel, parseCsv, predictFiles, predictFolder, type LoadedModel, type PredictedFile } from '@core/export'
+import {
+  createPredictPool,
+  csvField,
+  csvRow,
+  exportModel,
+  isFailed,
+  listImageFiles,
+  loadExportedModel,
+  parseCsv,
+  predictFiles,
+  predictFolder,
+  type LoadedModel,
+  type PredictedFile
+} from '@core/export'
 import { encodeRgb, syntheticRgb, tempDir } from '../helpers/synthetic'
 import { createRng } from '@core/util/rng'
 import { trainFixture, useWasmBackend } from '@test/helpers/exportFixtures'
@@ -17,7 +30,14 @@ beforeAll(async () => {
   await useWasmBackend()
   const fx = await trainFixture(join(tmp.dir, 'project'), CLASSES, 'squash', 9)
   await exportModel(
-    { model: fx.result.model, classes: CLASSES, base: fx.base.spec, resizeMode: 'squash', preprocessing: fx.base.spec.preprocessing, outputUnits: fx.result.outputUnits },
+    {
+      model: fx.result.model,
+      classes: CLASSES,
+      base: fx.base.spec,
+      resizeMode: 'squash',
+      preprocessing: fx.base.spec.preprocessing,
+      outputUnits: fx.result.outputUnits
+    },
     join(tmp.dir, 'export')
   )
   fx.result.dispose()
@@ -39,7 +59,14 @@ beforeAll(async () => {
   await put('.hidden-dir/z.jpg', 0, 'jpg')
   writeFileSync(join(folder, 'notes.txt'), 'not an image')
   writeFileSync(join(folder, 'broken.jpg'), 'garbage, not a jpeg')
-  expected = ['UPPER.PNG', 'a.jpg', 'broken.jpg', 'sub dir/deeper/x.webp', 'sub dir/deeper/y.Bmp', 'sub dir/été, "quoted" 猫.JPEG']
+  expected = [
+    'UPPER.PNG',
+    'a.jpg',
+    'broken.jpg',
+    'sub dir/deeper/x.webp',
+    'sub dir/deeper/y.Bmp',
+    'sub dir/été, "quoted" 猫.JPEG'
+  ]
 })
 afterAll(() => {
   loaded?.model.dispose()
@@ -56,7 +83,10 @@ describe('CSV fields', () => {
     expect(csvField('猫 été')).toBe('猫 été')
     expect(csvField(null)).toBe('')
     expect(csvRow(['a,b', 1.5, ''])).toBe('"a,b",1.5,\r\n')
-    expect(parseCsv('\ufeffx,"a,""b"""\r\n"multi\nline",2\r\n')).toEqual([['x', 'a,"b"'], ['multi\nline', '2']])
+    expect(parseCsv('\ufeffx,"a,""b"""\r\n"multi\nline",2\r\n')).toEqual([
+      ['x', 'a,"b"'],
+      ['multi\nline', '2']
+    ])
   })
 })
 
@@ -79,7 +109,10 @@ describe('predictFolder', () => {
     expect(rows.slice(1).map((row) => row[0])).toEqual(expected)
     expect(rows.every((row) => row.length === 7)).toBe(true)
 
-    const direct = await predictFiles(loaded, expected.map((p) => join(folder, p)))
+    const direct = await predictFiles(
+      loaded,
+      expected.map((p) => join(folder, p))
+    )
     rows.slice(1).forEach((row, i) => {
       const d = direct[i]
       if (!d || isFailed(d)) {
@@ -95,7 +128,9 @@ describe('predictFolder', () => {
       expect(row[6]).toBe('')
     })
     // The model is not constant: the files do not all get the same probabilities.
-    const ps = direct.filter((d): d is PredictedFile => !isFailed(d)).map((d) => d.probabilities[CLASSES[0] as string] as number)
+    const ps = direct
+      .filter((d): d is PredictedFile => !isFailed(d))
+      .map((d) => d.probabilities[CLASSES[0] as string] as number)
     expect(Math.max(...ps) - Math.min(...ps)).toBeGreaterThan(1e-3)
   })
 
@@ -105,31 +140,46 @@ describe('predictFolder', () => {
     const pool = await createPredictPool(loaded, { workers: 2, foldBn: false })
     try {
       const there = await predictFiles(loaded, files, { pool, batchSize: 4 })
-      expect(there.map((p) => (isFailed(p) ? p.error : p.predictedClass))).toEqual(here.map((p) => (isFailed(p) ? p.error : p.predictedClass)))
+      expect(there.map((p) => (isFailed(p) ? p.error : p.predictedClass))).toEqual(
+        here.map((p) => (isFailed(p) ? p.error : p.predictedClass))
+      )
       here.forEach((h, i) => {
         const t = there[i]
         if (isFailed(h) || !t || isFailed(t)) return
-        CLASSES.forEach((c) => expect(Math.abs((t.probabilities[c] as number) - (h.probabilities[c] as number))).toBeLessThan(1e-5))
+        CLASSES.forEach((c) =>
+          expect(Math.abs((t.probabilities[c] as number) - (h.probabilities[c] as number))).toBeLessThan(1e-5)
+        )
       })
     } finally {
       await pool.close()
     }
-    const other = { ...loaded, meta: { ...loaded.meta, preprocessing: { kind: 'scale' as const, scale: 1 / 255, offset: 0 } } }
+    const other = {
+      ...loaded,
+      meta: { ...loaded.meta, preprocessing: { kind: 'scale' as const, scale: 1 / 255, offset: 0 } }
+    }
     const wrong = await createPredictPool(other, { workers: 1 })
     try {
-      await expect(predictFiles(loaded, files, { pool: wrong })).rejects.toThrow(/the pool does not run this export's model/)
+      await expect(predictFiles(loaded, files, { pool: wrong })).rejects.toThrow(
+        /the pool does not run this export's model/
+      )
     } finally {
       await wrong.close()
     }
   })
 
   it('fails clearly on a missing folder, an empty folder or an unwritable CSV location, writing nothing', async () => {
-    await expect(predictFolder(loaded, join(tmp.dir, 'absent'), join(tmp.dir, 'x.csv'))).rejects.toThrow(/absent is not a folder/)
+    await expect(predictFolder(loaded, join(tmp.dir, 'absent'), join(tmp.dir, 'x.csv'))).rejects.toThrow(
+      /absent is not a folder/
+    )
     const empty = join(tmp.dir, 'empty')
     mkdirSync(empty)
     writeFileSync(join(empty, 'readme.txt'), 'no images here')
-    await expect(predictFolder(loaded, empty, join(tmp.dir, 'x.csv'))).rejects.toThrow(/no images in .*empty \(looked for \.jpg/)
-    await expect(predictFolder(loaded, folder, join(tmp.dir, 'no-such-dir', 'x.csv'))).rejects.toThrow(/folder .*no-such-dir does not exist/)
+    await expect(predictFolder(loaded, empty, join(tmp.dir, 'x.csv'))).rejects.toThrow(
+      /no images in .*empty \(looked for \.jpg/
+    )
+    await expect(predictFolder(loaded, folder, join(tmp.dir, 'no-such-dir', 'x.csv'))).rejects.toThrow(
+      /folder .*no-such-dir does not exist/
+    )
     expect(() => readFileSync(join(tmp.dir, 'x.csv'))).toThrow()
   })
 })

@@ -24,7 +24,8 @@ export interface TestBase {
 
 /** Conv/BN/ReLU6 -> padded stride-2 depthwise -> 1x1 conv, seeded glorot weights and non-trivial BN statistics. */
 export function smallConvBase(size = SIZE, seed = 11): TestBase {
-  const init = (k: number): ReturnType<typeof tf.initializers.glorotUniform> => tf.initializers.glorotUniform({ seed: seed + k })
+  const init = (k: number): ReturnType<typeof tf.initializers.glorotUniform> =>
+    tf.initializers.glorotUniform({ seed: seed + k })
   const bn = (name: string, k: number): tf.layers.Layer =>
     tf.layers.batchNormalization({
       name,
@@ -32,19 +33,52 @@ export function smallConvBase(size = SIZE, seed = 11): TestBase {
       movingVarianceInitializer: tf.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: seed + k + 1 })
     })
   const input = tf.input({ shape: [size, size, 3], name: 'input_1' })
-  let x = tf.layers.conv2d({ filters: 12, kernelSize: 3, strides: 2, padding: 'same', useBias: false, kernelInitializer: init(1), name: 'Conv1' }).apply(input) as tf.SymbolicTensor
+  let x = tf.layers
+    .conv2d({
+      filters: 12,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: init(1),
+      name: 'Conv1'
+    })
+    .apply(input) as tf.SymbolicTensor
   x = bn('bn_Conv1', 10).apply(x) as tf.SymbolicTensor
   x = tf.layers.reLU({ maxValue: 6, name: 'Conv1_relu' }).apply(x) as tf.SymbolicTensor
-  x = tf.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]], name: 'pad' }).apply(x) as tf.SymbolicTensor
-  x = tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'valid', useBias: false, depthwiseInitializer: init(2), name: 'dw' }).apply(x) as tf.SymbolicTensor
+  x = tf.layers
+    .zeroPadding2d({
+      padding: [
+        [0, 1],
+        [0, 1]
+      ],
+      name: 'pad'
+    })
+    .apply(x) as tf.SymbolicTensor
+  x = tf.layers
+    .depthwiseConv2d({
+      kernelSize: 3,
+      strides: 2,
+      padding: 'valid',
+      useBias: false,
+      depthwiseInitializer: init(2),
+      name: 'dw'
+    })
+    .apply(x) as tf.SymbolicTensor
   x = bn('dw_BN', 20).apply(x) as tf.SymbolicTensor
   x = tf.layers.reLU({ maxValue: 6, name: 'dw_relu' }).apply(x) as tf.SymbolicTensor
-  x = tf.layers.conv2d({ filters: 16, kernelSize: 1, kernelInitializer: init(3), name: 'Conv_1' }).apply(x) as tf.SymbolicTensor
+  x = tf.layers
+    .conv2d({ filters: 16, kernelSize: 1, kernelInitializer: init(3), name: 'Conv_1' })
+    .apply(x) as tf.SymbolicTensor
   x = tf.layers.reLU({ name: 'out_relu' }).apply(x) as tf.SymbolicTensor
   const model = tf.model({ inputs: input, outputs: x, name: 'small_base' })
   model.trainable = false
   const preprocessing = TF_MODE_PREPROCESSING
-  return { spec: { id: `small_conv_${size}`, size, preprocessing }, model, preprocess: (t) => applyPreprocessing(t, preprocessing) }
+  return {
+    spec: { id: `small_conv_${size}`, size, preprocessing },
+    model,
+    preprocess: (t) => applyPreprocessing(t, preprocessing)
+  }
 }
 
 export async function useWasmBackend(): Promise<void> {
@@ -68,7 +102,13 @@ export async function decodeFiles(paths: readonly string[], size: number, mode: 
 }
 
 /** Trains a head for `classes` on files written under root (image side 64, so resizing matters). */
-export async function trainFixture(root: string, classes: string[], resizeMode: ResizeMode, seed: number, base: TestBase = smallConvBase()): Promise<TrainedFixture> {
+export async function trainFixture(
+  root: string,
+  classes: string[],
+  resizeMode: ResizeMode,
+  seed: number,
+  base: TestBase = smallConvBase()
+): Promise<TrainedFixture> {
   const project = await makeProject(root, { classes, perClass: 6, size: 64, formats: ['jpg', 'png'], seed })
   const absPaths = project.files.map((f) => join(root, f.path))
   const labels = project.files.map((f) => f.classIndex)
@@ -76,7 +116,12 @@ export async function trainFixture(root: string, classes: string[], resizeMode: 
   const train: ImageSet = {
     keys: absPaths,
     labels,
-    load: (indices) => decodeFiles(indices.map((i) => absPaths[i] as string), size, resizeMode)
+    load: (indices) =>
+      decodeFiles(
+        indices.map((i) => absPaths[i] as string),
+        size,
+        resizeMode
+      )
   }
   const result = await trainRun(
     { classes, epochs: 3, batchSize: 8, lr: 0.01, optimizer: 'adam', dropout: 0, seed, augment: NO_AUGMENTATION },

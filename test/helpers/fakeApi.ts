@@ -34,7 +34,12 @@ export function fakeSplitPreview(s: SplitStrategy): SplitPreview {
   const [a, b] = s.kind === 'ratios' ? s.ratios : [0.8, 0.2]
   const per = { train: Math.round(10 * a), validation: Math.round(10 * b), test: 0 }
   per.test = 10 - per.train - per.validation
-  return { classes: ['cats', 'dogs'], counts: { cats: { ...per }, dogs: { ...per } }, totals: { train: 2 * per.train, validation: 2 * per.validation, test: 2 * per.test }, leakage: [] }
+  return {
+    classes: ['cats', 'dogs'],
+    counts: { cats: { ...per }, dogs: { ...per } },
+    totals: { train: 2 * per.train, validation: 2 * per.validation, test: 2 * per.test },
+    leakage: []
+  }
 }
 
 const noLabels = { overrides: [], counts: { relabelled: 0, excluded: 0 }, undoable: null }
@@ -69,9 +74,32 @@ export function createFakeApi(): FakeApi {
     return Promise.resolve(answer())
   }
 
-  const project: ProjectInfo = { projectKey: KEY, root: '/data/pets', name: 'pets', stateDir: '/data/pets/.tunelab', stateFallback: false, stateReadOnly: null, lastScan: null, recoveredRuns: [] }
+  const project: ProjectInfo = {
+    projectKey: KEY,
+    root: '/data/pets',
+    name: 'pets',
+    stateDir: '/data/pets/.tunelab',
+    stateFallback: false,
+    stateReadOnly: null,
+    lastScan: null,
+    recoveredRuns: []
+  }
   const detail: RunDetail = {
-    run: { runId: 7, name: null, status: 'completed', createdAt: '', startedAt: '', endedAt: '', baseId: model.id, backend: 'wasm', classes: ['cats', 'dogs'], epochs: 2, bestValAccuracy: 0.9, bestEpoch: 2, error: null },
+    run: {
+      runId: 7,
+      name: null,
+      status: 'completed',
+      createdAt: '',
+      startedAt: '',
+      endedAt: '',
+      baseId: model.id,
+      backend: 'wasm',
+      classes: ['cats', 'dogs'],
+      epochs: 2,
+      bestValAccuracy: 0.9,
+      bestEpoch: 2,
+      error: null
+    },
     config: storedConfigFor({ recipe: 'tf-tutorial', baseId: model.id, weights: 'official', epochs: 2 }),
     metrics: null,
     timings: null,
@@ -84,13 +112,33 @@ export function createFakeApi(): FakeApi {
     transport: 'serve',
     imageUrl: (k, id, size = 'thumb') => `/image/${k}/${id}?size=${size}`,
     app: {
-      info: () => call('app.info', {}, () => ({ version: '0.1.0', transport: 'serve' as const, backend: null, platform: 'linux', node: '20', electron: null, weightsCacheDir: '/c', canPickFolder: false, initialProject: null })),
+      info: () =>
+        call('app.info', {}, () => ({
+          version: '0.1.0',
+          transport: 'serve' as const,
+          backend: null,
+          platform: 'linux',
+          node: '20',
+          electron: null,
+          weightsCacheDir: '/c',
+          canPickFolder: false,
+          initialProject: null
+        })),
       pickFolder: () => call('app.pickFolder', {}, () => ({ path: null })),
       startupCheck: () =>
         call('app.startupCheck', {}, () => ({
           ok: true,
           runtime: { kind: 'node' as const, abi: '115', platform: 'linux', arch: 'x64' },
-          checks: [{ module: 'better-sqlite3' as const, role: 'SQLite', status: 'ok' as const, required: true, detail: 'SQLite 3.50', fix: null }],
+          checks: [
+            {
+              module: 'better-sqlite3' as const,
+              role: 'SQLite',
+              status: 'ok' as const,
+              required: true,
+              detail: 'SQLite 3.50',
+              fix: null
+            }
+          ],
           backend: { expected: 'wasm + oneDNN convolutions', skipped: [] }
         }))
     },
@@ -100,11 +148,34 @@ export function createFakeApi(): FakeApi {
       scan: (r) => call('project.scan', r, () => scan)
     },
     dataset: {
-      images: (r) => call('dataset.images', r, () => ({ total: 1, images: [{ imageId: r.className === 'cats' ? 1 : 2, relPath: `${r.className ?? 'x'}/a.jpg`, className: r.className ?? null, split: null, folderSplit: null, width: 32, height: 32 }] })),
+      images: (r) =>
+        call('dataset.images', r, () => ({
+          total: 1,
+          images: [
+            {
+              imageId: r.className === 'cats' ? 1 : 2,
+              relPath: `${r.className ?? 'x'}/a.jpg`,
+              className: r.className ?? null,
+              split: null,
+              folderSplit: null,
+              width: 32,
+              height: 32
+            }
+          ]
+        })),
       previewSplit: (r) => call('dataset.previewSplit', r, () => fakeSplitPreview(r.strategy)),
-      saveSplit: (r) => call('dataset.saveSplit', r, () => ({ ...fakeSplitPreview(r.strategy), splitId: 1, strategy: r.strategy, createdAt: '' })),
+      saveSplit: (r) =>
+        call('dataset.saveSplit', r, () => ({
+          ...fakeSplitPreview(r.strategy),
+          splitId: 1,
+          strategy: r.strategy,
+          createdAt: ''
+        })),
       getSplit: (r) => call('dataset.getSplit', r, () => null),
-      augmentPreview: (r) => call('dataset.augmentPreview', r, () => ({ images: Array.from({ length: r.n }, (_, i) => `data:image/png;base64,${i}`) }))
+      augmentPreview: (r) =>
+        call('dataset.augmentPreview', r, () => ({
+          images: Array.from({ length: r.n }, (_, i) => `data:image/png;base64,${i}`)
+        }))
     },
     models: {
       list: () => call('models.list', {}, () => ({ models: [model] })),
@@ -124,10 +195,25 @@ export function createFakeApi(): FakeApi {
       onFindLrProgress: () => () => {}
     },
     runs: {
-      list: (r) => call('runs.list', r, () => ({ runs: [{ ...detail.run, runId: 6, status: 'cancelled' as const }, detail.run] })),
+      list: (r) =>
+        call('runs.list', r, () => ({ runs: [{ ...detail.run, runId: 6, status: 'cancelled' as const }, detail.run] })),
       get: (r) => call('runs.get', r, () => ({ ...detail, run: { ...detail.run, runId: r.runId } })),
       diff: (r) =>
-        call('runs.diff', r, () => ({ runA: r.runA, runB: r.runB, splits: ['test' as const], common: 0, accuracyA: null, accuracyB: null, wrongToRight: [], rightToWrong: [], relabelled: [], onlyA: [], onlyB: [], perClass: [], mcnemar: { b: 0, c: 0, pValue: 1 } }))
+        call('runs.diff', r, () => ({
+          runA: r.runA,
+          runB: r.runB,
+          splits: ['test' as const],
+          common: 0,
+          accuracyA: null,
+          accuracyB: null,
+          wrongToRight: [],
+          rightToWrong: [],
+          relabelled: [],
+          onlyA: [],
+          onlyB: [],
+          perClass: [],
+          mcnemar: { b: 0, c: 0, pValue: 1 }
+        }))
     },
     labels: {
       set: (r) =>
@@ -144,7 +230,10 @@ export function createFakeApi(): FakeApi {
             actionId: 1,
             applied: false
           })),
-          counts: { relabelled: r.action.kind === 'relabel' ? r.imageIds.length : 0, excluded: r.action.kind === 'exclude' ? r.imageIds.length : 0 },
+          counts: {
+            relabelled: r.action.kind === 'relabel' ? r.imageIds.length : 0,
+            excluded: r.action.kind === 'exclude' ? r.imageIds.length : 0
+          },
           undoable: { actionId: 1, kind: r.action.kind, images: r.imageIds.length },
           actionId: 1
         })),
@@ -157,23 +246,80 @@ export function createFakeApi(): FakeApi {
     },
     results: {
       gallery: (r) => call('results.gallery', r, () => ({ items: [] })),
-      confusion: (r) => call('results.confusion', r, () => ({ classes: ['cats', 'dogs'], matrix: [[4, 1], [0, 5]], total: 10, accuracy: 0.9 })),
-      cell: (r) => call('results.cell', r, () => ({ items: [{ imageId: 3, relPath: 'cats/c3.jpg', split: r.split, trueClass: r.trueClass, predictedClass: r.predictedClass, probabilities: [0.2, 0.8], confidence: 0.8, margin: 0.6, loss: 1.6, correct: false, present: true }] })),
-      threshold: (r) => call('results.threshold', r, () => ({ points: [{ threshold: 0.5, coverage: 1, covered: 10, accuracy: 0.9 }, { threshold: 0.75, coverage: 0.6, covered: 6, accuracy: 1 }] }))
+      confusion: (r) =>
+        call('results.confusion', r, () => ({
+          classes: ['cats', 'dogs'],
+          matrix: [
+            [4, 1],
+            [0, 5]
+          ],
+          total: 10,
+          accuracy: 0.9
+        })),
+      cell: (r) =>
+        call('results.cell', r, () => ({
+          items: [
+            {
+              imageId: 3,
+              relPath: 'cats/c3.jpg',
+              split: r.split,
+              trueClass: r.trueClass,
+              predictedClass: r.predictedClass,
+              probabilities: [0.2, 0.8],
+              confidence: 0.8,
+              margin: 0.6,
+              loss: 1.6,
+              correct: false,
+              present: true
+            }
+          ]
+        })),
+      threshold: (r) =>
+        call('results.threshold', r, () => ({
+          points: [
+            { threshold: 0.5, coverage: 1, covered: 10, accuracy: 0.9 },
+            { threshold: 0.75, coverage: 0.6, covered: 6, accuracy: 1 }
+          ]
+        }))
     },
     predict: {
-      image: (r) => call('predict.image', r, () => ({ classes: ['cats', 'dogs'], probabilities: [0.3, 0.7], predictedClass: 'dogs', confidence: 0.7 })),
-      gradCam: (r) => call('predict.gradCam', r, () => ({ classes: ['cats', 'dogs'], className: r.className, overlay: 'data:image/png;base64,AA==' }))
+      image: (r) =>
+        call('predict.image', r, () => ({
+          classes: ['cats', 'dogs'],
+          probabilities: [0.3, 0.7],
+          predictedClass: 'dogs',
+          confidence: 0.7
+        })),
+      gradCam: (r) =>
+        call('predict.gradCam', r, () => ({
+          classes: ['cats', 'dogs'],
+          className: r.className,
+          overlay: 'data:image/png;base64,AA=='
+        }))
     },
     export: {
-      run: (r) => call('export.run', r, () => ({ dir: r.out, files: ['model.onnx', 'tunelab.json', 'README.md'], checks: [], skippedImages: 0, storedPredictions: null })),
+      run: (r) =>
+        call('export.run', r, () => ({
+          dir: r.out,
+          files: ['model.onnx', 'tunelab.json', 'README.md'],
+          checks: [],
+          skippedImages: 0,
+          storedPredictions: null
+        })),
       cancel: (r) => call('export.cancel', r, () => ({ cancelled: true })),
       onProgress: () => () => {}
     },
     audit: {
       start: (r) => call('audit.start', r, () => ({ started: true as const })),
       cancel: (r) => call('audit.cancel', r, () => ({ cancelled: true })),
-      get: (r) => call('audit.get', r, () => ({ audit: null, running: false, labelIssues: [], nearDuplicates: [], outliers: [] })),
+      get: (r) =>
+        call('audit.get', r, () => ({
+          audit: null,
+          running: false,
+          labelIssues: [],
+          nearDuplicates: [],
+          outliers: []
+        })),
       dismiss: (r) => call('audit.dismiss', r, () => ({ dismissed: true as const })),
       onProgress: () => () => {}
     }

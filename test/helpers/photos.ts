@@ -27,7 +27,12 @@ export function firstImages(dir: string, n: number): string[] {
 export async function decodePhotos(paths: string[], size: number): Promise<tf.Tensor4D> {
   const out = new Float32Array(paths.length * size * size * 3)
   for (const [i, p] of paths.entries()) {
-    const { data, info } = await sharp(p).toColourspace('srgb').removeAlpha().resize(size, size, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true })
+    const { data, info } = await sharp(p)
+      .toColourspace('srgb')
+      .removeAlpha()
+      .resize(size, size, { fit: 'fill' })
+      .raw()
+      .toBuffer({ resolveWithObject: true })
     if (info.channels !== 3) throw new Error(`${p}: decoded to ${info.channels} channels`)
     out.set(data, i * size * size * 3)
   }

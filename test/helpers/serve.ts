@@ -14,10 +14,18 @@ export async function startTestServer(base: string, rendererDir?: string): Promi
   if (!dir) {
     dir = join(base, 'renderer')
     mkdirSync(join(dir, 'assets'), { recursive: true })
-    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>TuneLab</title><script type="module" src="./assets/app.js"></script>')
+    writeFileSync(
+      join(dir, 'index.html'),
+      '<!doctype html><title>TuneLab</title><script type="module" src="./assets/app.js"></script>'
+    )
     writeFileSync(join(dir, 'assets', 'app.js'), 'document.title = "TuneLab ok"\n')
   }
-  return startServer({ rendererDir: dir, workerPath: WORKER_PATH, userDataDir: join(base, 'userData'), weightsCacheDir: join(base, 'weights') })
+  return startServer({
+    rendererDir: dir,
+    workerPath: WORKER_PATH,
+    userDataDir: join(base, 'userData'),
+    weightsCacheDir: join(base, 'weights')
+  })
 }
 
 export interface RawResponse {
@@ -29,11 +37,16 @@ export interface RawResponse {
 /** A GET with the path sent byte for byte (no URL normalisation), as an attacker would. */
 export function rawGet(port: number, path: string, headers: Record<string, string> = {}): Promise<RawResponse> {
   return new Promise((resolvePromise, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'GET', headers: { Host: `127.0.0.1:${port}`, ...headers } }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
-    })
+    const req = request(
+      { host: '127.0.0.1', port, path, method: 'GET', headers: { Host: `127.0.0.1:${port}`, ...headers } },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () =>
+          resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) })
+        )
+      }
+    )
     req.on('error', reject)
     req.end()
   })

@@ -8,7 +8,12 @@ export function makeTempDir(prefix = 'tunelab-store-'): { dir: string; cleanup: 
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
-export function image(path: string, className: string, folderSplit: SplitName | null = null, hash = `h-${path}`): ScannedImage {
+export function image(
+  path: string,
+  className: string,
+  folderSplit: SplitName | null = null,
+  hash = `h-${path}`
+): ScannedImage {
   return { path, className, folderSplit, hash, width: 64, height: 48, bytes: 1234 }
 }
 

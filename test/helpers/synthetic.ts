@@ -46,7 +46,12 @@ export function syntheticRgb(size: number, classIndex: number, rng: Rng): Uint8A
 }
 
 /** Encodes RGB pixels in the given format. */
-export async function encodeRgb(rgb: Uint8Array, width: number, height: number, format: SyntheticFormat): Promise<Buffer> {
+export async function encodeRgb(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  format: SyntheticFormat
+): Promise<Buffer> {
   if (format === 'bmp') return encodeBmp24(rgb, width, height)
   const img = sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.length), { raw: { width, height, channels: 3 } })
   switch (format) {
@@ -94,12 +99,19 @@ export interface SyntheticProject {
 /** Writes a project folder under `root` (created if needed). */
 export async function makeProject(root: string, opts: MakeProjectOptions = {}): Promise<SyntheticProject> {
   const layout = opts.layout ?? 'flat'
-  const classes = typeof opts.classes === 'number' || opts.classes === undefined ? Array.from({ length: opts.classes ?? 2 }, (_, i) => `class${i}`) : opts.classes
+  const classes =
+    typeof opts.classes === 'number' || opts.classes === undefined
+      ? Array.from({ length: opts.classes ?? 2 }, (_, i) => `class${i}`)
+      : opts.classes
   const size = opts.size ?? 32
   const formats = opts.formats ?? ['jpg']
   const rng = createRng(opts.seed ?? 1)
   const per: Record<string, number> =
-    typeof opts.perClass === 'number' ? (layout === 'flat' ? { '': opts.perClass } : { train: opts.perClass }) : (opts.perClass ?? (layout === 'flat' ? { '': 6 } : { train: 6, validation: 3 }))
+    typeof opts.perClass === 'number'
+      ? layout === 'flat'
+        ? { '': opts.perClass }
+        : { train: opts.perClass }
+      : (opts.perClass ?? (layout === 'flat' ? { '': 6 } : { train: 6, validation: 3 }))
   const files: SyntheticFile[] = []
   const writes: Promise<void>[] = []
   let k = 0
@@ -181,7 +193,8 @@ function bmp32TopDown(rgb: Uint8Array, width: number, height: number): Buffer {
   out.writeInt32LE(-height, 22)
   out.writeUInt16LE(1, 26)
   out.writeUInt16LE(32, 28)
-  for (let i = 0; i < width * height; i++) out.set([rgb[i * 3 + 2] ?? 0, rgb[i * 3 + 1] ?? 0, rgb[i * 3] ?? 0, 0], 54 + i * 4)
+  for (let i = 0; i < width * height; i++)
+    out.set([rgb[i * 3 + 2] ?? 0, rgb[i * 3 + 1] ?? 0, rgb[i * 3] ?? 0, 0], 54 + i * 4)
   return out
 }
 
@@ -204,12 +217,16 @@ export async function writeOddFiles(dir: string): Promise<OddFile[]> {
   const w = 48
   const h = 32
   const halves = solid(w, h, (x) => (x < w / 2 ? RED : BLUE))
-  const raw = (ch: 3 | 4, data: Uint8Array): sharp.Sharp => sharp(Buffer.from(data), { raw: { width: w, height: h, channels: ch } })
+  const raw = (ch: 3 | 4, data: Uint8Array): sharp.Sharp =>
+    sharp(Buffer.from(data), { raw: { width: w, height: h, channels: ch } })
   const put = (name: string, data: Uint8Array | string): void => {
     mkdirSync(dirname(join(dir, name)), { recursive: true })
     writeFileSync(join(dir, name), data)
   }
-  const lr: OddFile['probes'] = [[4, h / 2, RED], [w - 5, h / 2, BLUE]]
+  const lr: OddFile['probes'] = [
+    [4, h / 2, RED],
+    [w - 5, h / 2, BLUE]
+  ]
   const files: OddFile[] = []
   const jpg = await raw(3, halves).jpeg({ quality: 95 }).toBuffer()
 
@@ -230,25 +247,70 @@ export async function writeOddFiles(dir: string): Promise<OddFile[]> {
 
   // Alpha: left half fully transparent red (must come out WHITE), right half opaque blue.
   const rgba = new Uint8Array(w * h * 4)
-  for (let i = 0; i < w * h; i++) rgba.set((i % w) < w / 2 ? [255, 0, 0, 0] : [0, 0, 255, 255], i * 4)
+  for (let i = 0; i < w * h; i++) rgba.set(i % w < w / 2 ? [255, 0, 0, 0] : [0, 0, 255, 255], i * 4)
   put('alpha.png', await raw(4, rgba).png().toBuffer())
-  files.push({ name: 'alpha.png', expect: 'image', width: w, height: h, probes: [[4, h / 2, WHITE], [w - 5, h / 2, BLUE]] })
+  files.push({
+    name: 'alpha.png',
+    expect: 'image',
+    width: w,
+    height: h,
+    probes: [
+      [4, h / 2, WHITE],
+      [w - 5, h / 2, BLUE]
+    ]
+  })
 
   const grey = solid(w, h, (x) => (x < w / 2 ? [30, 30, 30] : [220, 220, 220]))
   put('gray.png', await raw(3, grey).toColourspace('b-w').png().toBuffer())
-  files.push({ name: 'gray.png', expect: 'image', width: w, height: h, probes: [[4, h / 2, [30, 30, 30]], [w - 5, h / 2, [220, 220, 220]]] })
+  files.push({
+    name: 'gray.png',
+    expect: 'image',
+    width: w,
+    height: h,
+    probes: [
+      [4, h / 2, [30, 30, 30]],
+      [w - 5, h / 2, [220, 220, 220]]
+    ]
+  })
   put('gray.jpg', await raw(3, grey).toColourspace('b-w').jpeg().toBuffer())
-  files.push({ name: 'gray.jpg', expect: 'image', width: w, height: h, probes: [[4, h / 2, [30, 30, 30]], [w - 5, h / 2, [220, 220, 220]]] })
+  files.push({
+    name: 'gray.jpg',
+    expect: 'image',
+    width: w,
+    height: h,
+    probes: [
+      [4, h / 2, [30, 30, 30]],
+      [w - 5, h / 2, [220, 220, 220]]
+    ]
+  })
   // CMYK: colours inside the CMYK gamut (pure sRGB blue is not, and comes back as a duller blue).
   const C_RED: [number, number, number] = [200, 40, 40]
   const C_BLUE: [number, number, number] = [60, 90, 170]
   const inGamut = solid(w, h, (x) => (x < w / 2 ? C_RED : C_BLUE))
   put('cmyk.jpg', await raw(3, inGamut).toColourspace('cmyk').jpeg({ quality: 95 }).toBuffer())
-  files.push({ name: 'cmyk.jpg', expect: 'image', width: w, height: h, probes: [[4, h / 2, C_RED], [w - 5, h / 2, C_BLUE]] })
+  files.push({
+    name: 'cmyk.jpg',
+    expect: 'image',
+    width: w,
+    height: h,
+    probes: [
+      [4, h / 2, C_RED],
+      [w - 5, h / 2, C_BLUE]
+    ]
+  })
 
   // EXIF orientation 6 (rotate 90 deg clockwise to display): stored 48x32 red|blue becomes 32x48 red over blue.
   put('exif-rot6.jpg', await raw(3, halves).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toBuffer())
-  files.push({ name: 'exif-rot6.jpg', expect: 'image', width: h, height: w, probes: [[h / 2, 4, RED], [h / 2, w - 5, BLUE]] })
+  files.push({
+    name: 'exif-rot6.jpg',
+    expect: 'image',
+    width: h,
+    height: w,
+    probes: [
+      [h / 2, 4, RED],
+      [h / 2, w - 5, BLUE]
+    ]
+  })
 
   put('image.webp', await raw(3, halves).webp({ quality: 95 }).toBuffer())
   files.push({ name: 'image.webp', expect: 'image', width: w, height: h, probes: lr })
@@ -262,11 +324,38 @@ export async function writeOddFiles(dir: string): Promise<OddFile[]> {
   // Top half red, bottom half blue: catches a decoder that ignores the row order.
   const topBottom = solid(w, h, (_x, y) => (y < h / 2 ? RED : BLUE))
   put('top-down24.bmp', encodeBmp24(topBottom, w, h, true))
-  files.push({ name: 'top-down24.bmp', expect: 'image', width: w, height: h, probes: [[w / 2, 3, RED], [w / 2, h - 4, BLUE]] })
+  files.push({
+    name: 'top-down24.bmp',
+    expect: 'image',
+    width: w,
+    height: h,
+    probes: [
+      [w / 2, 3, RED],
+      [w / 2, h - 4, BLUE]
+    ]
+  })
   put('upside24.bmp', encodeBmp24(topBottom, w, h, false))
-  files.push({ name: 'upside24.bmp', expect: 'image', width: w, height: h, probes: [[w / 2, 3, RED], [w / 2, h - 4, BLUE]] })
+  files.push({
+    name: 'upside24.bmp',
+    expect: 'image',
+    width: w,
+    height: h,
+    probes: [
+      [w / 2, 3, RED],
+      [w / 2, h - 4, BLUE]
+    ]
+  })
   put('top-down32.BMP', bmp32TopDown(topBottom, w, h))
-  files.push({ name: 'top-down32.BMP', expect: 'image', width: w, height: h, probes: [[w / 2, 3, RED], [w / 2, h - 4, BLUE]] })
+  files.push({
+    name: 'top-down32.BMP',
+    expect: 'image',
+    width: w,
+    height: h,
+    probes: [
+      [w / 2, 3, RED],
+      [w / 2, h - 4, BLUE]
+    ]
+  })
   put('palette8.bmp', paletteBmp(w, h, RED, BLUE))
   files.push({ name: 'palette8.bmp', expect: 'image', width: w, height: h, probes: lr })
   put('rle8.bmp', rle8Bmp(w, h))

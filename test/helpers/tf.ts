@@ -15,7 +15,13 @@ export function randomArray(size: number, seed: number): Float32Array {
 }
 
 export function randomTensor(shape: number[], seed: number): tf.Tensor {
-  return tf.tensor(randomArray(shape.reduce((a, b) => a * b, 1), seed), shape)
+  return tf.tensor(
+    randomArray(
+      shape.reduce((a, b) => a * b, 1),
+      seed
+    ),
+    shape
+  )
 }
 
 /** max |a - b| / max(|b|, tiny): a relative error over the whole tensor. */

@@ -27,21 +27,46 @@ function bn(name: string, seed: number): tf.layers.Layer {
  * A cut at 4..12 has two tensors crossing it (the residual branch).
  */
 export function tinyBase(size = 32, seed = 7, defaultFineTuneAt = 13): BaseLike {
-  const k = (s: number): ReturnType<typeof tf.initializers.glorotUniform> => tf.initializers.glorotUniform({ seed: seed + s })
+  const k = (s: number): ReturnType<typeof tf.initializers.glorotUniform> =>
+    tf.initializers.glorotUniform({ seed: seed + s })
   const input = tf.input({ shape: [size, size, 3], name: 'input_1' })
-  let x = tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false, kernelInitializer: k(1), name: 'Conv1' }).apply(input) as tf.SymbolicTensor
+  let x = tf.layers
+    .conv2d({
+      filters: 8,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: k(1),
+      name: 'Conv1'
+    })
+    .apply(input) as tf.SymbolicTensor
   x = bn('bn_Conv1', seed + 10).apply(x) as tf.SymbolicTensor
   const stem = tf.layers.reLU({ maxValue: 6, name: 'Conv1_relu' }).apply(x) as tf.SymbolicTensor
-  let b = tf.layers.conv2d({ filters: 16, kernelSize: 1, useBias: false, kernelInitializer: k(2), name: 'block_1_expand' }).apply(stem) as tf.SymbolicTensor
+  let b = tf.layers
+    .conv2d({ filters: 16, kernelSize: 1, useBias: false, kernelInitializer: k(2), name: 'block_1_expand' })
+    .apply(stem) as tf.SymbolicTensor
   b = bn('block_1_expand_BN', seed + 20).apply(b) as tf.SymbolicTensor
   b = tf.layers.reLU({ maxValue: 6, name: 'block_1_expand_relu' }).apply(b) as tf.SymbolicTensor
-  b = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false, depthwiseInitializer: k(3), name: 'block_1_depthwise' }).apply(b) as tf.SymbolicTensor
+  b = tf.layers
+    .depthwiseConv2d({
+      kernelSize: 3,
+      padding: 'same',
+      useBias: false,
+      depthwiseInitializer: k(3),
+      name: 'block_1_depthwise'
+    })
+    .apply(b) as tf.SymbolicTensor
   b = bn('block_1_depthwise_BN', seed + 30).apply(b) as tf.SymbolicTensor
   b = tf.layers.reLU({ maxValue: 6, name: 'block_1_depthwise_relu' }).apply(b) as tf.SymbolicTensor
-  b = tf.layers.conv2d({ filters: 8, kernelSize: 1, useBias: false, kernelInitializer: k(4), name: 'block_1_project' }).apply(b) as tf.SymbolicTensor
+  b = tf.layers
+    .conv2d({ filters: 8, kernelSize: 1, useBias: false, kernelInitializer: k(4), name: 'block_1_project' })
+    .apply(b) as tf.SymbolicTensor
   b = bn('block_1_project_BN', seed + 40).apply(b) as tf.SymbolicTensor
   x = tf.layers.add({ name: 'block_1_add' }).apply([stem, b]) as tf.SymbolicTensor
-  x = tf.layers.conv2d({ filters: 16, kernelSize: 1, useBias: false, kernelInitializer: k(5), name: 'Conv_1' }).apply(x) as tf.SymbolicTensor
+  x = tf.layers
+    .conv2d({ filters: 16, kernelSize: 1, useBias: false, kernelInitializer: k(5), name: 'Conv_1' })
+    .apply(x) as tf.SymbolicTensor
   x = bn('Conv_1_bn', seed + 50).apply(x) as tf.SymbolicTensor
   x = tf.layers.reLU({ maxValue: 6, name: 'out_relu' }).apply(x) as tf.SymbolicTensor
   const model = tf.model({ inputs: input, outputs: x, name: 'tiny_base' })
@@ -89,7 +114,13 @@ const PALETTE: [number, number, number][] = [
  * n images per class; class c has a dominant colour plus per-pixel noise and a random bright square.
  * `noise` (0..255) controls difficulty.
  */
-export function colourImages(classes: number, perClass: number, size: number, seed: number, noise = 60): { pixels: Uint8Array; labels: number[] } {
+export function colourImages(
+  classes: number,
+  perClass: number,
+  size: number,
+  seed: number,
+  noise = 60
+): { pixels: Uint8Array; labels: number[] } {
   const r = fixtureRandom(seed)
   const n = classes * perClass
   const per = size * size * 3
@@ -118,7 +149,11 @@ export function colourImages(classes: number, perClass: number, size: number, se
 export function memorySet(data: { pixels: Uint8Array; labels: number[] }, size: number): ImageSet & { loads: number } {
   const per = size * size * 3
   const n = data.labels.length
-  const keys = Array.from({ length: n }, (_, i) => createHash('sha256').update(data.pixels.subarray(i * per, (i + 1) * per)).digest('hex'))
+  const keys = Array.from({ length: n }, (_, i) =>
+    createHash('sha256')
+      .update(data.pixels.subarray(i * per, (i + 1) * per))
+      .digest('hex')
+  )
   const set = {
     keys,
     labels: data.labels,
@@ -134,7 +169,10 @@ export function memorySet(data: { pixels: Uint8Array; labels: number[] }, size: 
 }
 
 /** Values of the given layers' variables, by variable name. */
-export function snapshot(model: tf.LayersModel, pick: (layerIndex: number, weightName: string) => boolean): Map<string, Float32Array> {
+export function snapshot(
+  model: tf.LayersModel,
+  pick: (layerIndex: number, weightName: string) => boolean
+): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>()
   model.layers.forEach((l, i) => {
     for (const w of l.weights) if (pick(i, w.name)) out.set(w.name, Float32Array.from(w.read().dataSync()))

@@ -20,15 +20,28 @@ function numbered(dir: string, from: number, n: number): string[] {
 }
 
 /** perClass cats then dogs from split (train|validation), starting at the `from`-th file of each class. */
-export async function catsDogs(split: 'train' | 'validation', perClass: number, size: number, from = 0): Promise<ImageSet & { paths: string[] }> {
-  const paths = [...numbered(join(CATS_DOGS, split, 'cats'), from, perClass), ...numbered(join(CATS_DOGS, split, 'dogs'), from, perClass)]
+export async function catsDogs(
+  split: 'train' | 'validation',
+  perClass: number,
+  size: number,
+  from = 0
+): Promise<ImageSet & { paths: string[] }> {
+  const paths = [
+    ...numbered(join(CATS_DOGS, split, 'cats'), from, perClass),
+    ...numbered(join(CATS_DOGS, split, 'dogs'), from, perClass)
+  ]
   const per = size * size * 3
   const pixels = new Uint8Array(paths.length * per)
   const keys: string[] = []
   for (const [i, p] of paths.entries()) {
     const bytes = readFileSync(p)
     keys.push(createHash('sha256').update(bytes).digest('hex'))
-    const { data, info } = await sharp(bytes).toColourspace('srgb').removeAlpha().resize(size, size, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true })
+    const { data, info } = await sharp(bytes)
+      .toColourspace('srgb')
+      .removeAlpha()
+      .resize(size, size, { fit: 'fill' })
+      .raw()
+      .toBuffer({ resolveWithObject: true })
     if (info.channels !== 3) throw new Error(`${p}: decoded to ${info.channels} channels`)
     pixels.set(data, i * per)
   }

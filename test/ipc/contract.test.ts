@@ -24,7 +24,10 @@ describe('contract', () => {
   })
 
   it('rejects requests that do not match, with the field named', () => {
-    const bad = channels['dataset.previewSplit'].request.safeParse({ projectKey: '0123456789abcdef', strategy: { kind: 'ratios', ratios: [0.8, 0.1], seed: 1 } })
+    const bad = channels['dataset.previewSplit'].request.safeParse({
+      projectKey: '0123456789abcdef',
+      strategy: { kind: 'ratios', ratios: [0.8, 0.1], seed: 1 }
+    })
     expect(bad.success).toBe(false)
     expect(bad.error?.issues[0]?.path.slice(0, 2)).toEqual(['strategy', 'ratios'])
     expect(channels['project.open'].request.safeParse({ path: '/x', extra: 1 }).success).toBe(false)
@@ -68,9 +71,18 @@ describe('contract', () => {
   })
 
   it('image URLs round-trip and odd paths are refused', () => {
-    expect(imageUrl({ kind: 'electron' }, '0123456789abcdef', 12, 'full')).toBe('tunelab://image/0123456789abcdef/12?size=full')
+    expect(imageUrl({ kind: 'electron' }, '0123456789abcdef', 12, 'full')).toBe(
+      'tunelab://image/0123456789abcdef/12?size=full'
+    )
     expect(parseImagePath('0123456789abcdef/12')).toEqual({ projectKey: '0123456789abcdef', imageId: 12 })
-    for (const p of ['0123456789abcdef/../1', '../0123456789abcdef/1', '0123456789abcdef/0', '0123456789abcdef/1/x', '/etc/passwd', '0123456789abcdef/%2e%2e'])
+    for (const p of [
+      '0123456789abcdef/../1',
+      '../0123456789abcdef/1',
+      '0123456789abcdef/0',
+      '0123456789abcdef/1/x',
+      '/etc/passwd',
+      '0123456789abcdef/%2e%2e'
+    ])
       expect(parseImagePath(p)).toBeNull()
   })
 })

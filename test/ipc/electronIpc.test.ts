@@ -8,7 +8,10 @@ const rendererListeners = new Map<string, Set<(e: unknown, msg: unknown) => void
 const invoked: [string, unknown][] = []
 
 vi.mock('electron', () => ({
-  ipcMain: { handle: (channel: string, fn: (event: unknown, request: unknown) => Promise<Envelope<unknown>>) => ipcHandlers.set(channel, fn) },
+  ipcMain: {
+    handle: (channel: string, fn: (event: unknown, request: unknown) => Promise<Envelope<unknown>>) =>
+      ipcHandlers.set(channel, fn)
+  },
   contextBridge: { exposeInMainWorld: (key: string, value: unknown) => (exposed[key] = value) },
   ipcRenderer: {
     invoke: async (channel: string, request: unknown) => {
@@ -20,7 +23,8 @@ vi.mock('electron', () => ({
       set.add(fn)
       rendererListeners.set(channel, set)
     },
-    removeListener: (channel: string, fn: (e: unknown, msg: unknown) => void) => rendererListeners.get(channel)?.delete(fn)
+    removeListener: (channel: string, fn: (e: unknown, msg: unknown) => void) =>
+      rendererListeners.get(channel)?.delete(fn)
   }
 }))
 
@@ -35,41 +39,79 @@ describe('main-side IPC wrapper', () => {
 
   it('registers every channel, prefixed, and refuses senders other than the main window frame', async () => {
     const calls: string[] = []
-    registerAll(async (channel) => {
-      calls.push(channel)
-      return { ok: true, result: 1 }
-    }, trustedSender(() => fakeWindow as never, ['file://']))
+    registerAll(
+      async (channel) => {
+        calls.push(channel)
+        return { ok: true, result: 1 }
+      },
+      trustedSender(() => fakeWindow as never, ['file://'])
+    )
     expect([...ipcHandlers.keys()].sort()).toEqual(CHANNEL_NAMES.map((c) => IPC_PREFIX + c).sort())
     const handler = ipcHandlers.get(IPC_PREFIX + 'app.info')
     if (!handler) throw new Error('missing')
-    expect(await handler({ sender: fakeWindow, senderFrame: fakeWindow.mainFrame }, {})).toEqual({ ok: true, result: 1 })
-    expect(await handler({ sender: {}, senderFrame: fakeWindow.mainFrame }, {})).toMatchObject({ ok: false, error: { code: 'forbidden' } })
-    expect(await handler({ sender: fakeWindow, senderFrame: { url: 'file:///x' } }, {})).toMatchObject({ ok: false, error: { code: 'forbidden' } })
+    expect(await handler({ sender: fakeWindow, senderFrame: fakeWindow.mainFrame }, {})).toEqual({
+      ok: true,
+      result: 1
+    })
+    expect(await handler({ sender: {}, senderFrame: fakeWindow.mainFrame }, {})).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' }
+    })
+    expect(await handler({ sender: fakeWindow, senderFrame: { url: 'file:///x' } }, {})).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' }
+    })
     const evilWindow = { mainFrame: { url: 'https://evil.example/' } }
-    const strict = wrapHandler('app.info', async () => ({ ok: true, result: 1 }), trustedSender(() => evilWindow as never, ['file://']))
-    expect(await strict({ sender: evilWindow, senderFrame: evilWindow.mainFrame } as never, {})).toMatchObject({ ok: false, error: { code: 'forbidden' } })
+    const strict = wrapHandler(
+      'app.info',
+      async () => ({ ok: true, result: 1 }),
+      trustedSender(() => evilWindow as never, ['file://'])
+    )
+    expect(await strict({ sender: evilWindow, senderFrame: evilWindow.mainFrame } as never, {})).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' }
+    })
     expect(calls).toEqual(['app.info'])
   })
 
   it('turns a throwing handler into an internal-error envelope', async () => {
-    const h = wrapHandler('app.info', async () => {
-      throw new Error('boom')
-    }, () => true)
+    const h = wrapHandler(
+      'app.info',
+      async () => {
+        throw new Error('boom')
+      },
+      () => true
+    )
     expect(await h({} as never, {})).toEqual({ ok: false, error: { code: 'internal', message: 'boom' } })
   })
 
   it('dispatch validates requests and responses against the contract', async () => {
     const ctx = {} as Ctx
-    expect(await dispatch('nope.nothing', {}, ctx)).toMatchObject({ ok: false, error: { code: 'invalid-request', message: expect.stringContaining('nope.nothing') } })
-    const r = await dispatch('results.gallery', { projectKey: 'XYZ', runId: -1, split: 'train', kind: 'best', className: null, n: 0 }, ctx)
+    expect(await dispatch('nope.nothing', {}, ctx)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-request', message: expect.stringContaining('nope.nothing') }
+    })
+    const r = await dispatch(
+      'results.gallery',
+      { projectKey: 'XYZ', runId: -1, split: 'train', kind: 'best', className: null, n: 0 },
+      ctx
+    )
     expect(r.ok).toBe(false)
     if (r.ok) return
     expect(r.error.code).toBe('invalid-request')
     for (const field of ['projectKey', 'runId', 'kind', 'n']) expect(r.error.message).toContain(field)
     // A handler answering something off-contract is caught before it reaches the renderer.
     const table = { 'app.pickFolder': async () => ({ path: 42 }) } as never
-    expect(await dispatch('app.pickFolder', {}, ctx, { table, validateResponses: true })).toMatchObject({ ok: false, error: { code: 'internal', message: expect.stringContaining('path') } })
-    expect(await dispatch('app.pickFolder', {}, ctx, { table: { 'app.pickFolder': async () => ({ path: '/x' }) } as never, validateResponses: true })).toEqual({ ok: true, result: { path: '/x' } })
+    expect(await dispatch('app.pickFolder', {}, ctx, { table, validateResponses: true })).toMatchObject({
+      ok: false,
+      error: { code: 'internal', message: expect.stringContaining('path') }
+    })
+    expect(
+      await dispatch('app.pickFolder', {}, ctx, {
+        table: { 'app.pickFolder': async () => ({ path: '/x' }) } as never,
+        validateResponses: true
+      })
+    ).toEqual({ ok: true, result: { path: '/x' } })
   })
 })
 
@@ -79,7 +121,10 @@ describe('preload', () => {
     const api = exposed['api'] as Record<string, Record<string, unknown>>
     expect(Object.keys(exposed)).toEqual(['api'])
     const methods = Object.entries(api).flatMap(([d, obj]) => Object.keys(obj).map((m) => `${d}.${m}`))
-    const expected = [...CHANNEL_NAMES, ...EVENT_NAMES.map((e) => e.replace(/\.(\w)/, (_m, c: string) => `.on${c.toUpperCase()}`))]
+    const expected = [
+      ...CHANNEL_NAMES,
+      ...EVENT_NAMES.map((e) => e.replace(/\.(\w)/, (_m, c: string) => `.on${c.toUpperCase()}`))
+    ]
     expect(methods.sort()).toEqual(expected.sort())
     for (const obj of Object.values(api)) for (const fn of Object.values(obj)) expect(typeof fn).toBe('function')
     expect(JSON.stringify(Object.keys(api))).not.toMatch(/ipc|invoke|send/i)

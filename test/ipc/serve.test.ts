@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { ApiError, NO_AUGMENTATION_SPEC_FOR_TESTS, type ProjectInfo, type TrainingProgress, type TuneLabApi } from '@test/helpers/serveImports'
+import {
+  ApiError,
+  NO_AUGMENTATION_SPEC_FOR_TESTS,
+  type ProjectInfo,
+  type TrainingProgress,
+  type TuneLabApi
+} from '@test/helpers/serveImports'
 import { makeProject, tempDir } from '../helpers/synthetic'
 import type { RunningServer } from '@server/server'
 import { rawGet, startTestServer, wsApi, wsUpgradeStatus } from '@test/helpers/serve'
@@ -22,7 +28,9 @@ describe('serve mode', () => {
     await makeProject(root, { classes: ['cat', 'dog'], perClass: 10, size: 40 })
     writeFileSync(join(tmp.dir, 'secret.txt'), SECRET)
     // A real JPEG outside the project, with the secret appended (still decodable).
-    const outside = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } }).jpeg().toBuffer()
+    const outside = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } })
+      .jpeg()
+      .toBuffer()
     writeFileSync(join(tmp.dir, 'outside.jpg'), Buffer.concat([outside, Buffer.from(SECRET)]))
     server = await startTestServer(tmp.dir)
     client = wsApi(server)
@@ -81,11 +89,17 @@ describe('serve mode', () => {
     ])
     expect((await api.project.recent()).projects[0]).toMatchObject({ root, exists: true })
 
-    const preview = await api.dataset.previewSplit({ projectKey: project.projectKey, strategy: { kind: 'ratios', ratios: [0.6, 0.2, 0.2], seed: 3 } })
+    const preview = await api.dataset.previewSplit({
+      projectKey: project.projectKey,
+      strategy: { kind: 'ratios', ratios: [0.6, 0.2, 0.2], seed: 3 }
+    })
     expect(preview.totals).toEqual({ train: 12, validation: 4, test: 4 })
     expect(preview.counts['cat']).toEqual({ train: 6, validation: 2, test: 2 })
     expect(await api.dataset.getSplit({ projectKey: project.projectKey })).toBeNull()
-    const saved = await api.dataset.saveSplit({ projectKey: project.projectKey, strategy: { kind: 'ratios', ratios: [0.6, 0.2, 0.2], seed: 3 } })
+    const saved = await api.dataset.saveSplit({
+      projectKey: project.projectKey,
+      strategy: { kind: 'ratios', ratios: [0.6, 0.2, 0.2], seed: 3 }
+    })
     expect(saved.totals).toEqual(preview.totals)
     expect((await api.dataset.getSplit({ projectKey: project.projectKey }))?.splitId).toBe(saved.splitId)
 
@@ -93,18 +107,38 @@ describe('serve mode', () => {
     expect(dogs.total).toBe(6)
     const first = dogs.images[0]
     if (!first) throw new Error('no image')
-    const aug = await api.dataset.augmentPreview({ projectKey: project.projectKey, imageId: first.imageId, spec: { ...NO_AUGMENTATION_SPEC_FOR_TESTS, horizontalFlip: true, rotation: 0.2 }, n: 3, seed: 1, size: 48 })
+    const aug = await api.dataset.augmentPreview({
+      projectKey: project.projectKey,
+      imageId: first.imageId,
+      spec: { ...NO_AUGMENTATION_SPEC_FOR_TESTS, horizontalFlip: true, rotation: 0.2 },
+      n: 3,
+      seed: 1,
+      size: 48
+    })
     expect(aug.images).toHaveLength(3)
     const png = Buffer.from((aug.images[0] ?? '').split(',')[1] ?? '', 'base64')
     expect(await sharp(png).metadata()).toMatchObject({ format: 'png', width: 48, height: 48 })
 
-    const bad = await api.dataset.previewSplit({ projectKey: project.projectKey, strategy: { kind: 'ratios', ratios: [0.5, 0.2], seed: 1 } } as never).catch((e: unknown) => e)
+    const bad = await api.dataset
+      .previewSplit({
+        projectKey: project.projectKey,
+        strategy: { kind: 'ratios', ratios: [0.5, 0.2], seed: 1 }
+      } as never)
+      .catch((e: unknown) => e)
     expect(bad).toBeInstanceOf(ApiError)
     expect(bad).toMatchObject({ code: 'invalid-request' })
     expect((bad as Error).message).toContain('strategy.ratios')
     await expect(api.runs.list({ projectKey: 'ffffffffffffffff' })).rejects.toMatchObject({ code: 'not-found' })
-    await expect(api.project.open({ path: join(tmp.dir, 'nope') })).rejects.toMatchObject({ code: 'bad-input', message: expect.stringContaining('nope') })
-    await expect(api.dataset.previewSplit({ projectKey: project.projectKey, strategy: { kind: 'folder', testFromVal: 0.5, seed: 1 } })).rejects.toMatchObject({ code: 'bad-input' })
+    await expect(api.project.open({ path: join(tmp.dir, 'nope') })).rejects.toMatchObject({
+      code: 'bad-input',
+      message: expect.stringContaining('nope')
+    })
+    await expect(
+      api.dataset.previewSplit({
+        projectKey: project.projectKey,
+        strategy: { kind: 'folder', testFromVal: 0.5, seed: 1 }
+      })
+    ).rejects.toMatchObject({ code: 'bad-input' })
   })
 
   it('serves images by id (thumb and full) and refuses traversal, absolute paths and symlinks out of the root', async () => {
@@ -118,7 +152,9 @@ describe('serve mode', () => {
     expect(await sharp(thumb.body).metadata()).toMatchObject({ width: 40, height: 40 })
     expect((await rawGet(server.port, `/image/${project.projectKey}/${a.imageId}?size=full&${t}`)).status).toBe(200)
     expect((await rawGet(server.port, `/image/${project.projectKey}/${a.imageId}?size=thumb`)).status).toBe(401)
-    expect((await rawGet(server.port, `/image/${project.projectKey}/${a.imageId}?size=thumb&token=bad`)).status).toBe(401)
+    expect((await rawGet(server.port, `/image/${project.projectKey}/${a.imageId}?size=thumb&token=bad`)).status).toBe(
+      401
+    )
     expect((await rawGet(server.port, `/image/${project.projectKey}/999999?${t}`)).status).toBe(404)
     expect((await rawGet(server.port, `/image/ffffffffffffffff/${a.imageId}?${t}`)).status).toBe(404)
 
@@ -182,11 +218,30 @@ describe('serve mode', () => {
     })
     expect(runId).toBeGreaterThan(0)
     expect((await api.training.active()).runs.map((r) => r.runId)).toContain(runId)
-    await expect(api.training.start({ projectKey: project.projectKey, config: { baseId: 'mobilenet_v1_0.25_32', weights: 'random', resizeMode: 'squash', augment: NO_AUGMENTATION_SPEC_FOR_TESTS, epochs: 1, batchSize: 8, lr: 1e-3, optimizer: 'adam', dropout: 0, seed: 1 } })).rejects.toMatchObject({ code: 'conflict' })
+    await expect(
+      api.training.start({
+        projectKey: project.projectKey,
+        config: {
+          baseId: 'mobilenet_v1_0.25_32',
+          weights: 'random',
+          resizeMode: 'squash',
+          augment: NO_AUGMENTATION_SPEC_FOR_TESTS,
+          epochs: 1,
+          batchSize: 8,
+          lr: 1e-3,
+          optimizer: 'adam',
+          dropout: 0,
+          seed: 1
+        }
+      })
+    ).rejects.toMatchObject({ code: 'conflict' })
     await done
     off()
     // The finished run's worker exits (and frees its TF.js engine): no run is listed as active any more.
-    await vi.waitFor(async () => expect((await api.training.active({})).runs).toEqual([]), { timeout: 10_000, interval: 100 })
+    await vi.waitFor(async () => expect((await api.training.active({})).runs).toEqual([]), {
+      timeout: 10_000,
+      interval: 100
+    })
     const mine = events.filter((e) => e.runId === runId)
     expect(mine.filter((e) => e.event.type === 'epoch')).toHaveLength(2)
     expect(mine.some((e) => e.event.type === 'batch')).toBe(true)
@@ -202,18 +257,40 @@ describe('serve mode', () => {
     expect(confusion.classes).toEqual(['cat', 'dog'])
     expect(confusion.total).toBe(4)
     expect(confusion.matrix.flat().reduce((s, x) => s + x, 0)).toBe(4)
-    const gallery = await api.results.gallery({ projectKey: project.projectKey, runId, split: 'validation', kind: 'least-confident', className: null, n: 10 })
+    const gallery = await api.results.gallery({
+      projectKey: project.projectKey,
+      runId,
+      split: 'validation',
+      kind: 'least-confident',
+      className: null,
+      n: 10
+    })
     expect(gallery.items).toHaveLength(4)
     const cellCounts = await Promise.all(
-      ['cat', 'dog'].flatMap((t) => ['cat', 'dog'].map((p) => api.results.cell({ projectKey: project.projectKey, runId, split: 'validation', trueClass: t, predictedClass: p }).then((r) => r.items.length)))
+      ['cat', 'dog'].flatMap((t) =>
+        ['cat', 'dog'].map((p) =>
+          api.results
+            .cell({ projectKey: project.projectKey, runId, split: 'validation', trueClass: t, predictedClass: p })
+            .then((r) => r.items.length)
+        )
+      )
     )
     expect(cellCounts).toEqual(confusion.matrix.flat())
-    const sweep = await api.results.threshold({ projectKey: project.projectKey, runId, split: 'validation', thresholds: [0, 1] })
+    const sweep = await api.results.threshold({
+      projectKey: project.projectKey,
+      runId,
+      split: 'validation',
+      thresholds: [0, 1]
+    })
     expect(sweep.points[0]).toMatchObject({ threshold: 0, coverage: 1, covered: 4 })
 
     const img = gallery.items[0]
     if (!img) throw new Error('empty gallery')
-    const pred = await api.predict.image({ projectKey: project.projectKey, runId, image: { kind: 'imageId', imageId: img.imageId } })
+    const pred = await api.predict.image({
+      projectKey: project.projectKey,
+      runId,
+      image: { kind: 'imageId', imageId: img.imageId }
+    })
     expect(pred.classes).toEqual(['cat', 'dog'])
     expect(pred.probabilities.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 5)
     // The stored prediction and the saved model agree on the same image.

@@ -13,10 +13,29 @@ describe('toProgressEvent', () => {
   })
 
   it('maps the backend with the reasons the better ones were skipped', () => {
-    const e = toProgressEvent({ type: 'backend', info: { name: 'wasm', tfBackend: 'wasm', simd: true, threads: 1, skipped: [{ name: 'tensorflow', reason: 'not installed' }] } })
+    const e = toProgressEvent({
+      type: 'backend',
+      info: {
+        name: 'wasm',
+        tfBackend: 'wasm',
+        simd: true,
+        threads: 1,
+        skipped: [{ name: 'tensorflow', reason: 'not installed' }]
+      }
+    })
     expect(e).toEqual({ type: 'backend', name: 'wasm (SIMD)', notes: ['tensorflow: not installed'] })
     expect(trainingProgressSchema.safeParse({ projectKey: KEY, runId: 1, event: e }).success).toBe(true)
-    const native = toProgressEvent({ type: 'backend', info: { name: 'wasm', tfBackend: 'wasm', simd: true, threads: 1, native: { version: '2.6.3', threads: 2 }, skipped: [] } })
+    const native = toProgressEvent({
+      type: 'backend',
+      info: {
+        name: 'wasm',
+        tfBackend: 'wasm',
+        simd: true,
+        threads: 1,
+        native: { version: '2.6.3', threads: 2 },
+        skipped: []
+      }
+    })
     expect(native).toMatchObject({ name: 'wasm (SIMD) + oneDNN 2.6.3 convolutions, 2 threads' })
   })
 })

@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { buildBase, describeBase, formatBaseId, parseBaseId, applyPreprocessing, TF_MODE_PREPROCESSING, preprocessPixel } from '@core/models'
+import {
+  buildBase,
+  describeBase,
+  formatBaseId,
+  parseBaseId,
+  applyPreprocessing,
+  TF_MODE_PREPROCESSING,
+  preprocessPixel
+} from '@core/models'
 import { makeDivisible } from '@core/models/architectures/mobilenetV2'
 import { useWasm } from '@test/helpers/wasm'
 
@@ -20,8 +28,12 @@ describe('parseBaseId', () => {
     expect(formatBaseId(parseBaseId('mobilenet_v2_1_160'))).toBe('mobilenet_v2_1.0_160')
   })
   it('rejects unknown family, alpha and size with specific messages', () => {
-    expect(() => parseBaseId('efficientnet_b0_224')).toThrow(/Unknown base "efficientnet_b0_224".*mobilenet_v2, mobilenet_v1, resnet50_v2/)
-    expect(() => parseBaseId('mobilenet_v1_0.35_224')).toThrow(/Bad alpha "0.35".*mobilenet_v1 supports alpha 0.25, 0.5, 0.75, 1.0/)
+    expect(() => parseBaseId('efficientnet_b0_224')).toThrow(
+      /Unknown base "efficientnet_b0_224".*mobilenet_v2, mobilenet_v1, resnet50_v2/
+    )
+    expect(() => parseBaseId('mobilenet_v1_0.35_224')).toThrow(
+      /Bad alpha "0.35".*mobilenet_v1 supports alpha 0.25, 0.5, 0.75, 1.0/
+    )
     expect(() => parseBaseId('mobilenet_v2_1.0_16')).toThrow(/Bad input size "16".*32 to 1024/)
     expect(() => parseBaseId('mobilenet_v2_1.0_abc')).toThrow(/Bad input size "abc"/)
     expect(() => parseBaseId('mobilenet_v2_160')).toThrow(/expected mobilenet_v2_<alpha>_<size>/)
@@ -53,8 +65,15 @@ describe('MobileNetV2', () => {
     expect(m.outputs[0]?.shape).toEqual([null, 5, 5, 1280])
     expect(b.spec.outputShape).toEqual([5, 5, 1280])
     expect(m.layers.slice(0, 9).map((l) => l.name)).toEqual([
-      'input_1', 'Conv1', 'bn_Conv1', 'Conv1_relu', 'expanded_conv_depthwise', 'expanded_conv_depthwise_BN',
-      'expanded_conv_depthwise_relu', 'expanded_conv_project', 'expanded_conv_project_BN'
+      'input_1',
+      'Conv1',
+      'bn_Conv1',
+      'Conv1_relu',
+      'expanded_conv_depthwise',
+      'expanded_conv_depthwise_BN',
+      'expanded_conv_depthwise_relu',
+      'expanded_conv_project',
+      'expanded_conv_project_BN'
     ])
     expect(m.layers.slice(-3).map((l) => l.name)).toEqual(['Conv_1', 'Conv_1_bn', 'out_relu'])
     expect(m.getLayer('block_1_pad').getClassName()).toBe('ZeroPadding2D')
@@ -86,7 +105,12 @@ describe('MobileNet v1', () => {
     expect(b.spec.outputShape).toEqual([7, 7, 256])
     expect(m.layers.at(-1)?.name).toBe('conv_pw_13_relu')
     expect(weightNames(m).slice(0, 5)).toEqual(['conv1', 'conv1_bn', 'conv_dw_1', 'conv_dw_1_bn', 'conv_pw_1'])
-    expect(m.layers.filter((l) => l.name.startsWith('conv_pad_')).map((l) => l.name)).toEqual(['conv_pad_2', 'conv_pad_4', 'conv_pad_6', 'conv_pad_12'])
+    expect(m.layers.filter((l) => l.name.startsWith('conv_pad_')).map((l) => l.name)).toEqual([
+      'conv_pad_2',
+      'conv_pad_4',
+      'conv_pad_6',
+      'conv_pad_12'
+    ])
     expect(m.layers[b.spec.defaultFineTuneAt]?.name).toBe(b.spec.defaultFineTuneAtLayer)
     expect(m.layers.length).toBe(b.spec.layerCount)
     m.dispose()
@@ -121,10 +145,21 @@ describe('ResNet50V2', () => {
     expect(m.layers.length).toBe(190)
     expect(m.outputs[0]?.shape).toEqual([null, 7, 7, 2048])
     expect(b.spec.outputShape).toEqual([7, 7, 2048])
-    expect(m.layers.slice(0, 7).map((l) => l.name)).toEqual(['input_1', 'conv1_pad', 'conv1_conv', 'pool1_pad', 'pool1_pool', 'conv2_block1_preact_bn', 'conv2_block1_preact_relu'])
+    expect(m.layers.slice(0, 7).map((l) => l.name)).toEqual([
+      'input_1',
+      'conv1_pad',
+      'conv1_conv',
+      'pool1_pad',
+      'pool1_pool',
+      'conv2_block1_preact_bn',
+      'conv2_block1_preact_relu'
+    ])
     expect(m.layers.slice(-2).map((l) => l.name)).toEqual(['post_bn', 'post_relu'])
     expect(m.getLayer('conv4_block6_out').getClassName()).toBe('Add')
-    expect(m.getLayer('conv3_block1_0_conv').weights.map((w) => w.originalName)).toEqual(['conv3_block1_0_conv/kernel', 'conv3_block1_0_conv/bias'])
+    expect(m.getLayer('conv3_block1_0_conv').weights.map((w) => w.originalName)).toEqual([
+      'conv3_block1_0_conv/kernel',
+      'conv3_block1_0_conv/bias'
+    ])
     expect(m.getLayer('conv3_block1_1_conv').weights.length).toBe(1)
     expect(m.getLayer('post_bn').getConfig()).toMatchObject({ epsilon: 1.001e-5 })
     expect(m.layers[b.spec.defaultFineTuneAt]?.name).toBe(b.spec.defaultFineTuneAtLayer)

@@ -32,7 +32,11 @@ describe.skipIf(!existsSync(DATA))('faithfulness on real weights (needs /work/sh
 
   it('code-built MobileNet v1 0.25 224 + Keras .h5 = TF.js model cut at conv_pw_13_relu (max abs diff <= 1e-4)', async () => {
     const base = await loadBase('mobilenet_v1_0.25_224', { path: V1_H5 })
-    expect(base.weightsSource).toMatchObject({ kind: 'keras-h5', path: V1_H5, sha256: 'dbdb03ee2a22fd895301636cd328b234bb3a9952358f436d82f46b81e0d5b0bf' })
+    expect(base.weightsSource).toMatchObject({
+      kind: 'keras-h5',
+      path: V1_H5,
+      sha256: 'dbdb03ee2a22fd895301636cd328b234bb3a9952358f436d82f46b81e0d5b0bf'
+    })
     const full = await loadTfjsLayersModel(V1_TFJS)
     const ref = cutModelAt(full, 'conv_pw_13_relu')
     const x = base.preprocess(photos224)

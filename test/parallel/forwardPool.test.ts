@@ -19,7 +19,13 @@ function pixelsFor(count: number, size: number, seed: number): Uint8Array {
 }
 
 /** Main-thread reference: preprocess, predict, optionally GAP. */
-function reference(model: tf.LayersModel, pixels: Uint8Array, count: number, size: number, pooled: boolean): Float32Array {
+function reference(
+  model: tf.LayersModel,
+  pixels: Uint8Array,
+  count: number,
+  size: number,
+  pooled: boolean
+): Float32Array {
   return tf.tidy(() => {
     const x = applyPreprocessing(tf.tensor4d(pixels, [count, size, size, 3], 'int32'), TF_MODE_PREPROCESSING)
     const y = model.predict(x) as tf.Tensor
@@ -58,8 +64,17 @@ describe('ForwardPool', () => {
     const p = await pool({ workers: 2, model: base.model, output: 'pooled', maxBatch: 3 })
     // Each worker's backend, described; with oneDNN, the 2 cores are shared out: 1 thread per worker.
     expect(p.info.backends).toHaveLength(2)
-    for (const b of p.info.backends) expect(b).toMatch(/^wasm \(SIMD\)($| \+ oneDNN [\d.]+ convolutions, 1 thread$|; oneDNN not used: )/)
-    expect({ ...p.info, backends: [] }).toEqual({ workers: 2, backends: [], inputSize: S, outputDim: 16, preprocessing: TF_MODE_PREPROCESSING, output: 'pooled', foldedBn: false })
+    for (const b of p.info.backends)
+      expect(b).toMatch(/^wasm \(SIMD\)($| \+ oneDNN [\d.]+ convolutions, 1 thread$|; oneDNN not used: )/)
+    expect({ ...p.info, backends: [] }).toEqual({
+      workers: 2,
+      backends: [],
+      inputSize: S,
+      outputDim: 16,
+      preprocessing: TF_MODE_PREPROCESSING,
+      output: 'pooled',
+      foldedBn: false
+    })
     const count = 11
     const pixels = pixelsFor(count, S, 1)
     const copy = pixels.slice()
@@ -76,8 +91,12 @@ describe('ForwardPool', () => {
   })
 
   it("returns a classifier's raw outputs, and folds BatchNorm to the same features", async () => {
-    const gap = tf.layers.globalAveragePooling2d({}).apply(base.model.outputs[0] as tf.SymbolicTensor) as tf.SymbolicTensor
-    const probs = tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }).apply(gap) as tf.SymbolicTensor
+    const gap = tf.layers
+      .globalAveragePooling2d({})
+      .apply(base.model.outputs[0] as tf.SymbolicTensor) as tf.SymbolicTensor
+    const probs = tf.layers
+      .dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) })
+      .apply(gap) as tf.SymbolicTensor
     const classifier = tf.model({ inputs: base.model.inputs, outputs: probs })
     const pixels = pixelsFor(7, S, 2)
     const raw = await pool({ workers: 2, model: classifier, output: 'raw' })
@@ -94,7 +113,12 @@ describe('ForwardPool', () => {
     const pixels = pixelsFor(4, 96, 3)
     const p = await ForwardPool.forBase(mnet, { workers: 2 })
     pools.push(p)
-    expect(p.info).toMatchObject({ output: 'pooled', outputDim: 1280, inputSize: 96, preprocessing: mnet.spec.preprocessing })
+    expect(p.info).toMatchObject({
+      output: 'pooled',
+      outputDim: 1280,
+      inputSize: 96,
+      preprocessing: mnet.spec.preprocessing
+    })
     const got = await p.run(pixels, 4)
     const want = reference(mnet.model, pixels, 4, 96, true)
     // Random Keras-init MobileNetV2 features are tiny (~1e-11): compare relative to their scale.
@@ -104,7 +128,12 @@ describe('ForwardPool', () => {
   })
 
   it('close() terminates the workers and later runs fail clearly', async () => {
-    const p = await ForwardPool.create({ workers: 2, model: base.model, preprocessing: TF_MODE_PREPROCESSING, output: 'pooled' })
+    const p = await ForwardPool.create({
+      workers: 2,
+      model: base.model,
+      preprocessing: TF_MODE_PREPROCESSING,
+      output: 'pooled'
+    })
     expect(p.liveWorkers).toBe(2)
     // The expectation is attached before close(): an unhandled rejection would kill the process
     // (tfjs-backend-wasm's emscripten glue rethrows them).
@@ -127,11 +156,25 @@ describe('ForwardPool', () => {
 
   it('start-up failures are errors naming the cause', async () => {
     const common = { model: base.model, preprocessing: TF_MODE_PREPROCESSING }
-    await expect(ForwardPool.create({ ...common, output: 'pooled', workers: 1, workerUrl: new URL('./fixtures/throwingWorker.mjs', import.meta.url) })).rejects.toThrow(
-      /worker 0 failed to start: worker module failed to load \(test fixture\)/
+    await expect(
+      ForwardPool.create({
+        ...common,
+        output: 'pooled',
+        workers: 1,
+        workerUrl: new URL('./fixtures/throwingWorker.mjs', import.meta.url)
+      })
+    ).rejects.toThrow(/worker 0 failed to start: worker module failed to load \(test fixture\)/)
+    const gap = tf.model({
+      inputs: base.model.inputs,
+      outputs: tf.layers
+        .globalAveragePooling2d({})
+        .apply(base.model.outputs[0] as tf.SymbolicTensor) as tf.SymbolicTensor
+    })
+    await expect(ForwardPool.create({ ...common, model: gap, output: 'pooled', workers: 1 })).rejects.toThrow(
+      /output 'pooled' needs a 4D feature map, the model outputs \[null,16\]/
     )
-    const gap = tf.model({ inputs: base.model.inputs, outputs: tf.layers.globalAveragePooling2d({}).apply(base.model.outputs[0] as tf.SymbolicTensor) as tf.SymbolicTensor })
-    await expect(ForwardPool.create({ ...common, model: gap, output: 'pooled', workers: 1 })).rejects.toThrow(/output 'pooled' needs a 4D feature map, the model outputs \[null,16\]/)
-    await expect(ForwardPool.create({ ...common, output: 'pooled', workers: 0 })).rejects.toThrow(/workers must be a positive integer/)
+    await expect(ForwardPool.create({ ...common, output: 'pooled', workers: 0 })).rejects.toThrow(
+      /workers must be a positive integer/
+    )
   })
 })

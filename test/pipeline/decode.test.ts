@@ -20,10 +20,14 @@ beforeAll(async () => {
   const w = 64
   const h = 32
   const px = Buffer.alloc(w * h * 3)
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) px.set(x < 16 ? RED : x < 48 ? GREEN : BLUE, (y * w + x) * 3)
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) px.set(x < 16 ? RED : x < 48 ? GREEN : BLUE, (y * w + x) * 3)
   bands = join(tmp.dir, 'bands.png')
-  writeFileSync(bands, await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer())
+  writeFileSync(
+    bands,
+    await sharp(px, { raw: { width: w, height: h, channels: 3 } })
+      .png()
+      .toBuffer()
+  )
 })
 
 function at(img: Uint8Array, size: number, x: number, y: number): number[] {
@@ -38,16 +42,43 @@ function near(got: number[], want: number[], tol = 30): boolean {
 describe('resize modes', () => {
   const cases: Array<[ResizeMode, Array<[number, number, number[]]>]> = [
     // squash: the whole image, bands keep their horizontal proportions
-    ['squash', [[1, 8, RED], [8, 8, GREEN], [14, 8, BLUE], [1, 0, RED], [14, 15, BLUE]]],
+    [
+      'squash',
+      [
+        [1, 8, RED],
+        [8, 8, GREEN],
+        [14, 8, BLUE],
+        [1, 0, RED],
+        [14, 15, BLUE]
+      ]
+    ],
     // center-crop: scaled to 32x16, centre 16 columns kept: only green remains
-    ['center-crop', [[0, 8, GREEN], [15, 8, GREEN], [8, 0, GREEN], [8, 15, GREEN]]],
+    [
+      'center-crop',
+      [
+        [0, 8, GREEN],
+        [15, 8, GREEN],
+        [8, 0, GREEN],
+        [8, 15, GREEN]
+      ]
+    ],
     // pad: scaled to 16x8, black bars above and below
-    ['pad', [[8, 1, BLACK], [8, 14, BLACK], [1, 8, RED], [8, 8, GREEN], [14, 8, BLUE]]]
+    [
+      'pad',
+      [
+        [8, 1, BLACK],
+        [8, 14, BLACK],
+        [1, 8, RED],
+        [8, 8, GREEN],
+        [14, 8, BLUE]
+      ]
+    ]
   ]
   it.each(cases)('%s puts each region where expected', async (mode, probes) => {
     const img = await decodeResized(bands, 16, mode)
     expect(img.length).toBe(16 * 16 * 3)
-    for (const [x, y, want] of probes) expect(near(at(img, 16, x, y), want), `${mode} (${x},${y}) = ${at(img, 16, x, y)}`).toBe(true)
+    for (const [x, y, want] of probes)
+      expect(near(at(img, 16, x, y), want), `${mode} (${x},${y}) = ${at(img, 16, x, y)}`).toBe(true)
   })
 
   it('rejects bad sizes and modes, and names the file it cannot decode', async () => {

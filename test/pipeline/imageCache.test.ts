@@ -88,7 +88,10 @@ describe('ImageCache', () => {
     const cache = new ImageCache(join(tmp.dir, 'c4'))
     const bad = join(tmp.dir, 'gone.jpg')
     writeFileSync(bad, 'garbage')
-    const items = [{ absPath: join(root, images[0]?.path ?? ''), hash: images[0]?.hash ?? '' }, { absPath: bad, hash: 'ab'.repeat(32) }]
+    const items = [
+      { absPath: join(root, images[0]?.path ?? ''), hash: images[0]?.hash ?? '' },
+      { absPath: bad, hash: 'ab'.repeat(32) }
+    ]
     await expect(cache.loadBatch(items, 16, 'squash')).rejects.toThrow(/gone\.jpg: not a recognised image format/)
     expect(existsSync(cache.pathFor('ab'.repeat(32), 16, 'squash'))).toBe(false)
     rmSync(bad)

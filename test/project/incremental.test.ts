@@ -20,7 +20,10 @@ async function project(): Promise<string> {
 }
 
 /** Scans and returns the report with the relative paths whose bytes were read. */
-async function scanCounting(root: string, opts: ScanOptions = {}): Promise<{ scan: Awaited<ReturnType<typeof scanProject>>; readPaths: string[] }> {
+async function scanCounting(
+  root: string,
+  opts: ScanOptions = {}
+): Promise<{ scan: Awaited<ReturnType<typeof scanProject>>; readPaths: string[] }> {
   const readPaths: string[] = []
   const scan = await scanProject(root, { ...opts, onRead: (p) => readPaths.push(p) })
   return { scan, readPaths: readPaths.sort() }
@@ -51,7 +54,15 @@ describe('incremental scan', () => {
     const root = await project()
     const path = 'a/a.img.0.jpg'
     const st = statSync(join(root, path))
-    const fake: ScanFileRecord = { bytes: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, hash: 'f'.repeat(64), width: 7, height: 9, error: null }
+    const fake: ScanFileRecord = {
+      bytes: st.size,
+      mtimeMs: st.mtimeMs,
+      ctimeMs: st.ctimeMs,
+      hash: 'f'.repeat(64),
+      width: 7,
+      height: 9,
+      error: null
+    }
     const { scan, readPaths } = await scanCounting(root, { previous: new Map([[path, fake]]) })
     expect(readPaths).not.toContain(path)
     expect(readPaths).toHaveLength(7)

@@ -48,9 +48,11 @@ describe('mapLimit', () => {
     })
     expect(out).toEqual([50, 10, 40, 20, 30])
     expect(peak).toBe(2)
-    await expect(mapLimit([1, 2, 3], 2, async (x) => {
-      if (x === 2) throw new Error('boom 2')
-      return x
-    })).rejects.toThrow('boom 2')
+    await expect(
+      mapLimit([1, 2, 3], 2, async (x) => {
+        if (x === 2) throw new Error('boom 2')
+        return x
+      })
+    ).rejects.toThrow('boom 2')
   })
 })

@@ -17,7 +17,12 @@ function fresh(): string {
   return d
 }
 
-async function expectProjectError(p: Promise<unknown>, code: ProjectErrorCode, message: RegExp, path?: string): Promise<void> {
+async function expectProjectError(
+  p: Promise<unknown>,
+  code: ProjectErrorCode,
+  message: RegExp,
+  path?: string
+): Promise<void> {
   const err = await p.then(
     () => null,
     (e: unknown) => e
@@ -99,7 +104,11 @@ describe('layout detection', () => {
     copyFileSync(src, join(root, 'train', 'class1', 'same-split-copy.jpg'))
     const scan = await scanProject(root)
     expect(scan.leakage).toHaveLength(1)
-    expect(scan.leakage[0]?.paths).toEqual(['train/class0/class0.train.0.jpg', 'train/class1/same-split-copy.jpg', 'validation/class0/copy-of-train.jpg'])
+    expect(scan.leakage[0]?.paths).toEqual([
+      'train/class0/class0.train.0.jpg',
+      'train/class1/same-split-copy.jpg',
+      'validation/class0/copy-of-train.jpg'
+    ])
     expect(scan.leakage[0]?.splits).toEqual(['train', 'validation'])
     expect(scan.duplicates).toEqual([])
 
@@ -155,7 +164,8 @@ describe('odd files', () => {
       for (const [x, y, rgb] of o.probes ?? []) {
         const i = (y * d.width + x) * 3
         const got = [d.data[i], d.data[i + 1], d.data[i + 2]] as number[]
-        for (let c = 0; c < 3; c++) expect(Math.abs((got[c] ?? 0) - rgb[c]!), `${o.name} at ${x},${y}: ${got} vs ${rgb}`).toBeLessThan(40)
+        for (let c = 0; c < 3; c++)
+          expect(Math.abs((got[c] ?? 0) - rgb[c]!), `${o.name} at ${x},${y}: ${got} vs ${rgb}`).toBeLessThan(40)
       }
     }
   })
@@ -206,14 +216,23 @@ describe('errors', () => {
     mkdirSync(join(root, 'bad'))
     writeFileSync(join(root, 'bad', 'broken.jpg'), 'garbage')
     writeFileSync(join(root, 'bad', 'readme.txt'), 'hi')
-    await expectProjectError(scanProject(root), 'EMPTY_CLASS', /class "bad" has no readable images.*bad\/broken\.jpg: not a recognised image/, join(root, 'bad'))
+    await expectProjectError(
+      scanProject(root),
+      'EMPTY_CLASS',
+      /class "bad" has no readable images.*bad\/broken\.jpg: not a recognised image/,
+      join(root, 'bad')
+    )
   })
 
   it('MIXED_LAYOUT for split folders next to class folders, and for val + validation', async () => {
     const root = fresh()
     await makeProject(root, { layout: 'presplit', perClass: { train: 1 } })
     await makeProject(root, { classes: ['stray'], perClass: 1 })
-    await expectProjectError(scanProject(root), 'MIXED_LAYOUT', /mixes split folders \(train\) with other folders \(stray\)/)
+    await expectProjectError(
+      scanProject(root),
+      'MIXED_LAYOUT',
+      /mixes split folders \(train\) with other folders \(stray\)/
+    )
     const both = fresh()
     await makeProject(both, { layout: 'presplit', perClass: { train: 1, val: 1, validation: 1 } })
     await expectProjectError(scanProject(both), 'MIXED_LAYOUT', /both "val" and "validation"/)
@@ -221,17 +240,20 @@ describe('errors', () => {
 })
 
 const REAL = join(SHARED_DATA, 'cats_and_dogs_filtered')
-describe.skipIf(!existsSync(REAL))('real data: cats_and_dogs_filtered (skipped when /work/shared/data is absent)', () => {
-  it('is pre-split, 2 classes, 1000/1000 train, 500/500 validation, nothing unreadable', async () => {
-    const scan = await scanProject(REAL)
-    expect(scan.layout).toBe('presplit')
-    expect(scan.folderSplits).toEqual(['train', 'validation'])
-    expect(scan.classes).toEqual([
-      { name: 'cats', counts: { train: 1000, validation: 500 }, total: 1500 },
-      { name: 'dogs', counts: { train: 1000, validation: 500 }, total: 1500 }
-    ])
-    expect(scan.unreadable).toEqual([])
-    expect(scan.images).toHaveLength(3000)
-    expect(scan.images.every((i) => i.width > 0 && i.height > 0)).toBe(true)
-  })
-})
+describe.skipIf(!existsSync(REAL))(
+  'real data: cats_and_dogs_filtered (skipped when /work/shared/data is absent)',
+  () => {
+    it('is pre-split, 2 classes, 1000/1000 train, 500/500 validation, nothing unreadable', async () => {
+      const scan = await scanProject(REAL)
+      expect(scan.layout).toBe('presplit')
+      expect(scan.folderSplits).toEqual(['train', 'validation'])
+      expect(scan.classes).toEqual([
+        { name: 'cats', counts: { train: 1000, validation: 500 }, total: 1500 },
+        { name: 'dogs', counts: { train: 1000, validation: 500 }, total: 1500 }
+      ])
+      expect(scan.unreadable).toEqual([])
+      expect(scan.images).toHaveLength(3000)
+      expect(scan.images.every((i) => i.width > 0 && i.height > 0)).toBe(true)
+    })
+  }
+)

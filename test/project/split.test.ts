@@ -14,7 +14,11 @@ function flat(counts: Record<string, number>): ScannedImage[] {
   return out
 }
 
-const RATIOS = (seed: number, ratios: [number, number, number] = [0.8, 0.1, 0.1]): SplitStrategy => ({ kind: 'ratios', ratios, seed })
+const RATIOS = (seed: number, ratios: [number, number, number] = [0.8, 0.1, 0.1]): SplitStrategy => ({
+  kind: 'ratios',
+  ratios,
+  seed
+})
 
 describe('ratios split', () => {
   it('is stratified per class with the documented rounding', () => {
@@ -94,8 +98,12 @@ describe('folder split', () => {
   })
 
   it('rejects a flat project and a bad fraction', () => {
-    expect(() => assignSplits(flat({ a: 2, b: 2 }), { kind: 'folder', testFromVal: 0, seed: 1 })).toThrow(/a\/0\.jpg is not inside a train\/validation\/test folder/)
-    expect(() => assignSplits(pre, { kind: 'folder', testFromVal: 1.5, seed: 1 })).toThrow(/testFromVal must be a fraction in \[0, 1\], got 1.5/)
+    expect(() => assignSplits(flat({ a: 2, b: 2 }), { kind: 'folder', testFromVal: 0, seed: 1 })).toThrow(
+      /a\/0\.jpg is not inside a train\/validation\/test folder/
+    )
+    expect(() => assignSplits(pre, { kind: 'folder', testFromVal: 1.5, seed: 1 })).toThrow(
+      /testFromVal must be a fraction in \[0, 1\], got 1.5/
+    )
   })
 })
 
@@ -131,7 +139,13 @@ describe('ratios parsing', () => {
 
 describe('leakage for assigned splits', () => {
   it('groups identical files that land in different splits', () => {
-    const images = [img('a/1.jpg', 'a', null, 'X'), img('b/2.jpg', 'b', null, 'X'), img('a/3.jpg', 'a', null, 'Y'), img('a/4.jpg', 'a', null, 'Y'), img('a/5.jpg', 'a', null, 'Z')]
+    const images = [
+      img('a/1.jpg', 'a', null, 'X'),
+      img('b/2.jpg', 'b', null, 'X'),
+      img('a/3.jpg', 'a', null, 'Y'),
+      img('a/4.jpg', 'a', null, 'Y'),
+      img('a/5.jpg', 'a', null, 'Z')
+    ]
     const assignment = new Map<string, SplitName>([
       ['a/1.jpg', 'test'],
       ['b/2.jpg', 'train'],
@@ -139,6 +153,8 @@ describe('leakage for assigned splits', () => {
       ['a/4.jpg', 'train'],
       ['a/5.jpg', 'validation']
     ])
-    expect(findLeakage(images, assignment)).toEqual([{ hash: 'X', paths: ['a/1.jpg', 'b/2.jpg'], splits: ['train', 'test'] }])
+    expect(findLeakage(images, assignment)).toEqual([
+      { hash: 'X', paths: ['a/1.jpg', 'b/2.jpg'], splits: ['train', 'test'] }
+    ])
   })
 })

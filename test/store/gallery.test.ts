@@ -65,15 +65,27 @@ describe('gallery queries', () => {
   })
 
   it('mostConfident: correct predictions of the class, highest confidence first', () => {
-    expect(paths(store.mostConfident(binaryRun, 'test', 'cat', 10))).toEqual(['cat/cat-0.jpg', 'cat/cat-1.jpg', 'cat/cat-2.jpg'])
+    expect(paths(store.mostConfident(binaryRun, 'test', 'cat', 10))).toEqual([
+      'cat/cat-0.jpg',
+      'cat/cat-1.jpg',
+      'cat/cat-2.jpg'
+    ])
     expect(paths(store.mostConfident(binaryRun, 'test', 'dog', 1))).toEqual(['dog/dog-0.jpg'])
     expect(paths(store.mostConfident(binaryRun, 'validation', 'dog', 5))).toEqual(['dog/dog-4.jpg'])
-    expect(paths(store.mostConfident(binaryRun, 'test', null, 3))).toEqual(['cat/cat-0.jpg', 'dog/dog-0.jpg', 'cat/cat-1.jpg'])
+    expect(paths(store.mostConfident(binaryRun, 'test', null, 3))).toEqual([
+      'cat/cat-0.jpg',
+      'dog/dog-0.jpg',
+      'cat/cat-1.jpg'
+    ])
     expect(store.mostConfident(binaryRun, 'test', 'cat', 0)).toEqual([])
   })
 
   it('leastConfident: nearest the decision boundary (|p - 0.5| for two classes), right or wrong', () => {
-    expect(paths(store.leastConfident(binaryRun, 'test', 'cat', 3))).toEqual(['cat/cat-4.jpg', 'cat/cat-2.jpg', 'cat/cat-1.jpg'])
+    expect(paths(store.leastConfident(binaryRun, 'test', 'cat', 3))).toEqual([
+      'cat/cat-4.jpg',
+      'cat/cat-2.jpg',
+      'cat/cat-1.jpg'
+    ])
     expect(paths(store.leastConfident(binaryRun, 'test', 'dog', 2))).toEqual(['dog/dog-2.jpg', 'dog/dog-1.jpg'])
     const item = store.leastConfident(binaryRun, 'test', 'dog', 1)[0]!
     expect(item.margin).toBeCloseTo(Math.abs(0.52 - 0.5) * 2, 12)
@@ -96,7 +108,14 @@ describe('gallery queries', () => {
     expect(paths(store.confidentlyWrong(binaryRun, 'test', 'dog', 5))).toEqual(['dog/dog-1.jpg', 'dog/dog-2.jpg'])
     expect(paths(store.confidentlyWrong(triRun, 'test', 'fox', 5))).toEqual(['fox/fox-4.jpg', 'fox/fox-3.jpg'])
     const top = store.confidentlyWrong(binaryRun, 'test', 'cat', 1)[0]!
-    expect(top).toMatchObject({ trueClass: 'cat', predictedClass: 'dog', correct: false, present: true, width: 64, height: 48 })
+    expect(top).toMatchObject({
+      trueClass: 'cat',
+      predictedClass: 'dog',
+      correct: false,
+      present: true,
+      width: 64,
+      height: 48
+    })
     expect(top.confidence).toBeCloseTo(0.9, 12)
   })
 
@@ -107,8 +126,14 @@ describe('gallery queries', () => {
       { trueClass: 'dog', predictedClass: 'cat', count: 2 },
       { trueClass: 'dog', predictedClass: 'dog', count: 2 }
     ])
-    expect(paths(store.confusionCellImages(binaryRun, 'test', 'dog', 'cat'))).toEqual(['dog/dog-1.jpg', 'dog/dog-2.jpg'])
-    expect(paths(store.confusionCellImages(binaryRun, 'test', 'cat', 'cat', 2))).toEqual(['cat/cat-0.jpg', 'cat/cat-1.jpg'])
+    expect(paths(store.confusionCellImages(binaryRun, 'test', 'dog', 'cat'))).toEqual([
+      'dog/dog-1.jpg',
+      'dog/dog-2.jpg'
+    ])
+    expect(paths(store.confusionCellImages(binaryRun, 'test', 'cat', 'cat', 2))).toEqual([
+      'cat/cat-0.jpg',
+      'cat/cat-1.jpg'
+    ])
     expect(store.confusionCellImages(triRun, 'test', 'cat', 'cat')).toEqual([])
   })
 

@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { ProjectStore } from '@core/store'
 
-const NODE_BUILD = join(dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json')), 'build/Release/better_sqlite3.node')
+const NODE_BUILD = join(
+  dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json')),
+  'build/Release/better_sqlite3.node'
+)
 
 describe('ProjectStore nativeBinding', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tunelab-binding-'))

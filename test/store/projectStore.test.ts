@@ -38,11 +38,33 @@ describe('ProjectStore', () => {
     const stored = store.getProject(project.id)
     expect(stored?.layout).toBe('flat')
     expect(stored?.lastScannedAt).not.toBeNull()
-    expect(stored?.scanSummary).toMatchObject({ images: 6, unreadable: 1, classes: [{ name: 'cat', total: 3 }, { name: 'dog', total: 3 }] })
+    expect(stored?.scanSummary).toMatchObject({
+      images: 6,
+      unreadable: 1,
+      classes: [
+        { name: 'cat', total: 3 },
+        { name: 'dog', total: 3 }
+      ]
+    })
 
     const listed = store.listImages(project.id)
-    expect(listed.map((i) => i.relPath)).toEqual(['cat/cat-0.jpg', 'cat/cat-1.jpg', 'cat/cat-2.jpg', 'dog/dog-0.jpg', 'dog/dog-1.jpg', 'dog/dog-2.jpg'])
-    expect(listed[0]).toMatchObject({ className: 'cat', width: 64, height: 48, bytes: 1234, readable: true, present: true, split: null })
+    expect(listed.map((i) => i.relPath)).toEqual([
+      'cat/cat-0.jpg',
+      'cat/cat-1.jpg',
+      'cat/cat-2.jpg',
+      'dog/dog-0.jpg',
+      'dog/dog-1.jpg',
+      'dog/dog-2.jpg'
+    ])
+    expect(listed[0]).toMatchObject({
+      className: 'cat',
+      width: 64,
+      height: 48,
+      bytes: 1234,
+      readable: true,
+      present: true,
+      split: null
+    })
     const broken = store.getImageByPath(project.id, 'dog/broken.bmp')
     expect(broken).toMatchObject({ readable: false, error: 'unsupported format', className: 'dog', contentHash: null })
     expect(store.listImages(project.id, { includeUnreadable: true })).toHaveLength(7)
@@ -69,7 +91,10 @@ describe('ProjectStore', () => {
     // The file comes back: same id again.
     const third = store.saveScan(project.id, flatScan(root, ['cat', 'dog'], 3))
     expect(third.inserted).toBe(0)
-    expect(store.getImageByPath(project.id, 'cat/cat-2.jpg')).toMatchObject({ id: idOf.get('cat/cat-2.jpg'), present: true })
+    expect(store.getImageByPath(project.id, 'cat/cat-2.jpg')).toMatchObject({
+      id: idOf.get('cat/cat-2.jpg'),
+      present: true
+    })
     expect(store.getImage(123456)).toBeNull()
   })
 
@@ -96,7 +121,9 @@ describe('ProjectStore', () => {
     expect(first.assignment).toEqual(assignment)
     expect(store.getSplit(project.id)?.id).toBe(first.id)
     expect(store.listImages(project.id, { split: 'train' })).toHaveLength(4)
-    expect(store.listImages(project.id, { split: 'test', className: 'dog' }).map((i) => i.relPath)).toEqual(['dog/dog-3.jpg'])
+    expect(store.listImages(project.id, { split: 'test', className: 'dog' }).map((i) => i.relPath)).toEqual([
+      'dog/dog-3.jpg'
+    ])
 
     const all = new Map(paths.map((p) => [p, 'train' as SplitName]))
     const second = store.saveSplit(project.id, { ...strategy, seed: 7 }, all)
@@ -129,7 +156,14 @@ describe('ProjectStore', () => {
       weightsChecksum: 'abc',
       seed: 3
     })
-    expect(run).toMatchObject({ status: 'running', config, classes: ['cat', 'dog'], splitId: split.id, startedAt: null, seed: 3 })
+    expect(run).toMatchObject({
+      status: 'running',
+      config,
+      classes: ['cat', 'dog'],
+      splitId: split.id,
+      startedAt: null,
+      seed: 3
+    })
     expect(run.owner?.pid).toBe(process.pid)
 
     store.markRunStarted(run.id, { backend: 'wasm', notes: { simd: true, tried: ['tensorflow: not installed'] } })
@@ -138,14 +172,39 @@ describe('ProjectStore', () => {
     expect(started.backend).toBe('wasm')
     expect(started.backendNotes).toEqual({ simd: true, tried: ['tensorflow: not installed'] })
 
-    store.appendEpoch(run.id, { phase: 1, epoch: 1, loss: 0.6, accuracy: 0.7, valLoss: 0.5, valAccuracy: 0.8, lr: 1e-4, seconds: 2, imagesPerSec: 50 })
+    store.appendEpoch(run.id, {
+      phase: 1,
+      epoch: 1,
+      loss: 0.6,
+      accuracy: 0.7,
+      valLoss: 0.5,
+      valAccuracy: 0.8,
+      lr: 1e-4,
+      seconds: 2,
+      imagesPerSec: 50
+    })
     store.appendEpoch(run.id, { phase: 1, epoch: 2, loss: 0.4, accuracy: 0.85, valLoss: 0.3, valAccuracy: 0.9 })
     store.appendEpoch(run.id, { phase: 2, epoch: 3, loss: Number.NaN, valAccuracy: 0.9 })
     expect(() => store.appendEpoch(run.id, { phase: 2, epoch: 3, loss: 0.1 })).toThrow(/already has epoch 3/)
     expect(() => store.appendEpoch(run.id, { phase: 3 as 1, epoch: 4, loss: 0.1 })).toThrow(/phase must be 1 or 2/)
     const epochs = store.getEpochs(run.id)
-    expect(epochs.map((e) => [e.phase, e.epoch])).toEqual([[1, 1], [1, 2], [2, 3]])
-    expect(epochs[0]).toEqual({ runId: run.id, phase: 1, epoch: 1, loss: 0.6, accuracy: 0.7, valLoss: 0.5, valAccuracy: 0.8, lr: 1e-4, seconds: 2, imagesPerSec: 50 })
+    expect(epochs.map((e) => [e.phase, e.epoch])).toEqual([
+      [1, 1],
+      [1, 2],
+      [2, 3]
+    ])
+    expect(epochs[0]).toEqual({
+      runId: run.id,
+      phase: 1,
+      epoch: 1,
+      loss: 0.6,
+      accuracy: 0.7,
+      valLoss: 0.5,
+      valAccuracy: 0.8,
+      lr: 1e-4,
+      seconds: 2,
+      imagesPerSec: 50
+    })
     expect(epochs[2]?.loss).toBeNull()
 
     const other = store.createRun({ projectId: project.id, config: {}, classes: ['cat', 'dog'] })
@@ -155,10 +214,17 @@ describe('ProjectStore', () => {
     expect(listed[0]).toMatchObject({ epochs: 0, bestValAccuracy: null, bestEpoch: null })
 
     const done = store.finishRun(run.id, 'completed', { metrics: { testAccuracy: 0.95 }, timings: { total: 12.5 } })
-    expect(done).toMatchObject({ status: 'completed', metrics: { testAccuracy: 0.95 }, timings: { total: 12.5 }, error: null })
+    expect(done).toMatchObject({
+      status: 'completed',
+      metrics: { testAccuracy: 0.95 },
+      timings: { total: 12.5 },
+      error: null
+    })
     expect(done.endedAt).not.toBeNull()
     expect(() => store.finishRun(run.id, 'failed')).toThrow(/already ended as completed/)
-    expect(() => store.appendEpoch(run.id, { phase: 2, epoch: 4, loss: 0.1 })).toThrow(/run \d+ is completed, not running/)
+    expect(() => store.appendEpoch(run.id, { phase: 2, epoch: 4, loss: 0.1 })).toThrow(
+      /run \d+ is completed, not running/
+    )
     const failed = store.finishRun(other.id, 'failed', { error: 'out of memory' })
     expect(failed).toMatchObject({ status: 'failed', error: 'out of memory' })
 
@@ -194,7 +260,9 @@ describe('ProjectStore', () => {
 
   it('createRun validates classes, split and project', () => {
     const project = store.getProject(store.upsertProject(root))!
-    expect(() => store.createRun({ projectId: project.id, config: {}, classes: ['only'] })).toThrow(/at least 2 classes/)
+    expect(() => store.createRun({ projectId: project.id, config: {}, classes: ['only'] })).toThrow(
+      /at least 2 classes/
+    )
     expect(() => store.createRun({ projectId: project.id, config: {}, classes: ['a', 'a'] })).toThrow(/must be unique/)
     expect(() => store.createRun({ projectId: project.id, config: {}, classes: ['a', 'b'], splitId: 99 })).toThrow(
       /split 99 does not belong/
@@ -209,13 +277,26 @@ describe('ProjectStore', () => {
     const run = store.createRun({ projectId: project.id, config: {}, classes: ['cat', 'dog', 'fox'] })
     expect(
       store.savePredictions(run.id, [
-        { imageId: cat!.id, split: 'test', trueClass: 'cat', predictedClass: 'cat', probabilities: [0.7, 0.2, 0.1], loss: 0.36 },
+        {
+          imageId: cat!.id,
+          split: 'test',
+          trueClass: 'cat',
+          predictedClass: 'cat',
+          probabilities: [0.7, 0.2, 0.1],
+          loss: 0.36
+        },
         { imageId: dog!.id, split: 'test', trueClass: 'dog', predictedClass: 'fox', probabilities: [0.1, 0.4, 0.5] }
       ])
     ).toBe(2)
     const rows = store.getPredictions(run.id)
     expect(rows).toHaveLength(2)
-    expect(rows[0]).toMatchObject({ imageId: cat!.id, confidence: 0.7, correct: true, loss: 0.36, probabilities: [0.7, 0.2, 0.1] })
+    expect(rows[0]).toMatchObject({
+      imageId: cat!.id,
+      confidence: 0.7,
+      correct: true,
+      loss: 0.36,
+      probabilities: [0.7, 0.2, 0.1]
+    })
     expect(rows[0]!.margin).toBeCloseTo(0.5, 12)
     expect(rows[1]).toMatchObject({ predictedClass: 'fox', confidence: 0.5, correct: false, loss: null })
     expect(rows[1]!.margin).toBeCloseTo(0.1, 12)
@@ -223,15 +304,35 @@ describe('ProjectStore', () => {
     expect(store.getPredictions(run.id, { split: 'validation' })).toHaveLength(0)
 
     // Re-evaluation replaces the row of the same image.
-    store.savePredictions(run.id, [{ imageId: dog!.id, split: 'test', trueClass: 'dog', predictedClass: 'dog', probabilities: [0, 1, 0] }])
-    expect(store.getPredictions(run.id, { className: 'dog' })[0]).toMatchObject({ correct: true, confidence: 1, margin: 1 })
+    store.savePredictions(run.id, [
+      { imageId: dog!.id, split: 'test', trueClass: 'dog', predictedClass: 'dog', probabilities: [0, 1, 0] }
+    ])
+    expect(store.getPredictions(run.id, { className: 'dog' })[0]).toMatchObject({
+      correct: true,
+      confidence: 1,
+      margin: 1
+    })
 
-    const good = { imageId: fox!.id, split: 'test' as const, trueClass: 'fox', predictedClass: 'fox', probabilities: [0, 0, 1] }
-    expect(() => store.savePredictions(run.id, [good, { ...good, probabilities: [0.5, 0.5] }])).toThrow(/2 probabilities for 3 classes/)
-    expect(() => store.savePredictions(run.id, [good, { ...good, predictedClass: 'wolf' }])).toThrow(/predicted class 'wolf'/)
+    const good = {
+      imageId: fox!.id,
+      split: 'test' as const,
+      trueClass: 'fox',
+      predictedClass: 'fox',
+      probabilities: [0, 0, 1]
+    }
+    expect(() => store.savePredictions(run.id, [good, { ...good, probabilities: [0.5, 0.5] }])).toThrow(
+      /2 probabilities for 3 classes/
+    )
+    expect(() => store.savePredictions(run.id, [good, { ...good, predictedClass: 'wolf' }])).toThrow(
+      /predicted class 'wolf'/
+    )
     expect(() => store.savePredictions(run.id, [good, { ...good, trueClass: 'wolf' }])).toThrow(/true class 'wolf'/)
-    expect(() => store.savePredictions(run.id, [good, { ...good, probabilities: [0, Number.NaN, 1] }])).toThrow(/finite numbers in \[0, 1\]/)
-    expect(() => store.savePredictions(run.id, [good, { ...good, imageId: 99999 }])).toThrow(/image ids not in project \d+: 99999/)
+    expect(() => store.savePredictions(run.id, [good, { ...good, probabilities: [0, Number.NaN, 1] }])).toThrow(
+      /finite numbers in \[0, 1\]/
+    )
+    expect(() => store.savePredictions(run.id, [good, { ...good, imageId: 99999 }])).toThrow(
+      /image ids not in project \d+: 99999/
+    )
     expect(store.getPredictions(run.id, { className: 'fox' })).toHaveLength(0)
   })
 
@@ -244,7 +345,13 @@ describe('ProjectStore', () => {
       store.appendEpoch(run.id, { phase: 1, epoch: 1, loss: 0.5 })
       store.savePredictions(
         run.id,
-        images.map((i) => ({ imageId: i.id, split: 'test' as const, trueClass: i.className!, predictedClass: 'cat', probabilities: [0.6, 0.4] }))
+        images.map((i) => ({
+          imageId: i.id,
+          split: 'test' as const,
+          trueClass: i.className!,
+          predictedClass: 'cat',
+          probabilities: [0.6, 0.4]
+        }))
       )
       store.saveAnalysis(run.id, 'summary', { ok: true })
       return run

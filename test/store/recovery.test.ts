@@ -13,7 +13,8 @@ const WRITER = fileURLToPath(new URL('./fixtures/epochWriter.ts', import.meta.ur
 
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode })
+    if (child.exitCode !== null || child.signalCode !== null)
+      resolve({ code: child.exitCode, signal: child.signalCode })
     else child.once('exit', (code, signal) => resolve({ code, signal }))
   })
 }
@@ -46,10 +47,16 @@ describe('run ownership and recovery at open', () => {
     expect(self.pid).toBe(process.pid)
     expect(judgeOwner(self, null).interrupted).toBe(false)
     expect(judgeOwner(null, null)).toMatchObject({ interrupted: true, reason: expect.stringMatching(/no owner/) })
-    expect(judgeOwner({ ...self, token: 'earlier-process' }, null)).toMatchObject({ interrupted: true, reason: expect.stringMatching(/earlier process with the same pid/) })
+    expect(judgeOwner({ ...self, token: 'earlier-process' }, null)).toMatchObject({
+      interrupted: true,
+      reason: expect.stringMatching(/earlier process with the same pid/)
+    })
 
     const dead = await deadPid()
-    expect(judgeOwner({ pid: dead, host: hostname(), token: 't', start: null }, null)).toMatchObject({ interrupted: true, reason: expect.stringMatching(/is gone/) })
+    expect(judgeOwner({ pid: dead, host: hostname(), token: 't', start: null }, null)).toMatchObject({
+      interrupted: true,
+      reason: expect.stringMatching(/is gone/)
+    })
 
     const live = sleeper()
     children.push(live)
@@ -58,13 +65,19 @@ describe('run ownership and recovery at open', () => {
     if (process.platform === 'linux') {
       expect(liveOwner.start).toMatch(/^\d+$/)
       // Same pid, another start time: the pid was reused by an unrelated process.
-      expect(judgeOwner({ ...liveOwner, start: '1' }, null)).toMatchObject({ interrupted: true, reason: expect.stringMatching(/now belongs to another process/) })
+      expect(judgeOwner({ ...liveOwner, start: '1' }, null)).toMatchObject({
+        interrupted: true,
+        reason: expect.stringMatching(/now belongs to another process/)
+      })
     }
 
     const remote: RunOwner = { pid: dead, host: 'some-other-host', token: 't', start: null }
     expect(judgeOwner(remote, new Date().toISOString()).interrupted).toBe(false)
     const old = new Date(Date.now() - 3_600_000).toISOString()
-    expect(judgeOwner(remote, old, { staleHeartbeatMs: 600_000 })).toMatchObject({ interrupted: true, reason: expect.stringMatching(/no heartbeat for 3600 s/) })
+    expect(judgeOwner(remote, old, { staleHeartbeatMs: 600_000 })).toMatchObject({
+      interrupted: true,
+      reason: expect.stringMatching(/no heartbeat for 3600 s/)
+    })
     expect(judgeOwner(remote, old, { staleHeartbeatMs: 7_200_000 }).interrupted).toBe(false)
   })
 
@@ -74,7 +87,8 @@ describe('run ownership and recovery at open', () => {
     const project = store.getProject(store.upsertProject(join(tmp.dir, 'p')))!
     const live = sleeper()
     children.push(live)
-    const make = (owner?: RunOwner) => store.createRun({ projectId: project.id, config: {}, classes: ['a', 'b'] }, owner).id
+    const make = (owner?: RunOwner) =>
+      store.createRun({ projectId: project.id, config: {}, classes: ['a', 'b'] }, owner).id
     const mine = make()
     const ofLiveProcess = make({ pid: live.pid!, host: hostname(), token: 'x', start: processStartIdentity(live.pid!) })
     const ofDeadProcess = make({ pid: await deadPid(), host: hostname(), token: 'x', start: null })

@@ -2,11 +2,34 @@ import Database from 'better-sqlite3'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { MIGRATIONS, SCHEMA_VERSION, StoreVersionError, migrate, schemaVersion, type Migration } from '@core/store/schema'
+import {
+  MIGRATIONS,
+  SCHEMA_VERSION,
+  StoreVersionError,
+  migrate,
+  schemaVersion,
+  type Migration
+} from '@core/store/schema'
 import { ProjectStore } from '@core/store/projectStore'
 import { makeTempDir } from '@test/helpers/store'
 
-const TABLES = ['analyses', 'audit_dismissals', 'audit_findings', 'audit_predictions', 'audits', 'epochs', 'images', 'label_actions', 'label_overrides', 'predictions', 'projects', 'run_label_overrides', 'runs', 'split_members', 'splits']
+const TABLES = [
+  'analyses',
+  'audit_dismissals',
+  'audit_findings',
+  'audit_predictions',
+  'audits',
+  'epochs',
+  'images',
+  'label_actions',
+  'label_overrides',
+  'predictions',
+  'projects',
+  'run_label_overrides',
+  'runs',
+  'split_members',
+  'splits'
+]
 
 describe('schema and migrations', () => {
   let tmp: ReturnType<typeof makeTempDir>
@@ -83,7 +106,9 @@ describe('schema and migrations', () => {
     const names = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]
     expect(names.map((n) => n.name)).toEqual(['a'])
     // Fixed migration list: continues from version 1.
-    expect(migrate(db, 'm.db', [migrations[0]!, { name: 'two', up: (d) => d.exec('CREATE TABLE b (x INTEGER)') }])).toBe(2)
+    expect(
+      migrate(db, 'm.db', [migrations[0]!, { name: 'two', up: (d) => d.exec('CREATE TABLE b (x INTEGER)') }])
+    ).toBe(2)
     db.close()
   })
 

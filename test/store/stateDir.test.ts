@@ -4,7 +4,14 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openProjectState } from '@core/store/projectState'
-import { fallbackStateDir, probeWritableDir, projectSlug, resolveStateDir, userDataDir, type StateDirResolution } from '@core/store/stateDir'
+import {
+  fallbackStateDir,
+  probeWritableDir,
+  projectSlug,
+  resolveStateDir,
+  userDataDir,
+  type StateDirResolution
+} from '@core/store/stateDir'
 import { makeTempDir } from '@test/helpers/store'
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
@@ -62,34 +69,44 @@ describe('project state folder', () => {
 
   // Root ignores permission bits, so run the same resolution as an unprivileged user for a real EACCES
   // (skipped when not root, where the test above does it, or when that user cannot reach the repository).
-  it.skipIf(!canDropPrivileges)('falls back for a read-only (chmod 0555) project folder, checked as an unprivileged user', () => {
-    chmodSync(tmp.dir, 0o755)
-    mkdirSync(dataDir, { mode: 0o777 })
-    chmodSync(dataDir, 0o777)
-    chmodSync(root, 0o555)
-    const child = spawnSync(process.execPath, ['--import', 'tsx', RESOLVER, root, dataDir], {
-      cwd: REPO,
-      uid: NOBODY,
-      gid: NOBODY,
-      encoding: 'utf8',
-      env: { ...process.env, HOME: dataDir }
-    })
-    expect(child.stderr).toBe('')
-    expect(child.status).toBe(0)
-    const where = JSON.parse(child.stdout) as StateDirResolution
-    expect(where.fallback).toBe(true)
-    expect(where.dir).toBe(fallbackStateDir(root, { dataDir }))
-    expect(where.reason).toMatch(/EACCES.*\.tunelab/)
-    expect(existsSync(join(root, '.tunelab'))).toBe(false)
-  })
+  it.skipIf(!canDropPrivileges)(
+    'falls back for a read-only (chmod 0555) project folder, checked as an unprivileged user',
+    () => {
+      chmodSync(tmp.dir, 0o755)
+      mkdirSync(dataDir, { mode: 0o777 })
+      chmodSync(dataDir, 0o777)
+      chmodSync(root, 0o555)
+      const child = spawnSync(process.execPath, ['--import', 'tsx', RESOLVER, root, dataDir], {
+        cwd: REPO,
+        uid: NOBODY,
+        gid: NOBODY,
+        encoding: 'utf8',
+        env: { ...process.env, HOME: dataDir }
+      })
+      expect(child.stderr).toBe('')
+      expect(child.status).toBe(0)
+      const where = JSON.parse(child.stdout) as StateDirResolution
+      expect(where.fallback).toBe(true)
+      expect(where.dir).toBe(fallbackStateDir(root, { dataDir }))
+      expect(where.reason).toMatch(/EACCES.*\.tunelab/)
+      expect(existsSync(join(root, '.tunelab'))).toBe(false)
+    }
+  )
 
   it('throws a clear error when neither place can be written, or the project folder is missing', () => {
     writeFileSync(join(root, '.tunelab'), 'x')
     const blockedData = join(tmp.dir, 'a-file')
     writeFileSync(blockedData, 'x')
-    expect(() => resolveStateDir(root, { dataDir: blockedData })).toThrow(/No writable place for the state of project .*\.tunelab.*a-file/)
-    expect(() => resolveStateDir(join(tmp.dir, 'missing'), { dataDir })).toThrow(/Project folder .*missing does not exist/)
-    expect(probeWritableDir(join(blockedData, 'sub'))).toMatchObject({ ok: false, reason: expect.stringMatching(/ENOTDIR|EEXIST/) })
+    expect(() => resolveStateDir(root, { dataDir: blockedData })).toThrow(
+      /No writable place for the state of project .*\.tunelab.*a-file/
+    )
+    expect(() => resolveStateDir(join(tmp.dir, 'missing'), { dataDir })).toThrow(
+      /Project folder .*missing does not exist/
+    )
+    expect(probeWritableDir(join(blockedData, 'sub'))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/ENOTDIR|EEXIST/)
+    })
   })
 
   it('user data directory: option, then TUNELAB_DATA_DIR, then the platform convention', () => {

@@ -25,7 +25,9 @@ describe('initBackend', () => {
     expect(info.skipped.map((s) => s.name)).toEqual(better)
     for (const s of info.skipped) expect(s.reason.length).toBeGreaterThan(5)
     if (!installed('@tensorflow/tfjs-node-gpu')) {
-      expect(info.skipped.find((s) => s.name === 'tensorflow-gpu')?.reason).toMatch(/tfjs-node-gpu: module not installed/)
+      expect(info.skipped.find((s) => s.name === 'tensorflow-gpu')?.reason).toMatch(
+        /tfjs-node-gpu: module not installed/
+      )
     }
     if (info.name === 'wasm') {
       expect(info.simd).toBe(true)
@@ -41,7 +43,11 @@ describe('initBackend', () => {
     expect(b).toBe(a)
     expect(a.name).toBe('wasm')
     expect(a.skipped).toEqual([])
-    for (const k of ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']) {
+    for (const k of [
+      'Conv2DBackpropFilter',
+      'DepthwiseConv2dNativeBackpropFilter',
+      'DepthwiseConv2dNativeBackpropInput'
+    ]) {
       expect(tf.getKernel(k, 'wasm'), k).toBeDefined()
     }
   })
@@ -77,7 +83,9 @@ describe('resolveWasmDir', () => {
 
   it('names the folder when an override holds no .wasm files', () => {
     const empty = mkdtempSync(join(tmpdir(), 'tunelab-wasm-'))
-    expect(() => resolveWasmDir(empty)).toThrow(new RegExp(`no tfjs-backend-wasm.wasm .* in ${empty} \\(from wasmDir option\\)`))
+    expect(() => resolveWasmDir(empty)).toThrow(
+      new RegExp(`no tfjs-backend-wasm.wasm .* in ${empty} \\(from wasmDir option\\)`)
+    )
   })
 
   it('honours TUNELAB_WASM_DIR', () => {

@@ -4,7 +4,14 @@ import { initBackend } from '@core/tf/backend'
 import { randomTensor, relErr } from '@test/helpers/tf'
 
 /** The textbook gradients of y = (x - mean) * gamma / sqrt(var + eps) + beta, written with plain ops. */
-function expected(x: tf.Tensor, dy: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, gamma: tf.Tensor, eps: number): tf.Tensor[] {
+function expected(
+  x: tf.Tensor,
+  dy: tf.Tensor,
+  mean: tf.Tensor,
+  variance: tf.Tensor,
+  gamma: tf.Tensor,
+  eps: number
+): tf.Tensor[] {
   const axes = x.shape.slice(0, -1).map((_, i) => i)
   const r = tf.rsqrt(tf.add(variance, eps))
   const xm = tf.sub(x, mean)
@@ -35,7 +42,8 @@ describe('FusedBatchNorm gradient (registered with the wasm kernels)', () => {
       const variance = tf.add(tf.abs(randomTensor([c], 4)), 0.5)
       const gamma = randomTensor([c], 5)
       const beta = randomTensor([c], 6)
-      const f = (a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor => tf.sum(tf.mul(tf.batchNorm(a, m, v, b, g, 1e-3), dy))
+      const f = (a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor =>
+        tf.sum(tf.mul(tf.batchNorm(a, m, v, b, g, 1e-3), dy))
       const got = tf.grads(f)([x, mean, variance, gamma, beta])
       const want = expected(x, dy, mean, variance, gamma, 1e-3)
       return got.map((g, k) => tf.tensor1d([relErr(g.dataSync(), want[k]!.dataSync())]))

@@ -15,7 +15,8 @@ function randomiseBatchNorms(model: tf.LayersModel, seed: number): void {
     const r = randomArray(size, s++)
     const v = (lo: number, hi: number): Float32Array => r.map((u) => lo + ((u + 1) / 2) * (hi - lo))
     if (name.endsWith('/gamma')) return tf.tensor(v(0.5, 1.5), shape)
-    if (name.endsWith('/beta') || name.endsWith('/moving_mean') || name.endsWith('/bias')) return tf.tensor(v(-0.5, 0.5), shape)
+    if (name.endsWith('/beta') || name.endsWith('/moving_mean') || name.endsWith('/bias'))
+      return tf.tensor(v(-0.5, 0.5), shape)
     if (name.endsWith('/moving_variance')) return tf.tensor(v(0.3, 2), shape)
     return null
   })
@@ -54,7 +55,12 @@ describe('foldBatchNorm on MobileNetV2 (alpha 0.35, 96x96)', () => {
     expect(folded.layers.filter((l) => l.getClassName() === 'BatchNormalization')).toEqual([])
     const absorbed = new Set(report.folded.flatMap((f) => [f.activation, f.padding].filter((n): n is string => !!n)))
     // Every ReLU6 follows a folded BN; every ZeroPadding2D feeds a valid-padded stride-2 depthwise conv.
-    expect([...absorbed].sort()).toEqual(base.layers.filter((l) => ['ReLU', 'ZeroPadding2D'].includes(l.getClassName())).map((l) => l.name).sort())
+    expect([...absorbed].sort()).toEqual(
+      base.layers
+        .filter((l) => ['ReLU', 'ZeroPadding2D'].includes(l.getClassName()))
+        .map((l) => l.name)
+        .sort()
+    )
     const kept = base.layers.filter((l) => l.getClassName() !== 'BatchNormalization' && !absorbed.has(l.name))
     expect(folded.layers.map((l) => l.name)).toEqual(kept.map((l) => l.name))
     expect(() => folded.getLayer('out_relu')).toThrow(/No such layer/) // inside Conv_1 now
@@ -77,7 +83,10 @@ describe('foldBatchNorm on MobileNetV2 (alpha 0.35, 96x96)', () => {
     const cutName = 'block_12_add'
     const cut = base.layers.findIndex((l) => l.name === cutName)
     const { model: folded, report } = foldBatchNormWithReport(base, { upToLayer: cutName })
-    const bnsAbove = base.layers.slice(cut + 1).filter((l) => l.getClassName() === 'BatchNormalization').map((l) => l.name)
+    const bnsAbove = base.layers
+      .slice(cut + 1)
+      .filter((l) => l.getClassName() === 'BatchNormalization')
+      .map((l) => l.name)
     expect(bnsAbove.length).toBeGreaterThan(0)
     expect(report.kept.map((k) => k.batchNorm)).toEqual(bnsAbove)
     for (const k of report.kept) expect(k.reason).toBe('above upToLayer')
@@ -90,7 +99,9 @@ describe('foldBatchNorm on MobileNetV2 (alpha 0.35, 96x96)', () => {
   })
 
   it('names the layer when upToLayer does not exist', () => {
-    expect(() => foldBatchNorm(base, { upToLayer: 'block_99_add' })).toThrow(/upToLayer 'block_99_add' is not a layer of model/)
+    expect(() => foldBatchNorm(base, { upToLayer: 'block_99_add' })).toThrow(
+      /upToLayer 'block_99_add' is not a layer of model/
+    )
   })
 })
 
@@ -101,11 +112,17 @@ describe('foldBatchNorm on conv variants', () => {
 
   it('folds convs with bias, depthwise with multiplier 2, keeps BNs that follow an Add or a conv whose output is also read elsewhere', () => {
     const input = tf.input({ shape: [9, 9, 4] })
-    const a = tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', useBias: true, name: 'c1' }).apply(input) as tf.SymbolicTensor
+    const a = tf.layers
+      .conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', useBias: true, name: 'c1' })
+      .apply(input) as tf.SymbolicTensor
     const aBn = tf.layers.batchNormalization({ name: 'c1_bn', epsilon: 1e-5 }).apply(a) as tf.SymbolicTensor
-    const d = tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', useBias: true, name: 'dw' }).apply(aBn) as tf.SymbolicTensor
+    const d = tf.layers
+      .depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', useBias: true, name: 'dw' })
+      .apply(aBn) as tf.SymbolicTensor
     const dBn = tf.layers.batchNormalization({ name: 'dw_bn' }).apply(d) as tf.SymbolicTensor
-    const p = tf.layers.conv2d({ filters: 6, kernelSize: 1, useBias: false, name: 'pw' }).apply(dBn) as tf.SymbolicTensor
+    const p = tf.layers
+      .conv2d({ filters: 6, kernelSize: 1, useBias: false, name: 'pw' })
+      .apply(dBn) as tf.SymbolicTensor
     const pBn = tf.layers.batchNormalization({ name: 'pw_bn' }).apply(p) as tf.SymbolicTensor
     const sum = tf.layers.add({ name: 'add' }).apply([pBn, aBn]) as tf.SymbolicTensor
     const post = tf.layers.batchNormalization({ name: 'post_bn' }).apply(sum) as tf.SymbolicTensor

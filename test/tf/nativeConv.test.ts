@@ -137,7 +137,11 @@ describe.skipIf(!!reason)('oneDNN convolution kernels match the cpu backend', ()
 
   it('turns pixels into the model input with exactly the values of the tensor ops', () => {
     const pixels = new Uint8Array(2 * 7 * 7 * 3).map((_, i) => (i * 53) % 256)
-    for (const spec of [TF_MODE_PREPROCESSING, { kind: 'scale' as const, scale: 1 / 255, offset: 0 }, { kind: 'scale' as const, scale: 0.0173, offset: -2.1 }]) {
+    for (const spec of [
+      TF_MODE_PREPROCESSING,
+      { kind: 'scale' as const, scale: 1 / 255, offset: 0 },
+      { kind: 'scale' as const, scale: 0.0173, offset: -2.1 }
+    ]) {
       const fast = pixelsToInput(pixels, 2, 7, spec)
       const ref = applyPreprocessing(tf.tensor4d(pixels, [2, 7, 7, 3], 'int32'), spec)
       expect(fast.shape).toEqual([2, 7, 7, 3])

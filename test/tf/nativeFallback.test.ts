@@ -53,7 +53,9 @@ describe('a failing oneDNN kernel', () => {
     expect(tf.memory().numBytes).toBe(before.numBytes)
     expect(tf.backend().numDataIds()).toBe(buffersBefore) // the outputs made before the failure were freed
     expect(warn).toHaveBeenCalledTimes(1)
-    expect(String(warn.mock.calls[0]![0])).toMatch(/oneDNN Conv2D failed, using the wasm kernel instead: oneDNN: could not create/)
+    expect(String(warn.mock.calls[0]![0])).toMatch(
+      /oneDNN Conv2D failed, using the wasm kernel instead: oneDNN: could not create/
+    )
     warn.mockRestore()
     tf.dispose([x, f])
   })

@@ -17,7 +17,14 @@ async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
 }
 
 /** Gradients wrt x and filter of sum(conv(x, f) * r), r random so dy is not uniform. */
-function convGrads(kind: 'conv' | 'depthwise', xShape: Shape4, fShape: Shape4, stride: number, pad: Pad, seed: number): Float32Array[] {
+function convGrads(
+  kind: 'conv' | 'depthwise',
+  xShape: Shape4,
+  fShape: Shape4,
+  stride: number,
+  pad: Pad,
+  seed: number
+): Float32Array[] {
   return readAll(() => {
     const x = randomTensor(xShape, seed) as tf.Tensor4D
     const f = randomTensor(fShape, seed + 1) as tf.Tensor4D
@@ -83,8 +90,28 @@ describe('wasm gradient kernels match the cpu backend', () => {
         const f = randomTensor([3, 3, 4, 5], 8) as tf.Tensor4D
         const d = randomTensor([3, 3, 5, 1], 9) as tf.Tensor4D
         const g = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => {
-          const y = tf.conv2d(tf.pad(a as tf.Tensor4D, [[0, 0], [0, 1], [0, 1], [0, 0]]), b as tf.Tensor4D, 2, 'valid')
-          const z = tf.depthwiseConv2d(tf.pad(tf.relu6(y), [[0, 0], [0, 1], [0, 1], [0, 0]]), c as tf.Tensor4D, 2, 'valid')
+          const y = tf.conv2d(
+            tf.pad(a as tf.Tensor4D, [
+              [0, 0],
+              [0, 1],
+              [0, 1],
+              [0, 0]
+            ]),
+            b as tf.Tensor4D,
+            2,
+            'valid'
+          )
+          const z = tf.depthwiseConv2d(
+            tf.pad(tf.relu6(y), [
+              [0, 0],
+              [0, 1],
+              [0, 1],
+              [0, 0]
+            ]),
+            c as tf.Tensor4D,
+            2,
+            'valid'
+          )
           return tf.sum(tf.square(z))
         })
         return g([x, f, d])
@@ -109,14 +136,25 @@ describe('wasm gradient kernels match the cpu backend', () => {
 /** A small Keras-style conv net: ZeroPadding, Conv(no bias)+BN+ReLU6, DepthwiseConv+BN+ReLU6, 1x1 Conv+BN, GAP, Dense. */
 function smallNet(): tf.LayersModel {
   const input = tf.input({ shape: [12, 12, 3] })
-  let y = tf.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]] }).apply(input) as tf.SymbolicTensor
-  y = tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'valid', useBias: false }).apply(y) as tf.SymbolicTensor
+  let y = tf.layers
+    .zeroPadding2d({
+      padding: [
+        [0, 1],
+        [0, 1]
+      ]
+    })
+    .apply(input) as tf.SymbolicTensor
+  y = tf.layers
+    .conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'valid', useBias: false })
+    .apply(y) as tf.SymbolicTensor
   y = tf.layers.batchNormalization({ epsilon: 1e-3 }).apply(y) as tf.SymbolicTensor
   y = tf.layers.reLU({ maxValue: 6 }).apply(y) as tf.SymbolicTensor
   y = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false }).apply(y) as tf.SymbolicTensor
   y = tf.layers.batchNormalization({ epsilon: 1e-3 }).apply(y) as tf.SymbolicTensor
   y = tf.layers.reLU({ maxValue: 6 }).apply(y) as tf.SymbolicTensor
-  y = tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', useBias: false }).apply(y) as tf.SymbolicTensor
+  y = tf.layers
+    .depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', useBias: false })
+    .apply(y) as tf.SymbolicTensor
   y = tf.layers.conv2d({ filters: 6, kernelSize: 1, useBias: false }).apply(y) as tf.SymbolicTensor
   y = tf.layers.batchNormalization({ epsilon: 1e-3 }).apply(y) as tf.SymbolicTensor
   y = tf.layers.globalAveragePooling2d({}).apply(y) as tf.SymbolicTensor
@@ -129,14 +167,23 @@ describe('end to end: gradient of a small conv net wrt all trainable weights, wa
     const run = (weights: Float32Array[] | null): { grads: Record<string, Float32Array>; weights: Float32Array[] } => {
       const model = smallNet()
       const init = tf.tidy(() =>
-        model.getWeights().map((w, k) =>
-          weights ? tf.tensor(weights[k]!, w.shape) : tf.add(tf.mul(randomTensor(w.shape, 50 + k), 0.5), model.weights[k]!.name.includes('variance') ? 1 : 0)
-        )
+        model
+          .getWeights()
+          .map((w, k) =>
+            weights
+              ? tf.tensor(weights[k]!, w.shape)
+              : tf.add(tf.mul(randomTensor(w.shape, 50 + k), 0.5), model.weights[k]!.name.includes('variance') ? 1 : 0)
+          )
       )
       model.setWeights(init)
       tf.dispose(init)
       const x = randomTensor([4, 12, 12, 3], 3)
-      const labels = tf.tensor2d([[1, 0], [0, 1], [1, 0], [0, 1]])
+      const labels = tf.tensor2d([
+        [1, 0],
+        [0, 1],
+        [1, 0],
+        [0, 1]
+      ])
       const { value, grads } = tf.variableGrads(() => {
         const logits = model.apply(x, { training }) as tf.Tensor
         return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar

@@ -8,7 +8,17 @@ const S = 32
 beforeAll(useCpu)
 
 function params(over: Partial<TrainParams> = {}): TrainParams {
-  return { classes: ['red', 'blue'], epochs: 6, batchSize: 4, lr: 0.05, optimizer: 'adam', dropout: 0, seed: 9, augment: NO_AUGMENTATION, ...over }
+  return {
+    classes: ['red', 'blue'],
+    epochs: 6,
+    batchSize: 4,
+    lr: 0.05,
+    optimizer: 'adam',
+    dropout: 0,
+    seed: 9,
+    augment: NO_AUGMENTATION,
+    ...over
+  }
 }
 
 describe('cancel and early stopping', () => {
@@ -54,7 +64,10 @@ describe('cancel and early stopping', () => {
 
   it('epochs: 0 skips phase 1 entirely (no base forward for features) and fine-tunes from epoch 1', async () => {
     const base = countingBase(tinyBase(S))
-    const r = await trainRun(params({ epochs: 0, fineTuneAt: 13, fineTuneEpochs: 1 }), { base, train: memorySet(colourImages(2, 2, S, 105), S) })
+    const r = await trainRun(params({ epochs: 0, fineTuneAt: 13, fineTuneEpochs: 1 }), {
+      base,
+      train: memorySet(colourImages(2, 2, S, 105), S)
+    })
     expect(r.epochs.map((e) => `${e.phase}:${e.epoch}`)).toEqual(['fine-tune:1'])
     // Only the phase-2 activation cache ran the lower part once per image.
     expect(base.calls.images).toBe(4)
@@ -64,7 +77,11 @@ describe('cancel and early stopping', () => {
   it('a signal aborted before the start cancels during feature extraction with no epochs', async () => {
     const ac = new AbortController()
     ac.abort()
-    const r = await trainRun(params(), { base: tinyBase(S), train: memorySet(colourImages(2, 8, S, 104), S) }, ac.signal)
+    const r = await trainRun(
+      params(),
+      { base: tinyBase(S), train: memorySet(colourImages(2, 8, S, 104), S) },
+      ac.signal
+    )
     expect(r.status).toBe('cancelled')
     expect(r.epochs).toEqual([])
     r.dispose()
@@ -77,7 +94,12 @@ describe('cancel and early stopping', () => {
     const v = colourImages(2, 4, S, 112)
     const validation = memorySet({ pixels: v.pixels, labels: v.labels.map((y) => 1 - y) }, S)
     const events: TrainEvent[] = []
-    const r = await trainRun(params({ epochs: 10, earlyStopPatience: 2 }), { base: tinyBase(S), train, validation, onEvent: (e) => events.push(e) })
+    const r = await trainRun(params({ epochs: 10, earlyStopPatience: 2 }), {
+      base: tinyBase(S),
+      train,
+      validation,
+      onEvent: (e) => events.push(e)
+    })
     expect(r.status).toBe('completed')
     expect(r.stoppedEarly).toBe(true)
     expect(r.epochs.map((e) => e.epoch)).toEqual([1, 2, 3])
@@ -90,7 +112,8 @@ describe('cancel and early stopping', () => {
     // The model now holds epoch 1's weights: its validation loss is epoch 1's, not epoch 3's.
     const pixels = await validation.load(validation.keys.map((_, i) => i))
     const probs = await r.predict(pixels, validation.keys.length)
-    const loss = validation.labels.reduce((s, y, i) => s - Math.log(probs[i * 2 + y] as number), 0) / validation.labels.length
+    const loss =
+      validation.labels.reduce((s, y, i) => s - Math.log(probs[i * 2 + y] as number), 0) / validation.labels.length
     expect(loss).toBeCloseTo(e1 as number, 4)
     r.dispose()
   })
@@ -101,8 +124,12 @@ describe('cancel and early stopping', () => {
     await expect(trainRun(params({ batchSize: 0 }), io)).rejects.toThrow(/batchSize: must be an integer >= 1/)
     await expect(trainRun(params({ lr: -1 }), io)).rejects.toThrow(/lr: must be a positive number/)
     await expect(trainRun(params({ dropout: 1 }), io)).rejects.toThrow(/dropout: must be in \[0, 1\)/)
-    await expect(trainRun(params({ fineTuneEpochs: 1, fineTuneAt: 99 }), io)).rejects.toThrow(/fineTuneAt: layer index must be an integer in \[1, 15\]/)
+    await expect(trainRun(params({ fineTuneEpochs: 1, fineTuneAt: 99 }), io)).rejects.toThrow(
+      /fineTuneAt: layer index must be an integer in \[1, 15\]/
+    )
     const badLabels = { ...io, train: { ...io.train, labels: [0, 1, 2, 0] } }
-    await expect(trainRun(params(), badLabels)).rejects.toThrow(/train: label 2 of image [0-9a-f]+ is not a class index in \[0, 1\]/)
+    await expect(trainRun(params(), badLabels)).rejects.toThrow(
+      /train: label 2 of image [0-9a-f]+ is not a class index in \[0, 1\]/
+    )
   })
 })

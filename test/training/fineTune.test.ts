@@ -5,7 +5,15 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { NO_AUGMENTATION } from '@shared/domain'
 import { trainRun } from '@core/training/trainer'
 import type { AugmentBatch, TrainEvent, TrainParams } from '@core/training/types'
-import { colourImages, countingBase, maxAbsDiff, memorySet, snapshot, tinyBase, useCpu } from '@test/helpers/trainingFixtures'
+import {
+  colourImages,
+  countingBase,
+  maxAbsDiff,
+  memorySet,
+  snapshot,
+  tinyBase,
+  useCpu
+} from '@test/helpers/trainingFixtures'
 
 const S = 32
 beforeAll(useCpu)

@@ -13,10 +13,29 @@ describe('full model (base + head)', () => {
     const data = colourImages(3, 4, S, 301)
     const train = memorySet(data, S)
     const r = await trainRun(
-      { classes: ['a', 'b', 'c'], epochs: 1, batchSize: 4, lr: 0.01, optimizer: 'sgd', momentum: 0.9, dense: 8, dropout: 0.5, seed: 2, fineTuneAt: 7, fineTuneEpochs: 1, augment: NO_AUGMENTATION },
+      {
+        classes: ['a', 'b', 'c'],
+        epochs: 1,
+        batchSize: 4,
+        lr: 0.01,
+        optimizer: 'sgd',
+        momentum: 0.9,
+        dense: 8,
+        dropout: 0.5,
+        seed: 2,
+        fineTuneAt: 7,
+        fineTuneEpochs: 1,
+        augment: NO_AUGMENTATION
+      },
       { base, train }
     )
-    expect(r.model.layers.map((l) => l.name).slice(-5)).toEqual(['head_gap', 'head_dense', 'head_dropout', 'head_logits', 'head_probabilities'])
+    expect(r.model.layers.map((l) => l.name).slice(-5)).toEqual([
+      'head_gap',
+      'head_dense',
+      'head_dropout',
+      'head_logits',
+      'head_probabilities'
+    ])
     let artifacts: tf.io.ModelArtifacts | null = null
     await r.model.save(
       tf.io.withSaveHandler(async (a) => {

@@ -14,7 +14,17 @@ beforeAll(useCpu)
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
 
 function params(over: Partial<TrainParams> = {}): TrainParams {
-  return { classes: ['red', 'blue'], epochs: 10, batchSize: 8, lr: 0.05, optimizer: 'adam', dropout: 0.2, seed: 1, augment: NO_AUGMENTATION, ...over }
+  return {
+    classes: ['red', 'blue'],
+    epochs: 10,
+    batchSize: 8,
+    lr: 0.05,
+    optimizer: 'adam',
+    dropout: 0.2,
+    seed: 1,
+    augment: NO_AUGMENTATION,
+    ...over
+  }
 }
 
 describe('phase 1 (head on cached features)', () => {
@@ -94,9 +104,19 @@ describe('phase 1 (head on cached features)', () => {
     expect(readdirSync(join(tmp, 'features', dirs[0] as string)).filter((f) => f.endsWith('.f32')).length).toBe(24)
 
     const second = countingBase(tinyBase(S))
-    const r = await trainRun(params({ epochs: 2 }), { base: second, train, validation, featureCache, onEvent: (e) => events.push(e) })
+    const r = await trainRun(params({ epochs: 2 }), {
+      base: second,
+      train,
+      validation,
+      featureCache,
+      onEvent: (e) => events.push(e)
+    })
     expect(second.calls.images).toBe(0)
-    expect(events.filter((e) => e.type === 'features').at(-1)).toMatchObject({ split: 'validation', fromDisk: 8, total: 8 })
+    expect(events.filter((e) => e.type === 'features').at(-1)).toMatchObject({
+      split: 'validation',
+      fromDisk: 8,
+      total: 8
+    })
     r.dispose()
 
     // Different weights -> different key -> recomputed.
@@ -128,7 +148,11 @@ describe('phase 1 (head on cached features)', () => {
     const data = { pixels, labels: keep.map((i) => d.labels[i] as number) }
     const events: TrainEvent[] = []
     const run = async (cw: 'balanced' | null): Promise<number> => {
-      const r = await trainRun(params({ epochs: 1, classWeights: cw }), { base: tinyBase(S), train: memorySet(data, S), onEvent: (e) => events.push(e) })
+      const r = await trainRun(params({ epochs: 1, classWeights: cw }), {
+        base: tinyBase(S),
+        train: memorySet(data, S),
+        onEvent: (e) => events.push(e)
+      })
       r.dispose()
       return r.epochs[0]?.loss ?? NaN
     }

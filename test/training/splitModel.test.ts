@@ -7,7 +7,10 @@ beforeAll(useCpu)
 
 function randomImages(n: number, size: number): tf.Tensor4D {
   const r = fixtureRandom(3)
-  return tf.tensor4d(Float32Array.from({ length: n * size * size * 3 }, () => r() * 2 - 1), [n, size, size, 3])
+  return tf.tensor4d(
+    Float32Array.from({ length: n * size * size * 3 }, () => r() * 2 - 1),
+    [n, size, size, 3]
+  )
 }
 
 describe('splitModelAt', () => {

@@ -104,7 +104,9 @@ export const scanCommand: Command = {
     }
     printScan(scan, ctx)
     if (overrides.relabelled + overrides.excluded > 0) {
-      ctx.say(`\nlabel overrides: ${overrides.relabelled} relabelled, ${overrides.excluded} excluded (the counts above include them; see 'overrides')`)
+      ctx.say(
+        `\nlabel overrides: ${overrides.relabelled} relabelled, ${overrides.excluded} excluded (the counts above include them; see 'overrides')`
+      )
     }
     if (stateNote) ctx.say(`\nnote: ${stateNote}`)
   }

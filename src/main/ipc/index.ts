@@ -29,7 +29,10 @@ export function registerAll(fn: ChannelFn, isTrusted: SenderCheck): void {
 }
 
 /** Trusted = the main window's own webContents, showing our page (file:// build or the dev server). */
-export function trustedSender(getWindowContents: () => WebContents | null, allowedOrigins: readonly string[]): SenderCheck {
+export function trustedSender(
+  getWindowContents: () => WebContents | null,
+  allowedOrigins: readonly string[]
+): SenderCheck {
   return (event) => {
     const wc = getWindowContents()
     if (!wc || event.sender !== wc) return false

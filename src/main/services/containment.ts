@@ -13,7 +13,8 @@ function inside(root: string, path: string): boolean {
  * outside the resolved root (a symlink pointing out, `..` segments) and 'not-found' when it does not exist.
  */
 export async function resolveInside(root: string, relPath: string): Promise<string> {
-  if (relPath.includes('\0') || isAbsolute(relPath)) throw new ApiError('forbidden', `image path is not relative to the project: ${JSON.stringify(relPath)}`)
+  if (relPath.includes('\0') || isAbsolute(relPath))
+    throw new ApiError('forbidden', `image path is not relative to the project: ${JSON.stringify(relPath)}`)
   const realRoot = await realpath(root).catch(() => {
     throw new ApiError('not-found', `project folder not found: ${root}`)
   })
@@ -22,7 +23,8 @@ export async function resolveInside(root: string, relPath: string): Promise<stri
   const real = await realpath(candidate).catch(() => {
     throw new ApiError('not-found', `image file not found: ${relPath}`)
   })
-  if (!inside(realRoot, real)) throw new ApiError('forbidden', `image file resolves outside the project folder: ${relPath}`)
+  if (!inside(realRoot, real))
+    throw new ApiError('forbidden', `image file resolves outside the project folder: ${relPath}`)
   const st = await stat(real)
   if (!st.isFile()) throw new ApiError('not-found', `not a file: ${relPath}`)
   return real

@@ -21,10 +21,16 @@ const BROWSER_TYPES: Readonly<Record<string, string>> = {
   '.webp': 'image/webp'
 }
 
-export async function projectImage(projects: ProjectRegistry, projectKey: string, imageId: number, size: ImageSize): Promise<ImageBody> {
+export async function projectImage(
+  projects: ProjectRegistry,
+  projectKey: string,
+  imageId: number,
+  size: ImageSize
+): Promise<ImageBody> {
   const p = projects.get(projectKey)
   const row = p.state.store.getImage(imageId)
-  if (!row || row.projectId !== p.state.project.id) throw new ApiError('not-found', `no image ${imageId} in this project`)
+  if (!row || row.projectId !== p.state.project.id)
+    throw new ApiError('not-found', `no image ${imageId} in this project`)
   const abs = await resolveInside(p.root, row.relPath)
   const type = BROWSER_TYPES[extname(abs).toLowerCase()]
   if (size === 'full' && type) return { body: await readFile(abs), contentType: type }
@@ -39,7 +45,10 @@ export async function projectImage(projects: ProjectRegistry, projectKey: string
     raw: { width: decoded.width, height: decoded.height, channels: 3 }
   })
   if (size === 'full') return { body: await img.png().toBuffer(), contentType: 'image/png' }
-  const body = await img.resize(THUMB_SIZE, THUMB_SIZE, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 82 }).toBuffer()
+  const body = await img
+    .resize(THUMB_SIZE, THUMB_SIZE, { fit: 'inside', withoutEnlargement: true })
+    .jpeg({ quality: 82 })
+    .toBuffer()
   return { body, contentType: 'image/jpeg' }
 }
 

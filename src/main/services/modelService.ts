@@ -15,14 +15,14 @@ export const BASE_PARAMS: Readonly<Record<string, number>> = {
   'mobilenet_v2_0.35': 410_208,
   'mobilenet_v2_0.5': 706_224,
   'mobilenet_v2_0.75': 1_382_064,
-  'mobilenet_v2_1': 2_257_984,
+  mobilenet_v2_1: 2_257_984,
   'mobilenet_v2_1.3': 3_766_048,
   'mobilenet_v2_1.4': 4_363_712,
   'mobilenet_v1_0.25': 218_544,
   'mobilenet_v1_0.5': 829_536,
   'mobilenet_v1_0.75': 1_832_976,
-  'mobilenet_v1_1': 3_228_864,
-  'resnet50_v2_1': 23_564_800
+  mobilenet_v1_1: 3_228_864,
+  resnet50_v2_1: 23_564_800
 }
 
 export function baseParams(family: string, alpha: number): number | null {
@@ -55,7 +55,13 @@ export const modelHandlers: PartialHandlers<'app.info' | 'app.pickFolder' | 'mod
     version: ctx.version,
     transport: ctx.transport,
     backend: ctx.lastBackend
-      ? { name: ctx.lastBackend.name, tfBackend: ctx.lastBackend.tfBackend, simd: ctx.lastBackend.simd, threads: ctx.lastBackend.threads, skipped: ctx.lastBackend.skipped }
+      ? {
+          name: ctx.lastBackend.name,
+          tfBackend: ctx.lastBackend.tfBackend,
+          simd: ctx.lastBackend.simd,
+          threads: ctx.lastBackend.threads,
+          skipped: ctx.lastBackend.skipped
+        }
       : null,
     platform: process.platform,
     node: process.versions.node,
@@ -65,7 +71,8 @@ export const modelHandlers: PartialHandlers<'app.info' | 'app.pickFolder' | 'mod
     initialProject: ctx.initialProject
   }),
   'app.pickFolder': async (_req, ctx) => {
-    if (!ctx.pickFolder) throw new ApiError('unsupported', 'no native folder picker in serve mode: type the folder path')
+    if (!ctx.pickFolder)
+      throw new ApiError('unsupported', 'no native folder picker in serve mode: type the folder path')
     return { path: await ctx.pickFolder() }
   },
   'models.list': async (_req, ctx) => ({ models: listModels(ctx.weightsCacheDir) }),
@@ -83,7 +90,14 @@ export const modelHandlers: PartialHandlers<'app.info' | 'app.pickFolder' | 'mod
       fileName: w.fileName,
       checksum: w.checksum,
       cacheDir: ctx.weightsCacheDir,
-      onProgress: (p) => ctx.emit('models.downloadProgress', { id: spec.id, bytes: p.bytes, total: p.total, bytesPerSecond: p.bytesPerSecond, done: false })
+      onProgress: (p) =>
+        ctx.emit('models.downloadProgress', {
+          id: spec.id,
+          bytes: p.bytes,
+          total: p.total,
+          bytesPerSecond: p.bytesPerSecond,
+          done: false
+        })
     })
     ctx.emit('models.downloadProgress', { id: spec.id, bytes: 0, total: null, bytesPerSecond: 0, done: true })
     return { id: spec.id, path: file.path, sha256: file.sha256, fromCache: file.fromCache }

@@ -18,7 +18,8 @@ const zeroCounts = (): SplitCounts => ({ train: 0, validation: 0, test: 0 })
 /** The readable, present images of the last stored scan, as the splitter wants them. */
 function scannedImages(p: OpenProject): ScannedImage[] {
   const rows = p.state.store.listImages(p.state.project.id)
-  if (rows.length === 0) throw new ApiError('conflict', `${p.root} has no scanned images yet: scan the project first (project.scan)`)
+  if (rows.length === 0)
+    throw new ApiError('conflict', `${p.root} has no scanned images yet: scan the project first (project.scan)`)
   return rows.map((r) => ({
     path: r.relPath,
     className: r.className ?? '',
@@ -53,18 +54,33 @@ function preview(images: readonly ScannedImage[], assignment: ReadonlyMap<string
 
 function storedView(p: OpenProject, split: StoredSplit): StoredSplitView {
   const images = afterOverrides(p, scannedImages(p)).filter((i) => split.assignment.has(i.path))
-  return { ...preview(images, split.assignment), splitId: split.id, strategy: split.strategy, createdAt: split.createdAt }
+  return {
+    ...preview(images, split.assignment),
+    splitId: split.id,
+    strategy: split.strategy,
+    createdAt: split.createdAt
+  }
 }
 
 function assign(images: readonly ScannedImage[], strategy: Parameters<typeof assignSplits>[1]): Map<string, SplitName> {
   if (strategy.kind === 'folder' && images.every((i) => i.folderSplit === null)) {
-    throw new ApiError('bad-input', 'the folder split needs train/validation/test subfolders, and this project is flat: use ratios')
+    throw new ApiError(
+      'bad-input',
+      'the folder split needs train/validation/test subfolders, and this project is flat: use ratios'
+    )
   }
   return assignSplits(images, strategy)
 }
 
 export const projectHandlers: PartialHandlers<
-  'project.open' | 'project.recent' | 'project.scan' | 'dataset.images' | 'dataset.previewSplit' | 'dataset.saveSplit' | 'dataset.getSplit' | 'dataset.augmentPreview'
+  | 'project.open'
+  | 'project.recent'
+  | 'project.scan'
+  | 'dataset.images'
+  | 'dataset.previewSplit'
+  | 'dataset.saveSplit'
+  | 'dataset.getSplit'
+  | 'dataset.augmentPreview'
 > = {
   'project.open': async ({ path }, ctx) => {
     const p = ctx.projects.openFolder(path)
@@ -93,7 +109,10 @@ export const projectHandlers: PartialHandlers<
   },
   'dataset.images': async ({ projectKey, className, split, offset, limit }, ctx) => {
     const p = ctx.projects.get(projectKey)
-    const rows = p.state.store.listImages(p.state.project.id, { ...(className !== undefined ? { className } : {}), ...(split ? { split } : {}) })
+    const rows = p.state.store.listImages(p.state.project.id, {
+      ...(className !== undefined ? { className } : {}),
+      ...(split ? { split } : {})
+    })
     const start = offset ?? 0
     return {
       total: rows.length,
@@ -130,7 +149,8 @@ export const projectHandlers: PartialHandlers<
   'dataset.augmentPreview': async ({ projectKey, imageId, spec, n, seed, size, resizeMode }, ctx) => {
     const p = ctx.projects.get(projectKey)
     const image = p.state.store.getImage(imageId)
-    if (!image || image.projectId !== p.state.project.id) throw new ApiError('not-found', `no image ${imageId} in ${p.root}`)
+    if (!image || image.projectId !== p.state.project.id)
+      throw new ApiError('not-found', `no image ${imageId} in ${p.root}`)
     const abs = await resolveInside(p.root, image.relPath)
     const pngs = await renderAugmentedSamples(abs, size ?? 160, resizeMode ?? 'squash', spec, n, seed)
     return { images: pngs.map((b) => `data:image/png;base64,${b.toString('base64')}`) }

@@ -65,7 +65,11 @@ export class ProjectRegistry {
   /** For handlers that save something: a read-only project answers 'conflict' saying why, before anything starts. */
   writable(key: string): OpenProject {
     const p = this.get(key)
-    if (p.state.readOnly) throw new ApiError('conflict', `${p.root} is open read-only (${p.state.reason ?? 'its state cannot be written'}): nothing can be saved`)
+    if (p.state.readOnly)
+      throw new ApiError(
+        'conflict',
+        `${p.root} is open read-only (${p.state.reason ?? 'its state cannot be written'}): nothing can be saved`
+      )
     return p
   }
 

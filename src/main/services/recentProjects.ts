@@ -19,7 +19,8 @@ export class RecentProjects {
       const data: unknown = JSON.parse(readFileSync(this.file, 'utf8'))
       if (!Array.isArray(data)) return []
       return data.filter(
-        (e): e is StoredRecent => typeof e === 'object' && e !== null && typeof e.root === 'string' && typeof e.openedAt === 'string'
+        (e): e is StoredRecent =>
+          typeof e === 'object' && e !== null && typeof e.root === 'string' && typeof e.openedAt === 'string'
       )
     } catch {
       // A corrupt list is not worth failing over: it is rebuilt as projects are opened.
@@ -28,11 +29,19 @@ export class RecentProjects {
   }
 
   list(): RecentProject[] {
-    return this.read().map((e) => ({ root: e.root, name: basename(e.root), openedAt: e.openedAt, exists: existsSync(e.root) }))
+    return this.read().map((e) => ({
+      root: e.root,
+      name: basename(e.root),
+      openedAt: e.openedAt,
+      exists: existsSync(e.root)
+    }))
   }
 
   remember(root: string, at = new Date()): void {
-    const entries = [{ root, openedAt: at.toISOString() }, ...this.read().filter((e) => e.root !== root)].slice(0, MAX_RECENT)
+    const entries = [{ root, openedAt: at.toISOString() }, ...this.read().filter((e) => e.root !== root)].slice(
+      0,
+      MAX_RECENT
+    )
     mkdirSync(dirname(this.file), { recursive: true })
     const tmp = `${this.file}.${process.pid}.tmp`
     writeFileSync(tmp, JSON.stringify(entries, null, 2))

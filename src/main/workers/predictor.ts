@@ -42,7 +42,12 @@ export class Predictor {
   }
 
   /** Class probabilities of one image under the saved model in `modelDir`. */
-  predict(modelDir: string, image: PredictImage, backend?: TrainOptions['backend'], gradCam?: PredictRequest['gradCam']): Promise<Prediction> {
+  predict(
+    modelDir: string,
+    image: PredictImage,
+    backend?: TrainOptions['backend'],
+    gradCam?: PredictRequest['gradCam']
+  ): Promise<Prediction> {
     const key = backend ?? 'auto'
     if (this.serving && this.serving.backend !== key) this.stop()
     const s = (this.serving ??= this.startWorker(key))
@@ -80,7 +85,8 @@ export class Predictor {
       return w
     }
     worker.on('message', (msg: FromWorker) => {
-      if (msg.type === 'prediction') settle(msg.id)?.resolve({ classes: msg.classes, probabilities: msg.probabilities, overlay: msg.overlay })
+      if (msg.type === 'prediction')
+        settle(msg.id)?.resolve({ classes: msg.classes, probabilities: msg.probabilities, overlay: msg.overlay })
       else if (msg.type === 'error') settle(msg.id)?.reject(new ApiError('bad-input', msg.message))
     })
     const fail = (why: string): void => {

@@ -74,8 +74,16 @@ async function predictOne(req: PredictRequest): Promise<void> {
     const buf = req.image.kind === 'file' ? await readFile(req.image.path) : Buffer.from(req.image.bytes)
     const pixels = await decodeBufferResized(buf, loaded.meta.inputSize, loaded.meta.resizeMode)
     const probs = await predictPixels(loaded, pixels, 1)
-    const overlay = req.gradCam ? new Uint8Array(await gradCamOverlay(loaded, pixels, req.gradCam.className)) : undefined
-    post({ type: 'prediction', id: req.id, classes: loaded.meta.classes, probabilities: Array.from(probs), ...(overlay ? { overlay } : {}) })
+    const overlay = req.gradCam
+      ? new Uint8Array(await gradCamOverlay(loaded, pixels, req.gradCam.className))
+      : undefined
+    post({
+      type: 'prediction',
+      id: req.id,
+      classes: loaded.meta.classes,
+      probabilities: Array.from(probs),
+      ...(overlay ? { overlay } : {})
+    })
   } catch (err) {
     post({ type: 'error', id: req.id, message: (err as Error).message ?? String(err) })
   }

@@ -154,7 +154,12 @@ export class TrainingRunner {
   }
 
   /** Class probabilities of one image under a saved model (see Predictor); with `gradCam`, also its heatmap overlay. */
-  predict(modelDir: string, image: PredictImage, backend?: TrainOptions['backend'], gradCam?: PredictRequest['gradCam']): Promise<Prediction> {
+  predict(
+    modelDir: string,
+    image: PredictImage,
+    backend?: TrainOptions['backend'],
+    gradCam?: PredictRequest['gradCam']
+  ): Promise<Prediction> {
     return this.predictor.predict(modelDir, image, backend, gradCam)
   }
 

@@ -10,14 +10,19 @@ type DomainOf<C> = C extends `${infer D}.${string}` ? D : never
 export type Domain = DomainOf<ChannelName>
 
 /** Channels whose request is an empty object take no argument. */
-type ArgsOf<C extends ChannelName> = Record<string, never> extends RequestOf<C> ? [request?: RequestOf<C>] : [request: RequestOf<C>]
+type ArgsOf<C extends ChannelName> =
+  Record<string, never> extends RequestOf<C> ? [request?: RequestOf<C>] : [request: RequestOf<C>]
 
 type EventMethods<D extends string> = {
-  [E in EventName as E extends `${D}.${infer N}` ? `on${Capitalize<N>}` : never]: (listener: (event: EventOf<E>) => void) => Unsubscribe
+  [E in EventName as E extends `${D}.${infer N}` ? `on${Capitalize<N>}` : never]: (
+    listener: (event: EventOf<E>) => void
+  ) => Unsubscribe
 }
 
 type BridgeMethods<D extends string> = {
-  [C in ChannelName as C extends `${D}.${infer M}` ? M : never]: (...args: ArgsOf<C>) => Promise<Envelope<ResponseOf<C>>>
+  [C in ChannelName as C extends `${D}.${infer M}` ? M : never]: (
+    ...args: ArgsOf<C>
+  ) => Promise<Envelope<ResponseOf<C>>>
 }
 
 type ApiMethods<D extends string> = {
@@ -65,8 +70,9 @@ export function buildBridge(invoke: Invoke, subscribe: Subscribe): TuneLabBridge
   }
   for (const name of EVENT_NAMES) {
     const [domain, event] = split(name)
-    domainObject(bridge, domain)[`on${event.charAt(0).toUpperCase()}${event.slice(1)}`] = (listener: (p: unknown) => void) =>
-      subscribe(name, listener)
+    domainObject(bridge, domain)[`on${event.charAt(0).toUpperCase()}${event.slice(1)}`] = (
+      listener: (p: unknown) => void
+    ) => subscribe(name, listener)
   }
   return bridge as unknown as TuneLabBridge
 }

@@ -35,7 +35,13 @@ import {
 } from './schemas'
 import { exportProgressSchema, exportRequestSchema, exportResultSchema } from './exportSchemas'
 import { startupReportSchema } from './startupCheck'
-import { auditConfigSchema, auditProgressSchema, auditViewSchema, findingKindSchema, gradCamSchema } from './auditSchemas'
+import {
+  auditConfigSchema,
+  auditProgressSchema,
+  auditViewSchema,
+  findingKindSchema,
+  gradCamSchema
+} from './auditSchemas'
 
 const empty = z.object({}).strict()
 /** Class and file names are folder/file names: a name longer than any file system allows is a bad request. */
@@ -74,8 +80,14 @@ export const channels = {
     z.object({ total: z.number().int(), images: z.array(imageInfoSchema) })
   ),
   /** Counts per class and split that a strategy WOULD give; nothing is stored. */
-  'dataset.previewSplit': channel(z.object({ ...inProject, strategy: splitStrategySchema }).strict(), splitPreviewSchema),
-  'dataset.saveSplit': channel(z.object({ ...inProject, strategy: splitStrategySchema }).strict(), storedSplitViewSchema),
+  'dataset.previewSplit': channel(
+    z.object({ ...inProject, strategy: splitStrategySchema }).strict(),
+    splitPreviewSchema
+  ),
+  'dataset.saveSplit': channel(
+    z.object({ ...inProject, strategy: splitStrategySchema }).strict(),
+    storedSplitViewSchema
+  ),
   /** The latest saved split, or null. */
   'dataset.getSplit': channel(z.object(inProject).strict(), storedSplitViewSchema.nullable()),
   /** n augmented versions of one image as PNG data URLs (sample i is stable as n grows). */
@@ -102,7 +114,10 @@ export const channels = {
   ),
 
   /** Starts a run off the answering thread; progress comes as 'training.progress' events. */
-  'training.start': channel(z.object({ ...inProject, config: trainingConfigSchema }).strict(), z.object({ runId: runIdSchema })),
+  'training.start': channel(
+    z.object({ ...inProject, config: trainingConfigSchema }).strict(),
+    z.object({ runId: runIdSchema })
+  ),
   'training.cancel': channel(z.object({ runId: runIdSchema }).strict(), z.object({ cancelled: z.boolean() })),
   /** Runs going on in this app session (to reattach a screen after a reload). */
   'training.active': channel(
@@ -173,13 +188,21 @@ export const channels = {
     gradCamSchema
   ),
   /** Starts the project's label audit in a worker; progress comes as 'audit.progress' events. */
-  'audit.start': channel(z.object({ ...inProject, config: auditConfigSchema }).strict(), z.object({ started: z.literal(true) })),
+  'audit.start': channel(
+    z.object({ ...inProject, config: auditConfigSchema }).strict(),
+    z.object({ started: z.literal(true) })
+  ),
   'audit.cancel': channel(z.object(inProject).strict(), z.object({ cancelled: z.boolean() })),
   /** The latest audit's findings, best first, without those kept as they are (until the file changes). */
-  'audit.get': channel(z.object({ ...inProject, limit: z.number().int().min(1).max(5000).optional() }).strict(), auditViewSchema),
+  'audit.get': channel(
+    z.object({ ...inProject, limit: z.number().int().min(1).max(5000).optional() }).strict(),
+    auditViewSchema
+  ),
   /** "Keep as is": the finding is not shown again until its image (or the pair's other image) changes. */
   'audit.dismiss': channel(
-    z.object({ ...inProject, kind: findingKindSchema, imageId: imageIdSchema, otherImageId: imageIdSchema.optional() }).strict(),
+    z
+      .object({ ...inProject, kind: findingKindSchema, imageId: imageIdSchema, otherImageId: imageIdSchema.optional() })
+      .strict(),
     z.object({ dismissed: z.literal(true) })
   ),
   ...lrFindChannels

@@ -8,7 +8,12 @@ export type ImageSize = 'thumb' | 'full'
 export const THUMB_SIZE = 256
 export const IMAGE_SCHEME = 'tunelab'
 
-export function imageUrl(transport: ImageTransport, projectKey: string, imageId: number, size: ImageSize = 'thumb'): string {
+export function imageUrl(
+  transport: ImageTransport,
+  projectKey: string,
+  imageId: number,
+  size: ImageSize = 'thumb'
+): string {
   const path = `${encodeURIComponent(projectKey)}/${Math.trunc(imageId)}`
   if (transport.kind === 'electron') return `${IMAGE_SCHEME}://image/${path}?size=${size}`
   return `/image/${path}?size=${size}&token=${encodeURIComponent(transport.token)}`

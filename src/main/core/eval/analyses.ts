@@ -41,9 +41,14 @@ export function margin(row: ImagePrediction): number {
 }
 
 // Stable tie-break by image id so results do not depend on input order.
-const byId = (x: ImagePrediction, y: ImagePrediction): number => (x.imageId < y.imageId ? -1 : x.imageId > y.imageId ? 1 : 0)
+const byId = (x: ImagePrediction, y: ImagePrediction): number =>
+  x.imageId < y.imageId ? -1 : x.imageId > y.imageId ? 1 : 0
 
-export function perClassAnalysis(rows: readonly ImagePrediction[], classes: readonly string[], topN: number): ClassAnalysis[] {
+export function perClassAnalysis(
+  rows: readonly ImagePrediction[],
+  classes: readonly string[],
+  topN: number
+): ClassAnalysis[] {
   return classes.map((name, c) => {
     const ofClass = rows.filter((r) => r.trueClass === c)
     const right = ofClass.filter((r) => r.predictedClass === c)
@@ -51,7 +56,9 @@ export function perClassAnalysis(rows: readonly ImagePrediction[], classes: read
     return {
       classIndex: c,
       name,
-      mostConfidentCorrect: right.sort((x, y) => (y.probs[c] as number) - (x.probs[c] as number) || byId(x, y)).slice(0, topN),
+      mostConfidentCorrect: right
+        .sort((x, y) => (y.probs[c] as number) - (x.probs[c] as number) || byId(x, y))
+        .slice(0, topN),
       leastConfident: [...ofClass].sort((x, y) => margin(x) - margin(y) || byId(x, y)).slice(0, topN),
       confidentlyWrong: wrong.sort((x, y) => y.confidence - x.confidence || byId(x, y)).slice(0, topN)
     }
@@ -80,12 +87,19 @@ export function thresholdSweep(rows: readonly ImagePrediction[], thresholds: rea
 }
 
 /** Predictions held back as "unsure": confidence below the threshold. */
-export function unsure(rows: readonly ImagePrediction[], threshold: number): { threshold: number; count: number; imageIds: string[] } {
+export function unsure(
+  rows: readonly ImagePrediction[],
+  threshold: number
+): { threshold: number; count: number; imageIds: string[] } {
   const ids = rows.filter((r) => r.confidence < threshold).map((r) => r.imageId)
   return { threshold, count: ids.length, imageIds: ids }
 }
 
-export function analyse(rows: readonly ImagePrediction[], classes: readonly string[], opts: { topN?: number; unsureThreshold?: number; thresholds?: number[] } = {}): Analyses {
+export function analyse(
+  rows: readonly ImagePrediction[],
+  classes: readonly string[],
+  opts: { topN?: number; unsureThreshold?: number; thresholds?: number[] } = {}
+): Analyses {
   const t = opts.unsureThreshold ?? 0.75
   if (!(t > 0 && t <= 1)) throw new Error(`unsureThreshold: must be in (0, 1], got ${t}`)
   return {

@@ -4,17 +4,24 @@ import type { ClassMetrics, ImagePrediction, SplitMetrics } from './types'
 const EPS = 1e-7
 
 /** Rows from a row-major probability matrix [n, k]. Ties go to the lowest class index. */
-export function predictionRows(probs: ArrayLike<number>, labels: readonly number[], imageIds: readonly string[], numClasses: number): ImagePrediction[] {
+export function predictionRows(
+  probs: ArrayLike<number>,
+  labels: readonly number[],
+  imageIds: readonly string[],
+  numClasses: number
+): ImagePrediction[] {
   const n = labels.length
   if (imageIds.length !== n) throw new Error(`predictionRows: ${imageIds.length} image ids for ${n} labels`)
-  if (probs.length !== n * numClasses) throw new Error(`predictionRows: expected ${n}x${numClasses} probabilities, got ${probs.length}`)
+  if (probs.length !== n * numClasses)
+    throw new Error(`predictionRows: expected ${n}x${numClasses} probabilities, got ${probs.length}`)
   const rows: ImagePrediction[] = []
   for (let i = 0; i < n; i++) {
     const p = Array.from({ length: numClasses }, (_, c) => probs[i * numClasses + c] as number)
     let best = 0
     for (let c = 1; c < numClasses; c++) if ((p[c] as number) > (p[best] as number)) best = c
     const y = labels[i] as number
-    if (!Number.isInteger(y) || y < 0 || y >= numClasses) throw new Error(`predictionRows: label ${y} of '${imageIds[i]}' out of range`)
+    if (!Number.isInteger(y) || y < 0 || y >= numClasses)
+      throw new Error(`predictionRows: label ${y} of '${imageIds[i]}' out of range`)
     rows.push({
       imageId: imageIds[i] as string,
       trueClass: y,

@@ -54,18 +54,26 @@ export function finalActivation(model: tf.LayersModel): string | null {
 
 function checkModel(input: ExportInput): ExportActivation {
   const { model, classes, outputUnits } = input
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new Error(`export: the model must have one input and one output, has ${model.inputs.length} and ${model.outputs.length}`)
+  if (model.inputs.length !== 1 || model.outputs.length !== 1)
+    throw new Error(
+      `export: the model must have one input and one output, has ${model.inputs.length} and ${model.outputs.length}`
+    )
   const inShape = model.inputs[0]?.shape ?? []
   const S = input.base.size
   if (inShape.length !== 4 || inShape[1] !== S || inShape[2] !== S || inShape[3] !== 3) {
-    throw new Error(`export: model input shape ${JSON.stringify(inShape)} does not match base '${input.base.id}' size ${S} (expected [null,${S},${S},3])`)
+    throw new Error(
+      `export: model input shape ${JSON.stringify(inShape)} does not match base '${input.base.id}' size ${S} (expected [null,${S},${S},3])`
+    )
   }
   const outShape = model.outputs[0]?.shape ?? []
-  if (outShape.length !== 2 || outShape[1] !== outputUnits) throw new Error(`export: model output shape ${JSON.stringify(outShape)} does not match outputUnits ${outputUnits}`)
+  if (outShape.length !== 2 || outShape[1] !== outputUnits)
+    throw new Error(`export: model output shape ${JSON.stringify(outShape)} does not match outputUnits ${outputUnits}`)
   const activation: ExportActivation = outputUnits === 1 ? 'sigmoid' : 'softmax'
   const last = finalActivation(model)
   if (last !== activation) {
-    throw new Error(`export: the model's last layer has activation ${JSON.stringify(last)}, expected '${activation}' (export the probability model, e.g. TrainResult.model, not logits)`)
+    throw new Error(
+      `export: the model's last layer has activation ${JSON.stringify(last)}, expected '${activation}' (export the probability model, e.g. TrainResult.model, not logits)`
+    )
   }
   if (outputUnits === 1 ? classes.length !== 2 : classes.length !== outputUnits) {
     throw new Error(`export: ${classes.length} classes do not fit a model with ${outputUnits} output unit(s)`)
@@ -102,7 +110,10 @@ export async function exportModel(input: ExportInput, outDir: string, opts: Expo
   const st = await stat(dir).catch(() => null)
   if (st && !st.isDirectory()) throw new Error(`export: ${dir} exists and is not a folder`)
   const existing = [META_FILE, MODEL_FILE, WEIGHTS_FILE].filter((f) => existsSync(join(dir, f)))
-  if (existing.length > 0 && !opts.overwrite) throw new Error(`export: ${dir} already holds an export (${existing.join(', ')}); choose another folder or pass overwrite`)
+  if (existing.length > 0 && !opts.overwrite)
+    throw new Error(
+      `export: ${dir} already holds an export (${existing.join(', ')}); choose another folder or pass overwrite`
+    )
   await mkdir(dir, { recursive: true })
   const weightBytes = await writeLayersModel(input.model, dir)
   await writeFileAtomic(join(dir, META_FILE), JSON.stringify(meta, null, 2) + '\n')

@@ -32,7 +32,8 @@ export async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.Model
 /** Writes model.json + weights.bin into dir (must exist). Returns the weights' byte size. */
 export async function writeLayersModel(model: tf.LayersModel, dir: string): Promise<number> {
   const artifacts = await modelArtifacts(model)
-  if (artifacts.weightData === undefined || artifacts.weightSpecs === undefined) throw new Error('model.save produced no weights')
+  if (artifacts.weightData === undefined || artifacts.weightSpecs === undefined)
+    throw new Error('model.save produced no weights')
   const weights = tf.io.CompositeArrayBuffer.join(artifacts.weightData)
   const modelJson: tf.io.ModelJSON = {
     modelTopology: artifacts.modelTopology as object,
@@ -47,7 +48,16 @@ export async function writeLayersModel(model: tf.LayersModel, dir: string): Prom
   return weights.byteLength
 }
 
-const BYTES: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, string: NaN, complex64: 8 }
+const BYTES: Readonly<Record<string, number>> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+  string: NaN,
+  complex64: 8
+}
 
 function expectedBytes(spec: tf.io.WeightsManifestEntry): number {
   const n = spec.shape.reduce((a, b) => a * b, 1)
@@ -83,7 +93,12 @@ export function fileSystemModelLoader(dir: string, modelFile = MODEL_FILE): tf.i
       const jsonPath = join(dir, modelFile)
       const parsed = readJson((await readOrExplain(jsonPath, 'the model topology')).toString('utf8'), jsonPath)
       const modelJson = parsed as Partial<tf.io.ModelJSON>
-      if (typeof modelJson !== 'object' || modelJson === null || typeof modelJson.modelTopology !== 'object' || modelJson.modelTopology === null) {
+      if (
+        typeof modelJson !== 'object' ||
+        modelJson === null ||
+        typeof modelJson.modelTopology !== 'object' ||
+        modelJson.modelTopology === null
+      ) {
         throw new Error(`${jsonPath}: not a TF.js layers model (no modelTopology)`)
       }
       if (!Array.isArray(modelJson.weightsManifest)) throw new Error(`${jsonPath}: no weightsManifest`)
@@ -97,14 +112,17 @@ export function fileSystemModelLoader(dir: string, modelFile = MODEL_FILE): tf.i
           expected += group.weights.reduce((a, s) => a + expectedBytes(s), 0)
           for (const p of group.paths) {
             const rel = normalize(p)
-            if (isAbsolute(rel) || rel === '..' || rel.startsWith('..' + sep)) throw new Error(`${jsonPath}: weights path "${p}" points outside ${dir}`)
+            if (isAbsolute(rel) || rel === '..' || rel.startsWith('..' + sep))
+              throw new Error(`${jsonPath}: weights path "${p}" points outside ${dir}`)
             const buf = await readOrExplain(join(dir, rel), 'a weights file named in model.json')
             got += buf.length
             buffers.push(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length) as ArrayBuffer)
           }
         }
         if (Number.isFinite(expected) && expected !== got) {
-          throw new Error(`${dir}: the weights files hold ${got} bytes but ${modelFile} describes ${expected} bytes (truncated or from another model)`)
+          throw new Error(
+            `${dir}: the weights files hold ${got} bytes but ${modelFile} describes ${expected} bytes (truncated or from another model)`
+          )
         }
         return [specs, tf.io.concatenateArrayBuffers(buffers)]
       })

@@ -16,4 +16,14 @@ export {
   type PredictOptions,
   type PredictedFile
 } from './predict'
-export { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, META_FILE, MODEL_FILE, WEIGHTS_FILE, parseMeta, type ExportActivation, type ExportMeta, type ExportMetrics } from './meta'
+export {
+  EXPORT_FORMAT,
+  EXPORT_FORMAT_VERSION,
+  META_FILE,
+  MODEL_FILE,
+  WEIGHTS_FILE,
+  parseMeta,
+  type ExportActivation,
+  type ExportMeta,
+  type ExportMetrics
+} from './meta'

@@ -18,7 +18,8 @@ async function readMeta(dir: string): Promise<ExportMeta> {
   try {
     text = await readFile(path, 'utf8')
   } catch (err) {
-    if ((err as { code?: unknown }).code === 'ENOENT') throw new Error(`${path}: missing (not a TuneLab export folder, or an unfinished export)`)
+    if ((err as { code?: unknown }).code === 'ENOENT')
+      throw new Error(`${path}: missing (not a TuneLab export folder, or an unfinished export)`)
     throw new Error(`${path}: cannot read (${err instanceof Error ? err.message : String(err)})`)
   }
   let value: unknown
@@ -34,14 +35,21 @@ function checkAgainstMeta(model: tf.LayersModel, meta: ExportMeta, dir: string):
   const S = meta.inputSize
   const inShape = model.inputs[0]?.shape ?? []
   if (model.inputs.length !== 1 || inShape.length !== 4 || inShape[1] !== S || inShape[2] !== S || inShape[3] !== 3) {
-    throw new Error(`${dir}: model input shape ${JSON.stringify(inShape)} does not match ${META_FILE} inputSize ${S} (expected [null,${S},${S},3])`)
+    throw new Error(
+      `${dir}: model input shape ${JSON.stringify(inShape)} does not match ${META_FILE} inputSize ${S} (expected [null,${S},${S},3])`
+    )
   }
   const outShape = model.outputs[0]?.shape ?? []
   if (model.outputs.length !== 1 || outShape.length !== 2 || outShape[1] !== meta.outputUnits) {
-    throw new Error(`${dir}: model output shape ${JSON.stringify(outShape)} does not match ${META_FILE}: ${meta.classes.length} classes, ${meta.activation} with ${meta.outputUnits} unit(s)`)
+    throw new Error(
+      `${dir}: model output shape ${JSON.stringify(outShape)} does not match ${META_FILE}: ${meta.classes.length} classes, ${meta.activation} with ${meta.outputUnits} unit(s)`
+    )
   }
   const act = finalActivation(model)
-  if (act !== meta.activation) throw new Error(`${dir}: the model ends with activation ${JSON.stringify(act)} but ${META_FILE} says ${meta.activation}`)
+  if (act !== meta.activation)
+    throw new Error(
+      `${dir}: the model ends with activation ${JSON.stringify(act)} but ${META_FILE} says ${meta.activation}`
+    )
 }
 
 /** Loads dir/model.json + weights and dir/tunelab.json, checking that they describe the same classifier. */
@@ -49,7 +57,8 @@ export async function loadExportedModel(dir: string): Promise<LoadedModel> {
   const abs = resolve(dir)
   const st = await stat(abs).catch(() => null)
   if (!st) throw new Error(`${abs}: export folder does not exist`)
-  if (!st.isDirectory()) throw new Error(`${abs}: not a folder (expected an export folder with model.json and ${META_FILE})`)
+  if (!st.isDirectory())
+    throw new Error(`${abs}: not a folder (expected an export folder with model.json and ${META_FILE})`)
   const meta = await readMeta(abs)
   let model: tf.LayersModel
   try {

@@ -53,7 +53,8 @@ const metaSchema = z.object({
 /** Expected model output units for a class list and activation; throws when they cannot go together. */
 export function unitsFor(classes: readonly string[], activation: ExportActivation): number {
   if (activation === 'sigmoid') {
-    if (classes.length !== 2) throw new Error(`a sigmoid (one-unit) model needs exactly 2 classes, got ${classes.length}`)
+    if (classes.length !== 2)
+      throw new Error(`a sigmoid (one-unit) model needs exactly 2 classes, got ${classes.length}`)
     return 1
   }
   return classes.length
@@ -63,7 +64,10 @@ export function unitsFor(classes: readonly string[], activation: ExportActivatio
 export function parseMeta(value: unknown, where: string): ExportMeta {
   if (typeof value !== 'object' || value === null) throw new Error(`${where}: expected a JSON object`)
   const v = value as { format?: unknown; formatVersion?: unknown }
-  if (v.format !== EXPORT_FORMAT) throw new Error(`${where}: not a TuneLab export (format is ${JSON.stringify(v.format)}, expected "${EXPORT_FORMAT}")`)
+  if (v.format !== EXPORT_FORMAT)
+    throw new Error(
+      `${where}: not a TuneLab export (format is ${JSON.stringify(v.format)}, expected "${EXPORT_FORMAT}")`
+    )
   if (v.formatVersion !== EXPORT_FORMAT_VERSION) {
     const newer = typeof v.formatVersion === 'number' && v.formatVersion > EXPORT_FORMAT_VERSION
     throw new Error(
@@ -76,8 +80,12 @@ export function parseMeta(value: unknown, where: string): ExportMeta {
     throw new Error(`${where}: invalid field "${issue?.path.join('.') ?? '?'}": ${issue?.message ?? 'invalid'}`)
   }
   const meta = r.data as ExportMeta
-  if (new Set(meta.classes).size !== meta.classes.length) throw new Error(`${where}: duplicate class names in ${JSON.stringify(meta.classes)}`)
+  if (new Set(meta.classes).size !== meta.classes.length)
+    throw new Error(`${where}: duplicate class names in ${JSON.stringify(meta.classes)}`)
   const units = unitsFor(meta.classes, meta.activation)
-  if (units !== meta.outputUnits) throw new Error(`${where}: outputUnits ${meta.outputUnits} does not match ${meta.classes.length} classes with ${meta.activation}`)
+  if (units !== meta.outputUnits)
+    throw new Error(
+      `${where}: outputUnits ${meta.outputUnits} does not match ${meta.classes.length} classes with ${meta.activation}`
+    )
   return meta
 }

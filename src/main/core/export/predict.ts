@@ -43,16 +43,24 @@ export function isFailed(p: FilePrediction): p is FailedFile {
  * Class probabilities [count, classes] (binary sigmoid models give [1-p, p]) for RGB uint8 pixels
  * [count, S, S, 3], after the export's preprocessing.
  */
-export async function predictPixels(loaded: LoadedModel, pixels: Uint8Array, count: number, batchSize = 32): Promise<Float32Array> {
+export async function predictPixels(
+  loaded: LoadedModel,
+  pixels: Uint8Array,
+  count: number,
+  batchSize = 32
+): Promise<Float32Array> {
   const S = loaded.meta.inputSize
   const per = S * S * 3
-  if (pixels.length !== count * per) throw new Error(`predictPixels: expected ${count}x${S}x${S}x3 = ${count * per} bytes, got ${pixels.length}`)
+  if (pixels.length !== count * per)
+    throw new Error(`predictPixels: expected ${count}x${S}x${S}x3 = ${count * per} bytes, got ${pixels.length}`)
   const k = loaded.meta.classes.length
   const out = new Float32Array(count * k)
   for (let s = 0; s < count; s += batchSize) {
     const n = Math.min(batchSize, count - s)
     const probs = tf.tidy(() => {
-      const p = loaded.model.predict(pixelsToInput(pixels.subarray(s * per, (s + n) * per), n, S, loaded.meta.preprocessing)) as tf.Tensor2D
+      const p = loaded.model.predict(
+        pixelsToInput(pixels.subarray(s * per, (s + n) * per), n, S, loaded.meta.preprocessing)
+      ) as tf.Tensor2D
       return loaded.meta.activation === 'sigmoid' ? tf.concat([tf.sub(1, p), p], 1) : p
     })
     out.set(await probs.data(), s * k)
@@ -62,14 +70,26 @@ export async function predictPixels(loaded: LoadedModel, pixels: Uint8Array, cou
 }
 
 /** A ForwardPool (both cores) running an export's model with its preprocessing, for predictFiles({pool}). */
-export async function createPredictPool(loaded: LoadedModel, opts: { workers?: number; foldBn?: boolean } = {}): Promise<ForwardPool> {
-  return ForwardPool.create({ workers: opts.workers ?? 2, model: loaded.model, preprocessing: loaded.meta.preprocessing, output: 'raw', foldBn: opts.foldBn ?? true })
+export async function createPredictPool(
+  loaded: LoadedModel,
+  opts: { workers?: number; foldBn?: boolean } = {}
+): Promise<ForwardPool> {
+  return ForwardPool.create({
+    workers: opts.workers ?? 2,
+    model: loaded.model,
+    preprocessing: loaded.meta.preprocessing,
+    output: 'raw',
+    foldBn: opts.foldBn ?? true
+  })
 }
 
 function checkPool(loaded: LoadedModel, pool: ForwardPool): void {
   const { meta } = loaded
   const i = pool.info
-  const same = i.preprocessing.kind === meta.preprocessing.kind && i.preprocessing.scale === meta.preprocessing.scale && i.preprocessing.offset === meta.preprocessing.offset
+  const same =
+    i.preprocessing.kind === meta.preprocessing.kind &&
+    i.preprocessing.scale === meta.preprocessing.scale &&
+    i.preprocessing.offset === meta.preprocessing.offset
   if (i.output !== 'raw' || i.inputSize !== meta.inputSize || i.outputDim !== meta.outputUnits || !same) {
     throw new Error(
       `predict: the pool does not run this export's model (pool: ${i.output} output of ${i.outputDim} at ${i.inputSize}px, preprocessing ${JSON.stringify(i.preprocessing)}; export: ${meta.outputUnits} unit(s) at ${meta.inputSize}px, preprocessing ${JSON.stringify(meta.preprocessing)})`
@@ -78,7 +98,12 @@ function checkPool(loaded: LoadedModel, pool: ForwardPool): void {
 }
 
 /** Probabilities via the pool: its raw output is the export's sigmoid/softmax output. */
-async function poolProbabilities(loaded: LoadedModel, pool: ForwardPool, pixels: Uint8Array, count: number): Promise<Float32Array> {
+async function poolProbabilities(
+  loaded: LoadedModel,
+  pool: ForwardPool,
+  pixels: Uint8Array,
+  count: number
+): Promise<Float32Array> {
   const raw = await pool.run(pixels, count)
   if (loaded.meta.activation === 'softmax') return raw
   const out = new Float32Array(count * 2)
@@ -100,7 +125,12 @@ function reasonOf(err: unknown, absPath: string): string {
 
 type Decoded = { ok: true; pixels: Uint8Array } | { ok: false; error: string }
 
-async function decodeAll(paths: readonly string[], size: number, mode: LoadedModel['meta']['resizeMode'], concurrency: number): Promise<Decoded[]> {
+async function decodeAll(
+  paths: readonly string[],
+  size: number,
+  mode: LoadedModel['meta']['resizeMode'],
+  concurrency: number
+): Promise<Decoded[]> {
   const out = new Array<Decoded>(paths.length)
   let next = 0
   const work = async (): Promise<void> => {
@@ -121,16 +151,23 @@ async function decodeAll(paths: readonly string[], size: number, mode: LoadedMod
  * Predicts each file (absolute paths, in order). A file that cannot be read or decoded yields
  * {path, error} and the rest go on. Decoding of the next batch overlaps the current forward pass.
  */
-export async function predictFiles(loaded: LoadedModel, absPaths: readonly string[], opts: PredictOptions = {}): Promise<FilePrediction[]> {
+export async function predictFiles(
+  loaded: LoadedModel,
+  absPaths: readonly string[],
+  opts: PredictOptions = {}
+): Promise<FilePrediction[]> {
   const batchSize = opts.batchSize ?? 32
   const concurrency = opts.decodeConcurrency ?? 8
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize: must be a positive integer, got ${batchSize}`)
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`decodeConcurrency: must be a positive integer, got ${concurrency}`)
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`batchSize: must be a positive integer, got ${batchSize}`)
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new RangeError(`decodeConcurrency: must be a positive integer, got ${concurrency}`)
   const { classes, inputSize: S, resizeMode } = loaded.meta
   const per = S * S * 3
   if (opts.pool) checkPool(loaded, opts.pool)
   const results: FilePrediction[] = []
-  const batchAt = (s: number): Promise<Decoded[]> => decodeAll(absPaths.slice(s, s + batchSize), S, resizeMode, concurrency)
+  const batchAt = (s: number): Promise<Decoded[]> =>
+    decodeAll(absPaths.slice(s, s + batchSize), S, resizeMode, concurrency)
   let pending = absPaths.length > 0 ? batchAt(0) : null
   for (let s = 0; pending; s += batchSize) {
     const decoded = await pending
@@ -207,7 +244,12 @@ export function csvHeader(classes: readonly string[]): string[] {
  * and an error column (filled, with empty predictions, for files that could not be decoded).
  * The CSV is written atomically (temp file + rename).
  */
-export async function predictFolder(loaded: LoadedModel, dir: string, csvPath: string, opts: PredictOptions = {}): Promise<PredictFolderResult> {
+export async function predictFolder(
+  loaded: LoadedModel,
+  dir: string,
+  csvPath: string,
+  opts: PredictOptions = {}
+): Promise<PredictFolderResult> {
   const root = resolve(dir)
   const st = await stat(root).catch(() => null)
   if (!st?.isDirectory()) throw new Error(`predict: ${root} is not a folder`)
@@ -215,7 +257,10 @@ export async function predictFolder(loaded: LoadedModel, dir: string, csvPath: s
   const parent = await stat(dirname(out)).catch(() => null)
   if (!parent?.isDirectory()) throw new Error(`predict: cannot write ${out}: folder ${dirname(out)} does not exist`)
   const files = await listImageFiles(root)
-  if (files.length === 0) throw new Error(`predict: no images in ${root} (looked for ${[...IMAGE_EXTENSIONS].join(' ')} in any case, in subfolders too)`)
+  if (files.length === 0)
+    throw new Error(
+      `predict: no images in ${root} (looked for ${[...IMAGE_EXTENSIONS].join(' ')} in any case, in subfolders too)`
+    )
   const predictions = await predictFiles(loaded, files, opts)
   const { classes } = loaded.meta
   let text = '\ufeff' + csvRow(csvHeader(classes))
@@ -223,7 +268,13 @@ export async function predictFolder(loaded: LoadedModel, dir: string, csvPath: s
     const rel = relative(root, p.path).split(sep).join('/')
     text += isFailed(p)
       ? csvRow([rel, '', '', ...classes.map(() => ''), p.error])
-      : csvRow([rel, p.predictedClass, p.confidence.toFixed(6), ...classes.map((c) => (p.probabilities[c] as number).toFixed(6)), ''])
+      : csvRow([
+          rel,
+          p.predictedClass,
+          p.confidence.toFixed(6),
+          ...classes.map((c) => (p.probabilities[c] as number).toFixed(6)),
+          ''
+        ])
   }
   await writeFileAtomic(out, text)
   const failed = predictions.filter(isFailed).length

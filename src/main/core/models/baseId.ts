@@ -35,7 +35,9 @@ export interface ParsedBaseId {
 export function parseBaseId(id: string): ParsedBaseId {
   const family = BASE_FAMILIES.find((f) => id.startsWith(`${f}_`))
   if (family === undefined) {
-    throw new Error(`Unknown base "${id}": the family must be one of ${BASE_FAMILIES.join(', ')} (e.g. mobilenet_v2_1.0_160, mobilenet_v1_0.25_224, resnet50_v2_224)`)
+    throw new Error(
+      `Unknown base "${id}": the family must be one of ${BASE_FAMILIES.join(', ')} (e.g. mobilenet_v2_1.0_160, mobilenet_v1_0.25_224, resnet50_v2_224)`
+    )
   }
   const parts = id.slice(family.length + 1).split('_')
   let alphaText: string
@@ -45,18 +47,25 @@ export function parseBaseId(id: string): ParsedBaseId {
     alphaText = '1.0'
     sizeText = parts[0] ?? ''
   } else {
-    if (parts.length !== 2) throw new Error(`Bad base id "${id}": expected ${family}_<alpha>_<size>, e.g. ${family}_${family === 'mobilenet_v2' ? '1.0_160' : '0.25_224'}`)
+    if (parts.length !== 2)
+      throw new Error(
+        `Bad base id "${id}": expected ${family}_<alpha>_<size>, e.g. ${family}_${family === 'mobilenet_v2' ? '1.0_160' : '0.25_224'}`
+      )
     alphaText = parts[0] ?? ''
     sizeText = parts[1] ?? ''
   }
   const alpha = Number(alphaText)
   const allowed = PRETRAINED_ALPHAS[family]
   if (!/^\d+(\.\d+)?$/.test(alphaText) || !allowed.includes(alpha)) {
-    throw new Error(`Bad alpha "${alphaText}" in base id "${id}": ${family} supports alpha ${allowed.map(formatAlpha).join(', ')}`)
+    throw new Error(
+      `Bad alpha "${alphaText}" in base id "${id}": ${family} supports alpha ${allowed.map(formatAlpha).join(', ')}`
+    )
   }
   const size = Number(sizeText)
   if (!/^\d+$/.test(sizeText) || size < MIN_INPUT_SIZE || size > MAX_INPUT_SIZE) {
-    throw new Error(`Bad input size "${sizeText}" in base id "${id}": must be an integer from ${MIN_INPUT_SIZE} to ${MAX_INPUT_SIZE} (ImageNet weights exist for ${PRETRAINED_SIZES[family].join(', ')})`)
+    throw new Error(
+      `Bad input size "${sizeText}" in base id "${id}": must be an integer from ${MIN_INPUT_SIZE} to ${MAX_INPUT_SIZE} (ImageNet weights exist for ${PRETRAINED_SIZES[family].join(', ')})`
+    )
   }
   return { family, alpha, size }
 }
@@ -77,5 +86,9 @@ export function hasPretrainedWeights(p: ParsedBaseId): boolean {
 
 /** Every base id with official ImageNet weights (30 MobileNetV2, 16 MobileNet v1, 1 ResNet50V2). */
 export function listPretrainedBaseIds(): string[] {
-  return BASE_FAMILIES.flatMap((family) => PRETRAINED_ALPHAS[family].flatMap((alpha) => PRETRAINED_SIZES[family].map((size) => formatBaseId({ family, alpha, size }))))
+  return BASE_FAMILIES.flatMap((family) =>
+    PRETRAINED_ALPHAS[family].flatMap((alpha) =>
+      PRETRAINED_SIZES[family].map((size) => formatBaseId({ family, alpha, size }))
+    )
+  )
 }

@@ -98,7 +98,9 @@ function matches(h: Hashes, c: Checksum): boolean {
 }
 
 function checksumError(what: string, c: Checksum, h: Hashes, after: string): Error {
-  return new Error(`${what}: ${c.algorithm} mismatch, expected ${c.value} but got ${c.algorithm === 'sha256' ? h.sha256 : h.md5} (${c.source}). ${after}`)
+  return new Error(
+    `${what}: ${c.algorithm} mismatch, expected ${c.value} but got ${c.algorithm === 'sha256' ? h.sha256 : h.md5} (${c.source}). ${after}`
+  )
 }
 
 function get(url: URL, timeoutMs: number): Promise<http.IncomingMessage> {
@@ -111,7 +113,11 @@ function get(url: URL, timeoutMs: number): Promise<http.IncomingMessage> {
   })
 }
 
-async function openFollowingRedirects(url: string, timeoutMs: number, maxRedirects: number): Promise<http.IncomingMessage> {
+async function openFollowingRedirects(
+  url: string,
+  timeoutMs: number,
+  maxRedirects: number
+): Promise<http.IncomingMessage> {
   let current = new URL(url)
   for (let hop = 0; ; hop++) {
     const res = await get(current, timeoutMs)
@@ -162,9 +168,12 @@ async function downloadTo(tmpPath: string, o: CachedFileOptions): Promise<Hashes
   try {
     await pipeline(res, meter, createWriteStream(tmpPath))
   } catch (e) {
-    throw new Error(`Download of ${o.url} interrupted after ${bytes}${total !== null ? ` of ${total}` : ''} bytes: ${e instanceof Error ? e.message : String(e)}`)
+    throw new Error(
+      `Download of ${o.url} interrupted after ${bytes}${total !== null ? ` of ${total}` : ''} bytes: ${e instanceof Error ? e.message : String(e)}`
+    )
   }
-  if (total !== null && bytes !== total) throw new Error(`Download of ${o.url} incomplete: got ${bytes} of ${total} bytes`)
+  if (total !== null && bytes !== total)
+    throw new Error(`Download of ${o.url} incomplete: got ${bytes} of ${total} bytes`)
   report()
   return { sha256: sha.digest('hex'), md5: md5.digest('hex'), size: bytes }
 }
@@ -194,17 +203,36 @@ export async function ensureCachedFile(o: CachedFileOptions): Promise<CachedFile
   const manifest = await readManifest(dir)
   const recorded = manifest.files[o.fileName]
   const expected: Checksum | null =
-    o.checksum ?? (recorded ? { algorithm: 'sha256', value: recorded.sha256, source: `recorded at first download on ${recorded.downloadedAt} in ${join(dir, MANIFEST)}` } : null)
+    o.checksum ??
+    (recorded
+      ? {
+          algorithm: 'sha256',
+          value: recorded.sha256,
+          source: `recorded at first download on ${recorded.downloadedAt} in ${join(dir, MANIFEST)}`
+        }
+      : null)
 
   if (await exists(finalPath)) {
     const h = await hashFile(finalPath)
     if (expected && !matches(h, expected)) {
       await rm(finalPath, { force: true })
-      throw checksumError(`Cached weights ${finalPath} are corrupted or were changed`, expected, h, 'The file was deleted; load again to download it anew.')
+      throw checksumError(
+        `Cached weights ${finalPath} are corrupted or were changed`,
+        expected,
+        h,
+        'The file was deleted; load again to download it anew.'
+      )
     }
     const verifiedBy: CachedFile['verifiedBy'] = o.checksum ? 'official-checksum' : 'trust-on-first-use'
     if (!recorded) {
-      manifest.files[o.fileName] = { url: o.url, size: h.size, sha256: h.sha256, md5: h.md5, verifiedBy, downloadedAt: new Date().toISOString() }
+      manifest.files[o.fileName] = {
+        url: o.url,
+        size: h.size,
+        sha256: h.sha256,
+        md5: h.md5,
+        verifiedBy,
+        downloadedAt: new Date().toISOString()
+      }
       await writeManifest(dir, manifest)
     }
     return { path: finalPath, sha256: h.sha256, fromCache: true, verifiedBy }
@@ -213,11 +241,19 @@ export async function ensureCachedFile(o: CachedFileOptions): Promise<CachedFile
   const tmpPath = join(dir, `.${o.fileName}.${process.pid}.${Math.random().toString(36).slice(2)}.partial`)
   try {
     const h = await downloadTo(tmpPath, o)
-    if (expected && !matches(h, expected)) throw checksumError(`Downloaded weights ${o.url}`, expected, h, 'Nothing was saved to the cache.')
+    if (expected && !matches(h, expected))
+      throw checksumError(`Downloaded weights ${o.url}`, expected, h, 'Nothing was saved to the cache.')
     await rename(tmpPath, finalPath)
     const verifiedBy: CachedFile['verifiedBy'] = o.checksum ? 'official-checksum' : 'trust-on-first-use'
     const fresh = await readManifest(dir)
-    fresh.files[o.fileName] = { url: o.url, size: h.size, sha256: h.sha256, md5: h.md5, verifiedBy, downloadedAt: new Date().toISOString() }
+    fresh.files[o.fileName] = {
+      url: o.url,
+      size: h.size,
+      sha256: h.sha256,
+      md5: h.md5,
+      verifiedBy,
+      downloadedAt: new Date().toISOString()
+    }
     await writeManifest(dir, fresh)
     return { path: finalPath, sha256: h.sha256, fromCache: false, verifiedBy }
   } finally {

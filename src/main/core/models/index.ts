@@ -2,7 +2,14 @@ export * from './baseId'
 export * from './base'
 export * from './preprocessing'
 export * from './registry'
-export { defaultWeightsCacheDir, ensureCachedFile, hashFile, type CachedFile, type CachedFileOptions, type DownloadProgress } from './download'
+export {
+  defaultWeightsCacheDir,
+  ensureCachedFile,
+  hashFile,
+  type CachedFile,
+  type CachedFileOptions,
+  type DownloadProgress
+} from './download'
 export { assignWeightsByLayerName, type AssignReport } from './weights/assign'
 export { parseKerasH5, readKerasH5, type KerasH5Info } from './weights/kerasH5'
 export { cutModelAt, loadTfjsLayersModel, readTfjsLayersWeights, readTfjsModelArtifacts } from './weights/tfjsLayers'

@@ -54,9 +54,16 @@ function relativePath(p: ParsedBaseId): string {
 export function officialWeights(id: string, baseUrl: string = KERAS_APPLICATIONS_URL): OfficialWeights {
   const p = parseBaseId(id)
   if (!hasPretrainedWeights(p)) {
-    throw new Error(`No official ImageNet weights for "${id}": ${p.family} weights exist for sizes ${PRETRAINED_SIZES[p.family].join(', ')}. Use random weights (buildBase) or a weights file of your own.`)
+    throw new Error(
+      `No official ImageNet weights for "${id}": ${p.family} weights exist for sizes ${PRETRAINED_SIZES[p.family].join(', ')}. Use random weights (buildBase) or a weights file of your own.`
+    )
   }
   const rel = relativePath(p)
   const fileName = rel.split('/').pop() ?? rel
-  return { baseId: id, fileName, url: new URL(rel, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`).toString(), checksum: KNOWN_CHECKSUMS[fileName] ?? null }
+  return {
+    baseId: id,
+    fileName,
+    url: new URL(rel, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`).toString(),
+    checksum: KNOWN_CHECKSUMS[fileName] ?? null
+  }
 }

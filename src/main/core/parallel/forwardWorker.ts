@@ -23,17 +23,24 @@ async function setup(m: InitMessage): Promise<void> {
   // tf.io.decodeWeights wants a plain ArrayBuffer; the copy goes into the backend anyway.
   const weightData = new Uint8Array(m.weights).slice().buffer
   model = await tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: m.modelTopology, weightSpecs: m.weightSpecs as tf.io.WeightsManifestEntry[], weightData })
+    tf.io.fromMemory({
+      modelTopology: m.modelTopology,
+      weightSpecs: m.weightSpecs as tf.io.WeightsManifestEntry[],
+      weightData
+    })
   )
   const inShape = model.inputs[0]?.shape ?? []
   const outShape = model.outputs[0]?.shape ?? []
-  if (model.inputs.length !== 1 || inShape.length !== 4 || inShape[3] !== 3) throw new Error(`model input must be [null,S,S,3], got ${JSON.stringify(inShape)}`)
+  if (model.inputs.length !== 1 || inShape.length !== 4 || inShape[3] !== 3)
+    throw new Error(`model input must be [null,S,S,3], got ${JSON.stringify(inShape)}`)
   if (m.output === 'pooled') {
-    if (outShape.length !== 4) throw new Error(`output 'pooled' needs a 4D feature map, the model outputs ${JSON.stringify(outShape)}`)
+    if (outShape.length !== 4)
+      throw new Error(`output 'pooled' needs a 4D feature map, the model outputs ${JSON.stringify(outShape)}`)
     outputDim = outShape[3] as number
   } else {
     outputDim = outShape.slice(1).reduce<number>((a, b) => a * (b ?? NaN), 1)
-    if (!Number.isFinite(outputDim)) throw new Error(`output 'raw' needs a fixed output shape, got ${JSON.stringify(outShape)}`)
+    if (!Number.isFinite(outputDim))
+      throw new Error(`output 'raw' needs a fixed output shape, got ${JSON.stringify(outShape)}`)
   }
   init = m
   send({ type: 'ready', backend: describeBackend(info), inputShape: inShape.slice(1) as number[], outputDim })

@@ -177,7 +177,11 @@ export function decodeBmp(buf: Buffer): DecodedBmp {
   // An alpha mask whose values are all zero is a writer quirk, not transparency: treat as opaque.
   let allZeroAlpha = aMask !== 0
   if (alphaUsed) {
-    for (let i = 3; i < rgba.length; i += 4) if (rgba[i] !== 0) { allZeroAlpha = false; break }
+    for (let i = 3; i < rgba.length; i += 4)
+      if (rgba[i] !== 0) {
+        allZeroAlpha = false
+        break
+      }
   }
   if (!alphaUsed || allZeroAlpha) {
     const rgb = Buffer.alloc(width * height * 3)

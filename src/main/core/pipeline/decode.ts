@@ -6,7 +6,16 @@ import type { ResizeMode } from '@shared/domain'
 import { BmpError, decodeBmp, isBmp } from './bmp'
 
 /** Lower-case extensions (with dot) that are treated as images. */
-export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'])
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.bmp',
+  '.gif',
+  '.webp',
+  '.tif',
+  '.tiff'
+])
 
 export const RESIZE_MODES: readonly ResizeMode[] = ['squash', 'center-crop', 'pad']
 
@@ -29,9 +38,11 @@ function explain(err: unknown): ImageDecodeError {
   const msg = err instanceof Error ? err.message : String(err)
   const first = msg.split('\n')[0] ?? msg
   if (/Input Buffer is empty/i.test(msg)) return new ImageDecodeError('empty file (0 bytes)')
-  if (/unsupported image format/i.test(msg)) return new ImageDecodeError('not a recognised image format (corrupt or not an image)')
+  if (/unsupported image format/i.test(msg))
+    return new ImageDecodeError('not a recognised image format (corrupt or not an image)')
   // One reason per file: libvips words truncation differently on each path (probe, resize, full decode).
-  if (/premature end|truncated|unexpected end/i.test(msg)) return new ImageDecodeError('truncated image: the file ends before its image data does')
+  if (/premature end|truncated|unexpected end/i.test(msg))
+    return new ImageDecodeError('truncated image: the file ends before its image data does')
   return new ImageDecodeError(`cannot decode: ${first}`)
 }
 
@@ -100,7 +111,8 @@ function resizeOptions(size: number, mode: ResizeMode): sharp.ResizeOptions {
 }
 
 export function checkSize(size: number): void {
-  if (!Number.isInteger(size) || size < 1 || size > 4096) throw new RangeError(`image size must be an integer in 1..4096, got ${size}`)
+  if (!Number.isInteger(size) || size < 1 || size > 4096)
+    throw new RangeError(`image size must be an integer in 1..4096, got ${size}`)
 }
 
 /** Decodes encoded bytes and resizes to size x size RGB (uint8, row-major HWC). */
@@ -113,7 +125,8 @@ export async function decodeBufferResized(buf: Buffer, size: number, mode: Resiz
   } catch (err) {
     throw explain(err)
   }
-  if (out.length !== size * size * 3) throw new ImageDecodeError(`decoder returned ${out.length} bytes, expected ${size * size * 3}`)
+  if (out.length !== size * size * 3)
+    throw new ImageDecodeError(`decoder returned ${out.length} bytes, expected ${size * size * 3}`)
   return new Uint8Array(out.buffer, out.byteOffset, out.length)
 }
 

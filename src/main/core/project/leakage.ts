@@ -16,12 +16,19 @@ export function groupIdentical(images: readonly ScannedImage[]): ScannedImage[][
 }
 
 /** Identical files (same sha256) that were assigned to different splits. Images without an assignment are ignored. */
-export function findLeakage(images: readonly ScannedImage[], assignment: ReadonlyMap<string, SplitName>): LeakageGroup[] {
+export function findLeakage(
+  images: readonly ScannedImage[],
+  assignment: ReadonlyMap<string, SplitName>
+): LeakageGroup[] {
   const out: LeakageGroup[] = []
   for (const group of groupIdentical(images.filter((i) => assignment.has(i.path)))) {
     const splits = new Set(group.map((g) => assignment.get(g.path)))
     if (splits.size < 2) continue
-    out.push({ hash: group[0]?.hash ?? '', paths: group.map((g) => g.path), splits: SPLIT_NAMES.filter((s) => splits.has(s)) })
+    out.push({
+      hash: group[0]?.hash ?? '',
+      paths: group.map((g) => g.path),
+      splits: SPLIT_NAMES.filter((s) => splits.has(s))
+    })
   }
   return out
 }

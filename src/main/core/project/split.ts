@@ -19,9 +19,11 @@ function byPath(a: ScannedImage, b: ScannedImage): number {
 }
 
 export function validateRatios(ratios: readonly number[]): [number, number, number] {
-  if (ratios.length !== 3) throw new ProjectError('BAD_RATIOS', `split ratios need 3 numbers (train, validation, test), got ${ratios.length}`)
+  if (ratios.length !== 3)
+    throw new ProjectError('BAD_RATIOS', `split ratios need 3 numbers (train, validation, test), got ${ratios.length}`)
   for (const [i, r] of ratios.entries()) {
-    if (!Number.isFinite(r) || r < 0) throw new ProjectError('BAD_RATIOS', `${SPLIT_NAMES[i]} ratio must be a non-negative number, got ${r}`)
+    if (!Number.isFinite(r) || r < 0)
+      throw new ProjectError('BAD_RATIOS', `${SPLIT_NAMES[i]} ratio must be a non-negative number, got ${r}`)
   }
   const [a, b, c] = ratios as [number, number, number]
   const sum = a + b + c
@@ -34,11 +36,19 @@ export function validateRatios(ratios: readonly number[]): [number, number, numb
 
 /** Parses "0.8,0.1,0.1" (also '/', ':' or spaces as separators) into validated train/validation/test ratios. */
 export function parseRatios(text: string): [number, number, number] {
-  const parts = text.trim().split(/\s*[,/:]\s*|\s+/).filter((p) => p !== '')
-  if (parts.length !== 3) throw new ProjectError('BAD_RATIOS', `split ratios need 3 numbers "train,validation,test" such as 0.8,0.1,0.1; got "${text}"`)
+  const parts = text
+    .trim()
+    .split(/\s*[,/:]\s*|\s+/)
+    .filter((p) => p !== '')
+  if (parts.length !== 3)
+    throw new ProjectError(
+      'BAD_RATIOS',
+      `split ratios need 3 numbers "train,validation,test" such as 0.8,0.1,0.1; got "${text}"`
+    )
   const nums = parts.map((p) => {
     const v = Number(p)
-    if (!/^[+]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(p) || !Number.isFinite(v)) throw new ProjectError('BAD_RATIOS', `"${p}" in split ratios "${text}" is not a number`)
+    if (!/^[+]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(p) || !Number.isFinite(v))
+      throw new ProjectError('BAD_RATIOS', `"${p}" in split ratios "${text}" is not a number`)
     return v
   })
   return validateRatios(nums)
@@ -65,7 +75,12 @@ export function splitCounts(n: number, ratios: readonly [number, number, number]
   return { train: n - validation - test, validation, test }
 }
 
-function assignByRatios(images: readonly ScannedImage[], ratios: [number, number, number], seed: number, out: Map<string, SplitName>): void {
+function assignByRatios(
+  images: readonly ScannedImage[],
+  ratios: [number, number, number],
+  seed: number,
+  out: Map<string, SplitName>
+): void {
   for (const [cls, list] of groupByClass(images)) {
     // Units of identical files (same hash), ordered by their first path, then shuffled.
     const units = new Map<string, ScannedImage[]>()
@@ -78,19 +93,30 @@ function assignByRatios(images: readonly ScannedImage[], ratios: [number, number
     const target = splitCounts(list.length, ratios)
     let position = 0
     for (const unit of order) {
-      const split: SplitName = position < target.validation ? 'validation' : position < target.validation + target.test ? 'test' : 'train'
+      const split: SplitName =
+        position < target.validation ? 'validation' : position < target.validation + target.test ? 'test' : 'train'
       for (const img of unit) out.set(img.path, split)
       position += unit.length
     }
   }
 }
 
-function assignByFolder(images: readonly ScannedImage[], testFromVal: number, seed: number, out: Map<string, SplitName>): void {
+function assignByFolder(
+  images: readonly ScannedImage[],
+  testFromVal: number,
+  seed: number,
+  out: Map<string, SplitName>
+): void {
   if (!Number.isFinite(testFromVal) || testFromVal < 0 || testFromVal > 1) {
     throw new ProjectError('BAD_SPLIT', `testFromVal must be a fraction in [0, 1], got ${testFromVal}`)
   }
   const unsplit = images.find((i) => i.folderSplit === null)
-  if (unsplit) throw new ProjectError('BAD_SPLIT', `cannot use the folder split: ${unsplit.path} is not inside a train/validation/test folder`, unsplit.path)
+  if (unsplit)
+    throw new ProjectError(
+      'BAD_SPLIT',
+      `cannot use the folder split: ${unsplit.path} is not inside a train/validation/test folder`,
+      unsplit.path
+    )
   const validation: ScannedImage[] = []
   for (const img of images) {
     out.set(img.path, img.folderSplit as SplitName)
@@ -107,7 +133,8 @@ function assignByFolder(images: readonly ScannedImage[], testFromVal: number, se
 /** Split of every image, keyed by image.path. Same images + strategy + seed give the same map, whatever the input order. */
 export function assignSplits(images: readonly ScannedImage[], strategy: SplitStrategy): Map<string, SplitName> {
   const out = new Map<string, SplitName>()
-  if (!Number.isFinite(strategy.seed)) throw new ProjectError('BAD_SPLIT', `split seed must be a number, got ${strategy.seed}`)
+  if (!Number.isFinite(strategy.seed))
+    throw new ProjectError('BAD_SPLIT', `split seed must be a number, got ${strategy.seed}`)
   if (strategy.kind === 'ratios') assignByRatios(images, validateRatios(strategy.ratios), strategy.seed, out)
   else if (strategy.kind === 'folder') assignByFolder(images, strategy.testFromVal, strategy.seed, out)
   else throw new ProjectError('BAD_SPLIT', `unknown split strategy ${JSON.stringify(strategy)}`)
@@ -115,7 +142,10 @@ export function assignSplits(images: readonly ScannedImage[], strategy: SplitStr
 }
 
 /** Images per class and split (every class gets all three splits, zero when empty). Classes in name order. */
-export function countBySplit(images: readonly ScannedImage[], assignment: ReadonlyMap<string, SplitName>): Record<string, Record<SplitName, number>> {
+export function countBySplit(
+  images: readonly ScannedImage[],
+  assignment: ReadonlyMap<string, SplitName>
+): Record<string, Record<SplitName, number>> {
   const out: Record<string, Record<SplitName, number>> = {}
   for (const cls of [...new Set(images.map((i) => i.className))].sort()) out[cls] = { train: 0, validation: 0, test: 0 }
   for (const img of images) {

@@ -13,4 +13,10 @@ export {
   type StateDirResolution,
   type WritableProbe
 } from './stateDir'
-export { DB_FILE_NAME, openProjectState, ReadOnlyStateError, type OpenProjectStateOptions, type ProjectState } from './projectState'
+export {
+  DB_FILE_NAME,
+  openProjectState,
+  ReadOnlyStateError,
+  type OpenProjectStateOptions,
+  type ProjectState
+} from './projectState'

@@ -149,7 +149,10 @@ export interface EpochRow {
   imagesPerSec: number | null
 }
 
-export type NewEpoch = Omit<EpochRow, 'runId' | 'accuracy' | 'valLoss' | 'valAccuracy' | 'lr' | 'seconds' | 'imagesPerSec'> &
+export type NewEpoch = Omit<
+  EpochRow,
+  'runId' | 'accuracy' | 'valLoss' | 'valAccuracy' | 'lr' | 'seconds' | 'imagesPerSec'
+> &
   Partial<Pick<EpochRow, 'accuracy' | 'valLoss' | 'valAccuracy' | 'lr' | 'seconds' | 'imagesPerSec'>>
 
 export interface NewPrediction {

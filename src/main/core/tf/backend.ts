@@ -131,7 +131,9 @@ async function select(opts: InitBackendOptions): Promise<BackendInfo> {
       skipped.push({ name, reason: describe(err) })
     }
   }
-  throw new Error(`initBackend: no TF.js backend could be initialised: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`)
+  throw new Error(
+    `initBackend: no TF.js backend could be initialised: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`
+  )
 }
 
 type Loaded = Omit<BackendInfo, 'skipped'>
@@ -169,12 +171,15 @@ async function loadNode(pkg: string, name: BackendName): Promise<Loaded> {
     }
   }
   if (!tf.findBackendFactory('tensorflow')) {
-    throw new Error(`${pkg} loaded but registered no 'tensorflow' backend in the @tensorflow/tfjs engine (version mismatch?)`)
+    throw new Error(
+      `${pkg} loaded but registered no 'tensorflow' backend in the @tensorflow/tfjs engine (version mismatch?)`
+    )
   }
   await activate('tensorflow')
   const backend = tf.backend() as unknown as { isGPUPackage?: boolean; isUsingGpuDevice?: boolean }
   if (name === 'tensorflow-gpu') {
-    if (backend.isGPUPackage === false) throw new Error(`the loaded 'tensorflow' backend is the CPU package, not ${pkg}`)
+    if (backend.isGPUPackage === false)
+      throw new Error(`the loaded 'tensorflow' backend is the CPU package, not ${pkg}`)
     if (backend.isUsingGpuDevice === false) throw new Error(`${pkg} loaded but found no CUDA device`)
   }
   return { name, tfBackend: 'tensorflow' }

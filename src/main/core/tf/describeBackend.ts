@@ -6,5 +6,7 @@ export function describeBackend(info: BackendInfo): string {
   if (info.name !== 'wasm') return info.name
   const base = `wasm${info.simd ? ' (SIMD)' : ''}`
   if (!info.native) return base
-  return 'version' in info.native ? `${base} + oneDNN ${info.native.version} convolutions, ${info.native.threads} thread${info.native.threads === 1 ? '' : 's'}` : `${base}; oneDNN not used: ${info.native.reason}`
+  return 'version' in info.native
+    ? `${base} + oneDNN ${info.native.version} convolutions, ${info.native.threads} thread${info.native.threads === 1 ? '' : 's'}`
+    : `${base}; oneDNN not used: ${info.native.reason}`
 }

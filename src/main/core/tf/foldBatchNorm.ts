@@ -52,7 +52,10 @@ export function foldBatchNorm(model: tf.LayersModel, opts: FoldBatchNormOptions 
 }
 
 /** foldBatchNorm that also says which pairs were folded and which BatchNorms were kept (and why). */
-export function foldBatchNormWithReport(model: tf.LayersModel, opts: FoldBatchNormOptions = {}): { model: tf.LayersModel; report: FoldReport } {
+export function foldBatchNormWithReport(
+  model: tf.LayersModel,
+  opts: FoldBatchNormOptions = {}
+): { model: tf.LayersModel; report: FoldReport } {
   const layers = model.layers
   const cut = cutIndex(model, opts.upToLayer)
   const nodeOf = new Map<tf.layers.Layer, LayerNode>()
@@ -85,7 +88,9 @@ export function foldBatchNormWithReport(model: tf.LayersModel, opts: FoldBatchNo
     return r.length === 1 && !outputIds.has(out.id) ? r[0]! : null
   }
   for (const [conv, bn] of bnFor) {
-    const entry: { activation: FusedActivation; act?: tf.layers.Layer; pad?: tf.layers.Layer } = { activation: 'linear' }
+    const entry: { activation: FusedActivation; act?: tf.layers.Layer; pad?: tf.layers.Layer } = {
+      activation: 'linear'
+    }
     const reader = soleReader(nodeOf.get(bn)!.outputTensors[0]!)
     const activation = reader && layers.indexOf(reader) <= cut ? fusableActivation(reader) : null
     if (reader && activation) {
@@ -94,7 +99,12 @@ export function foldBatchNormWithReport(model: tf.LayersModel, opts: FoldBatchNo
       absorbed.add(reader)
     }
     const producer = nodeOf.get(conv)!.inboundLayers[0]
-    if (producer && producer.getClassName() === 'ZeroPadding2D' && conv.getConfig()['padding'] === 'valid' && soleReader(nodeOf.get(producer)!.outputTensors[0]!) === conv) {
+    if (
+      producer &&
+      producer.getClassName() === 'ZeroPadding2D' &&
+      conv.getConfig()['padding'] === 'valid' &&
+      soleReader(nodeOf.get(producer)!.outputTensors[0]!) === conv
+    ) {
       if ((producer.getConfig()['dataFormat'] ?? 'channelsLast') === 'channelsLast') {
         entry.pad = producer
         absorbed.add(producer)
@@ -121,7 +131,9 @@ export function foldBatchNormWithReport(model: tf.LayersModel, opts: FoldBatchNo
       }
       if (foldedBns.has(layer) || absorbed.has(layer)) continue // its output was mapped when its conv was rebuilt
       if (layer instanceof tf.LayersModel) {
-        throw new Error(`foldBatchNorm: layer '${layer.name}' is a nested model; fold that model on its own and rebuild the outer one around it`)
+        throw new Error(
+          `foldBatchNorm: layer '${layer.name}' is a nested model; fold that model on its own and rebuild the outer one around it`
+        )
       }
       const bn = bnFor.get(layer)
       const fusion = fuse.get(layer)
@@ -169,7 +181,9 @@ function modelNode(model: tf.LayersModel, layer: tf.layers.Layer): LayerNode {
   const keys = (model as unknown as { containerNodes?: Set<string> }).containerNodes
   const nodes = layer.inboundNodes.filter((_, i) => !keys || keys.has(`${layer.name}_ib-${i}`))
   if (nodes.length !== 1) {
-    throw new Error(`foldBatchNorm: layer '${layer.name}' is applied ${nodes.length} times in model '${model.name}'; shared layers are not supported`)
+    throw new Error(
+      `foldBatchNorm: layer '${layer.name}' is applied ${nodes.length} times in model '${model.name}'; shared layers are not supported`
+    )
   }
   return nodes[0]!
 }
@@ -189,14 +203,18 @@ function whyNotFoldable(
   const input = node.inputTensors[0]!
   if (!(axis === -1 || axis === input.shape.length - 1)) return `normalises axis ${String(axis)}, not the channel axis`
   const producer = node.inboundLayers[0]
-  if (!producer || !FOLDABLE.has(producer.getClassName())) return `input comes from ${producer ? producer.getClassName() : 'nothing'}, not a Conv2D/DepthwiseConv2D`
+  if (!producer || !FOLDABLE.has(producer.getClassName()))
+    return `input comes from ${producer ? producer.getClassName() : 'nothing'}, not a Conv2D/DepthwiseConv2D`
   const conv = producer.getConfig()
-  if ((conv['activation'] ?? 'linear') !== 'linear') return `conv '${producer.name}' has activation ${String(conv['activation'])}`
+  if ((conv['activation'] ?? 'linear') !== 'linear')
+    return `conv '${producer.name}' has activation ${String(conv['activation'])}`
   if ((conv['dataFormat'] ?? 'channelsLast') !== 'channelsLast') return `conv '${producer.name}' is channelsFirst`
   const dilation = conv['dilationRate'] ?? 1
-  if ((Array.isArray(dilation) ? dilation : [dilation]).some((d) => Number(d) !== 1)) return `conv '${producer.name}' is dilated`
+  if ((Array.isArray(dilation) ? dilation : [dilation]).some((d) => Number(d) !== 1))
+    return `conv '${producer.name}' is dilated`
   const convOut = nodeOf.get(producer)!.outputTensors[0]!
-  if ((readers.get(convOut.id) ?? []).length !== 1 || outputIds.has(convOut.id)) return `output of '${producer.name}' is also used elsewhere`
+  if ((readers.get(convOut.id) ?? []).length !== 1 || outputIds.has(convOut.id))
+    return `output of '${producer.name}' is also used elsewhere`
   return null
 }
 
@@ -208,17 +226,22 @@ function fusableActivation(layer: tf.layers.Layer): FusedActivation | null {
     if (c['maxValue'] === null || c['maxValue'] === undefined) return 'relu'
     return Number(c['maxValue']) === 6 ? 'relu6' : null
   }
-  if (layer.getClassName() === 'Activation' && (c['activation'] === 'relu' || c['activation'] === 'relu6')) return c['activation']
+  if (layer.getClassName() === 'Activation' && (c['activation'] === 'relu' || c['activation'] === 'relu6'))
+    return c['activation']
   return null
 }
 
-function fusedConvFor(conv: tf.layers.Layer, fusion: { activation: FusedActivation; pad?: tf.layers.Layer }): FusedConv {
+function fusedConvFor(
+  conv: tf.layers.Layer,
+  fusion: { activation: FusedActivation; pad?: tf.layers.Layer }
+): FusedConv {
   const c = conv.getConfig()
   const depthwise = conv.getClassName() === 'DepthwiseConv2D'
   const kernel = weightByName(conv, depthwise ? 'depthwise_kernel' : 'kernel')
   if (!kernel) throw new Error(`foldBatchNorm: conv '${conv.name}' has no kernel weight`)
   const [kh, kw, inC, outC] = kernel.shape as [number, number, number, number]
-  const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [Number(v[0]), Number(v[1] ?? v[0])] : [Number(v), Number(v)])
+  const pair = (v: unknown): [number, number] =>
+    Array.isArray(v) ? [Number(v[0]), Number(v[1] ?? v[0])] : [Number(v), Number(v)]
   let padding: FusedPadding = c['padding'] === 'same' ? 'same' : 'valid'
   if (fusion.pad) {
     const p = fusion.pad.getConfig()['padding']

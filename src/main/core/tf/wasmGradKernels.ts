@@ -34,13 +34,18 @@ export function registerWasmGradKernels(): void {
   registerFastBatchNormGrad()
   const nativeBackpropInput = tf.getKernel(tf.Conv2DBackpropInput, 'wasm')
   if (!nativeBackpropInput) {
-    throw new Error("registerWasmGradKernels: the wasm backend is not loaded (import '@tensorflow/tfjs-backend-wasm' first)")
+    throw new Error(
+      "registerWasmGradKernels: the wasm backend is not loaded (import '@tensorflow/tfjs-backend-wasm' first)"
+    )
   }
   replaceWasmKernel(tf.Conv2DBackpropFilter, () => (a) => conv2DBackpropFilterKernel(a))
   replaceWasmKernel(tf.DepthwiseConv2dNativeBackpropFilter, () => (a) => depthwiseBackpropFilterKernel(a))
   replaceWasmKernel(tf.DepthwiseConv2dNativeBackpropInput, () => (a) => depthwiseBackpropInputKernel(a))
   // The native kernel stays for everything but 1x1 (replaceWasmKernel keeps its setupFunc, which binds its wasm function).
-  replaceWasmKernel(tf.Conv2DBackpropInput, () => (a) => conv2DBackpropInput1x1Kernel(a) ?? nativeBackpropInput.kernelFunc(a))
+  replaceWasmKernel(
+    tf.Conv2DBackpropInput,
+    () => (a) => conv2DBackpropInput1x1Kernel(a) ?? nativeBackpropInput.kernelFunc(a)
+  )
   registered = true
 }
 
@@ -106,7 +111,16 @@ export function conv2dFilterGrad(
   pad: PadAttr,
   dimRoundingMode?: RoundingMode
 ): Tensor4D {
-  const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast')
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape,
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast'
+  )
   const [kh, kw, cin, cout] = filterShape
   checkOutShape('Conv2DBackpropFilter', dy, info)
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info
@@ -144,7 +158,16 @@ export function depthwiseFilterGrad(
   pad: PadAttr,
   dimRoundingMode?: RoundingMode
 ): Tensor4D {
-  const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, strides, 1, pad, dimRoundingMode, true, 'channelsLast')
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape,
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    true,
+    'channelsLast'
+  )
   const [kh, kw, c] = filterShape
   checkOutShape('DepthwiseConv2dNativeBackpropFilter', dy, info)
   const { batchSize: n, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info
@@ -170,7 +193,16 @@ export function depthwiseInputGrad(
   pad: PadAttr,
   dimRoundingMode?: RoundingMode
 ): Tensor4D {
-  const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, strides, 1, pad, dimRoundingMode, true, 'channelsLast')
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    true,
+    'channelsLast'
+  )
   checkOutShape('DepthwiseConv2dNativeBackpropInput', dy, info)
   const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info
   const [, h, w] = inputShape
@@ -185,7 +217,11 @@ export function depthwiseInputGrad(
 }
 
 /** Input gradient of a 1x1 stride-1 conv2d: dy · W^T. */
-export function conv1x1InputGrad(inputShape: [number, number, number, number], dy: Tensor4D, filter: Tensor4D): Tensor4D {
+export function conv1x1InputGrad(
+  inputShape: [number, number, number, number],
+  dy: Tensor4D,
+  filter: Tensor4D
+): Tensor4D {
   const [, , cin, cout] = filter.shape
   return tf.tidy(() => {
     const dy2 = tf.reshape(dy, [-1, cout])
@@ -205,7 +241,12 @@ function tapSlice(xp: Tensor4D, i: number, j: number, info: tf.backend_util.Conv
     if (i === 0 && j === 0 && xp.shape[1] === oh && xp.shape[2] === ow) return xp
     return tf.slice(xp, [0, i, j, 0], [n, oh, ow, c])
   }
-  return tf.stridedSlice(xp, [0, i, j, 0], [n, i + (oh - 1) * sh + 1, j + (ow - 1) * sw + 1, c], [1, sh, sw, 1]) as Tensor4D
+  return tf.stridedSlice(
+    xp,
+    [0, i, j, 0],
+    [n, i + (oh - 1) * sh + 1, j + (ow - 1) * sw + 1, c],
+    [1, sh, sw, 1]
+  ) as Tensor4D
 }
 
 /** Insert stride-1 zeros after every row/column: [n, h, w, c] -> [n, h*sh, w*sw, c]. */
@@ -213,7 +254,14 @@ function dilate(t: Tensor4D, sh: number, sw: number): Tensor4D {
   if (sh === 1 && sw === 1) return t
   const [n, h, w, c] = t.shape
   const t6 = tf.reshape(t, [n, h, 1, w, 1, c])
-  const padded = tf.pad(t6, [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]])
+  const padded = tf.pad(t6, [
+    [0, 0],
+    [0, 0],
+    [0, sh - 1],
+    [0, 0],
+    [0, sw - 1],
+    [0, 0]
+  ])
   return tf.reshape(padded, [n, h * sh, w * sw, c])
 }
 
@@ -227,13 +275,20 @@ function padOrCrop(t: Tensor4D, [ht, hb]: [number, number], [wl, wr]: [number, n
     out = tf.slice(out, [0, t0, l0, 0], [n, h - t0 - Math.max(0, -hb), w - l0 - Math.max(0, -wr), c])
   }
   const p = [Math.max(0, ht), Math.max(0, hb), Math.max(0, wl), Math.max(0, wr)] as const
-  if (p.some((v) => v > 0)) out = tf.pad(out, [[0, 0], [p[0], p[1]], [p[2], p[3]], [0, 0]])
+  if (p.some((v) => v > 0))
+    out = tf.pad(out, [
+      [0, 0],
+      [p[0], p[1]],
+      [p[2], p[3]],
+      [0, 0]
+    ])
   return out
 }
 
 function asTensor4D(info: tf.TensorInfo | undefined, kernel: string, name: string): Tensor4D {
   if (!info) throw new Error(`${kernel} (wasm): missing input '${name}'`)
-  if (info.shape.length !== 4) throw new Error(`${kernel} (wasm): '${name}' must be rank 4 (NHWC), got shape [${info.shape.join(', ')}]`)
+  if (info.shape.length !== 4)
+    throw new Error(`${kernel} (wasm): '${name}' must be rank 4 (NHWC), got shape [${info.shape.join(', ')}]`)
   const t = info instanceof tf.Tensor ? info : tf.engine().makeTensorFromTensorInfo(info)
   return t as Tensor4D
 }
@@ -249,7 +304,9 @@ function checkLayout(kernel: string, a: ConvAttrs): void {
 
 function checkMultiplier(kernel: string, filterShape: readonly number[]): void {
   if (filterShape[3] !== 1) {
-    throw new Error(`${kernel} (wasm): only depth multiplier 1 is supported, got filter shape [${filterShape.join(', ')}]`)
+    throw new Error(
+      `${kernel} (wasm): only depth multiplier 1 is supported, got filter shape [${filterShape.join(', ')}]`
+    )
   }
 }
 

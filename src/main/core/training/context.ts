@@ -19,12 +19,20 @@ export interface RunContext {
 }
 
 export function labelTensor(labels: readonly number[], idx: readonly number[]): tf.Tensor1D {
-  return tf.tensor1d(idx.map((i) => labels[i] as number), 'int32')
+  return tf.tensor1d(
+    idx.map((i) => labels[i] as number),
+    'int32'
+  )
 }
 
 export function weightTensor(ctx: RunContext, labels: readonly number[], idx: readonly number[]): tf.Tensor1D | null {
   const cw = ctx.classWeight
-  return cw ? tf.tensor1d(idx.map((i) => cw[labels[i] as number] as number), 'float32') : null
+  return cw
+    ? tf.tensor1d(
+        idx.map((i) => cw[labels[i] as number] as number),
+        'float32'
+      )
+    : null
 }
 
 /** Running sums for an unweighted validation loss/accuracy. */
@@ -34,9 +42,12 @@ export class LossAccumulator {
   private n = 0
 
   async add(logits: tf.Tensor2D, labels: tf.Tensor1D): Promise<void> {
-    const [l, c] = tf.tidy(() => [perSampleLoss(logits, labels).sum(), predictedClass(logits).equal(labels.toInt()).sum()])
-    this.loss += ((await (l as tf.Tensor).data())[0] ?? 0)
-    this.correct += ((await (c as tf.Tensor).data())[0] ?? 0)
+    const [l, c] = tf.tidy(() => [
+      perSampleLoss(logits, labels).sum(),
+      predictedClass(logits).equal(labels.toInt()).sum()
+    ])
+    this.loss += (await (l as tf.Tensor).data())[0] ?? 0
+    this.correct += (await (c as tf.Tensor).data())[0] ?? 0
     this.n += labels.shape[0]
     tf.dispose([l as tf.Tensor, c as tf.Tensor])
   }
@@ -54,13 +65,33 @@ export function gatherRows(data: Float32Array, dim: number, idx: readonly number
 }
 
 /** Applies io.augmentBatch (default: the pipeline's per-image augmentation) to a loaded batch. */
-export function augmentLoaded(ctx: RunContext, set: ImageSet, pixels: Uint8Array, idx: readonly number[], epoch: number): Uint8Array {
+export function augmentLoaded(
+  ctx: RunContext,
+  set: ImageSet,
+  pixels: Uint8Array,
+  idx: readonly number[],
+  epoch: number
+): Uint8Array {
   const fn = ctx.io.augmentBatch ?? pipelineAugmentBatch
   const keys = idx.map((i) => set.keys[i] as string)
-  return fn(pixels, idx.length, ctx.io.base.spec.size, ctx.params.augment, { epoch, keys, seed: ctx.params.seed, rng: ctx.random.augment })
+  return fn(pixels, idx.length, ctx.io.base.spec.size, ctx.params.augment, {
+    epoch,
+    keys,
+    seed: ctx.params.seed,
+    rng: ctx.random.augment
+  })
 }
 
 export function isAugmenting(p: TrainParams): boolean {
   const a = p.augment
-  return a.horizontalFlip || a.verticalFlip || a.rotation > 0 || a.widthShift > 0 || a.heightShift > 0 || a.zoom > 0 || a.brightness > 0 || a.contrast > 0
+  return (
+    a.horizontalFlip ||
+    a.verticalFlip ||
+    a.rotation > 0 ||
+    a.widthShift > 0 ||
+    a.heightShift > 0 ||
+    a.zoom > 0 ||
+    a.brightness > 0 ||
+    a.contrast > 0
+  )
 }

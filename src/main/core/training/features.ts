@@ -17,7 +17,9 @@ export function featureDim(base: BaseLike): number {
   const shape = base.model.outputs[0]?.shape
   const c = shape?.[shape.length - 1]
   if (shape?.length !== 4 || typeof c !== 'number') {
-    throw new Error(`base '${base.spec.id}': expected a 4D no-top feature map output, got shape ${JSON.stringify(shape)}`)
+    throw new Error(
+      `base '${base.spec.id}': expected a 4D no-top feature map output, got shape ${JSON.stringify(shape)}`
+    )
   }
   return c
 }
@@ -26,7 +28,7 @@ export function featureDim(base: BaseLike): number {
 export function weightsChecksum(model: tf.LayersModel): string {
   const h = createHash('sha256')
   for (const w of model.weights) {
-    h.update(`${w.shape.join("x")};`)
+    h.update(`${w.shape.join('x')};`)
     const v = w.read().dataSync()
     h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength))
   }
@@ -34,7 +36,12 @@ export function weightsChecksum(model: tf.LayersModel): string {
 }
 
 /** Directory key: everything that changes a pooled feature except the image bytes. */
-export function featureCacheKey(parts: { baseId: string; weightsChecksum: string; size: number; resizeMode: string }): string {
+export function featureCacheKey(parts: {
+  baseId: string
+  weightsChecksum: string
+  size: number
+  resizeMode: string
+}): string {
   return createHash('sha256')
     .update(`gap-f32-v1|${parts.baseId}|${parts.weightsChecksum}|${parts.size}|${parts.resizeMode}`)
     .digest('hex')
@@ -42,7 +49,12 @@ export function featureCacheKey(parts: { baseId: string; weightsChecksum: string
 }
 
 /** RGB uint8 [count,S,S,3] -> the base's preprocessed input (its fast path when it has one). */
-export function baseInput(base: Pick<BaseLike, 'preprocess' | 'input'>, pixels: Uint8Array, count: number, s: number): tf.Tensor4D {
+export function baseInput(
+  base: Pick<BaseLike, 'preprocess' | 'input'>,
+  pixels: Uint8Array,
+  count: number,
+  s: number
+): tf.Tensor4D {
   if (base.input) return base.input(pixels, count)
   return tf.tidy(() => base.preprocess(tf.tensor4d(pixels, [count, s, s, 3], 'int32').toFloat() as tf.Tensor4D))
 }
@@ -73,7 +85,11 @@ export interface ExtractOptions {
 export type PooledForward = (pixels: Uint8Array, count: number) => Promise<Float32Array>
 
 /** Pooled features for every image of the set; reads/writes `<dir>/features/<key>/<hash>.f32` when a cache is given. */
-export async function extractFeatures(base: BaseLike, set: ImageSet, opts: ExtractOptions): Promise<FeatureMatrix & { fromDisk: number }> {
+export async function extractFeatures(
+  base: BaseLike,
+  set: ImageSet,
+  opts: ExtractOptions
+): Promise<FeatureMatrix & { fromDisk: number }> {
   const dim = featureDim(base)
   const n = set.keys.length
   const data = new Float32Array(n * dim)
@@ -101,7 +117,8 @@ export async function extractFeatures(base: BaseLike, set: ImageSet, opts: Extra
       return rows
     })
   const batches: number[][] = []
-  for (let start = 0; start < missing.length; start += opts.batchSize) batches.push(missing.slice(start, start + opts.batchSize))
+  for (let start = 0; start < missing.length; start += opts.batchSize)
+    batches.push(missing.slice(start, start + opts.batchSize))
   // Decoding the next batch overlaps the forward pass of this one.
   const load = (b: number): Promise<Uint8Array> | null => {
     const idx = batches[b]

@@ -27,14 +27,29 @@ export class ClassifierHead {
     }
     this.outputUnits = opts.numClasses === 2 ? 1 : opts.numClasses
     this.dropoutRate = opts.dropout
-    const init = (k: number): ReturnType<typeof tf.initializers.glorotUniform> => tf.initializers.glorotUniform({ seed: opts.seed + k })
+    const init = (k: number): ReturnType<typeof tf.initializers.glorotUniform> =>
+      tf.initializers.glorotUniform({ seed: opts.seed + k })
     this.gap = tf.layers.globalAveragePooling2d({ name: 'head_gap' })
     this.hidden = opts.dense
-      ? tf.layers.dense({ units: opts.dense, activation: 'relu', kernelInitializer: init(1), biasInitializer: 'zeros', name: 'head_dense' })
+      ? tf.layers.dense({
+          units: opts.dense,
+          activation: 'relu',
+          kernelInitializer: init(1),
+          biasInitializer: 'zeros',
+          name: 'head_dense'
+        })
       : null
     this.dropoutLayer = tf.layers.dropout({ rate: opts.dropout, seed: opts.seed + 2, name: 'head_dropout' })
-    this.logits = tf.layers.dense({ units: this.outputUnits, kernelInitializer: init(3), biasInitializer: 'zeros', name: 'head_logits' })
-    this.activation = tf.layers.activation({ activation: this.outputUnits === 1 ? 'sigmoid' : 'softmax', name: 'head_probabilities' })
+    this.logits = tf.layers.dense({
+      units: this.outputUnits,
+      kernelInitializer: init(3),
+      biasInitializer: 'zeros',
+      name: 'head_logits'
+    })
+    this.activation = tf.layers.activation({
+      activation: this.outputUnits === 1 ? 'sigmoid' : 'softmax',
+      name: 'head_probabilities'
+    })
     // Build the weights once on a symbolic pooled-feature input.
     const input = tf.input({ shape: [opts.featureDim] })
     this.applySymbolic(input)
@@ -66,7 +81,8 @@ export class ClassifierHead {
   /** base.model output -> GAP -> head -> probabilities, as one LayersModel sharing all weights. */
   buildFullModel(baseModel: tf.LayersModel, name = 'classifier'): tf.LayersModel {
     const featureMap = baseModel.outputs[0]
-    if (!featureMap || baseModel.outputs.length !== 1) throw new Error('base model: expected exactly one output (the no-top feature map)')
+    if (!featureMap || baseModel.outputs.length !== 1)
+      throw new Error('base model: expected exactly one output (the no-top feature map)')
     const pooled = this.gap.apply(featureMap) as tf.SymbolicTensor
     const probs = this.activation.apply(this.applySymbolic(pooled)) as tf.SymbolicTensor
     return tf.model({ inputs: baseModel.inputs, outputs: probs, name })

@@ -10,7 +10,10 @@ export function perSampleLoss(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tens
       const x = logits.reshape([-1]) as tf.Tensor1D
       const z = labels.toFloat()
       // Stable sigmoid cross-entropy: max(x,0) - x*z + log(1 + exp(-|x|)).
-      return tf.relu(x).sub(x.mul(z)).add(tf.log1p(tf.exp(tf.neg(tf.abs(x))))) as tf.Tensor1D
+      return tf
+        .relu(x)
+        .sub(x.mul(z))
+        .add(tf.log1p(tf.exp(tf.neg(tf.abs(x))))) as tf.Tensor1D
     }
     const logp = tf.logSoftmax(logits)
     const onehot = tf.oneHot(labels.toInt(), units ?? 0).toFloat()
@@ -29,7 +32,9 @@ export function batchLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, sampleWeight
 /** Predicted class per sample [n] (int32). */
 export function predictedClass(logits: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() =>
-    logits.shape[1] === 1 ? (logits.reshape([-1]).greater(0).toInt() as tf.Tensor1D) : (logits.argMax(1).toInt() as tf.Tensor1D)
+    logits.shape[1] === 1
+      ? (logits.reshape([-1]).greater(0).toInt() as tf.Tensor1D)
+      : (logits.argMax(1).toInt() as tf.Tensor1D)
   )
 }
 

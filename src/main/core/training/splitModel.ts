@@ -15,16 +15,26 @@ export interface SplitModel {
 
 type Layer = tf.layers.Layer
 
-function firstNode(layer: Layer): { inputTensors: tf.SymbolicTensor[]; outputTensors: tf.SymbolicTensor[]; callArgs?: Record<string, unknown> } {
+function firstNode(layer: Layer): {
+  inputTensors: tf.SymbolicTensor[]
+  outputTensors: tf.SymbolicTensor[]
+  callArgs?: Record<string, unknown>
+} {
   const node = layer.inboundNodes[0]
   if (!node) throw new Error(`split: layer '${layer.name}' has no inbound node (not part of a functional graph)`)
-  return node as unknown as { inputTensors: tf.SymbolicTensor[]; outputTensors: tf.SymbolicTensor[]; callArgs?: Record<string, unknown> }
+  return node as unknown as {
+    inputTensors: tf.SymbolicTensor[]
+    outputTensors: tf.SymbolicTensor[]
+    callArgs?: Record<string, unknown>
+  }
 }
 
 export function splitModelAt(model: tf.LayersModel, at: number): SplitModel {
   const layers = model.layers
   if (!Number.isInteger(at) || at < 1 || at >= layers.length) {
-    throw new Error(`fineTuneAt: layer index must be an integer in [1, ${layers.length - 1}] for '${model.name}', got ${at}`)
+    throw new Error(
+      `fineTuneAt: layer index must be an integer in [1, ${layers.length - 1}] for '${model.name}', got ${at}`
+    )
   }
   const index = new Map<Layer, number>(layers.map((l, i) => [l, i]))
   const indexOf = (l: Layer): number => {
@@ -46,11 +56,14 @@ export function splitModelAt(model: tf.LayersModel, at: number): SplitModel {
     }
   }
   for (const out of model.outputs) {
-    if (indexOf(out.sourceLayer as Layer) < at) throw new Error(`fineTuneAt: ${at} is above the model output layer '${out.sourceLayer.name}'`)
+    if (indexOf(out.sourceLayer as Layer) < at)
+      throw new Error(`fineTuneAt: ${at} is above the model output layer '${out.sourceLayer.name}'`)
   }
 
   const onlyInputs = boundary.every((t) => model.inputs.some((inp) => inp.id === t.id))
-  const lower = onlyInputs ? null : tf.model({ inputs: model.inputs, outputs: boundary, name: `${model.name}_below_${at}` })
+  const lower = onlyInputs
+    ? null
+    : tf.model({ inputs: model.inputs, outputs: boundary, name: `${model.name}_below_${at}` })
 
   const mapped = new Map<number, tf.SymbolicTensor>()
   const upperInputs = boundary.map((t, k) => {
@@ -73,7 +86,8 @@ export function splitModelAt(model: tf.LayersModel, at: number): SplitModel {
       const outs = Array.isArray(out) ? out : [out]
       node.outputTensors.forEach((t, k) => mapped.set(t.id, outs[k] as tf.SymbolicTensor))
     }
-    if (next.length === pending.length) throw new Error(`split: cannot order layers above ${at} (first stuck: '${next[0]?.name}')`)
+    if (next.length === pending.length)
+      throw new Error(`split: cannot order layers above ${at} (first stuck: '${next[0]?.name}')`)
     pending = next
   }
   const outputs = model.outputs.map((t) => {

@@ -13,7 +13,11 @@ declare global {
 
 function serveToken(): string {
   const token = new URLSearchParams(window.location.search).get('token')
-  if (!token) throw new ApiError('forbidden', 'No access token in the page address: open the exact URL that `npm run serve` printed.')
+  if (!token)
+    throw new ApiError(
+      'forbidden',
+      'No access token in the page address: open the exact URL that `npm run serve` printed.'
+    )
   return token
 }
 
@@ -21,7 +25,9 @@ export function createApi(): TuneLabApi {
   if (window.api) return unwrapBridge(window.api, { kind: 'electron' })
   const token = serveToken()
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:'
-  const { bridge } = createWsBridge({ url: `${scheme}//${window.location.host}/api?token=${encodeURIComponent(token)}` })
+  const { bridge } = createWsBridge({
+    url: `${scheme}//${window.location.host}/api?token=${encodeURIComponent(token)}`
+  })
   return unwrapBridge(bridge, { kind: 'serve', token })
 }
 

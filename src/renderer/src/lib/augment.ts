@@ -12,7 +12,11 @@ export interface AugmentPreset {
 export const AUGMENT_PRESETS: readonly AugmentPreset[] = [
   { id: 'none', label: 'None', spec: { ...NO_AUGMENTATION } },
   { id: 'tf-tutorial', label: 'TF tutorial', spec: { ...NO_AUGMENTATION, horizontalFlip: true, rotation: 0.2 } },
-  { id: 'pdl-ch3', label: 'Practical DL ch.3', spec: { ...NO_AUGMENTATION, rotation: 20 / 360, widthShift: 0.2, heightShift: 0.2, zoom: 0.2 } }
+  {
+    id: 'pdl-ch3',
+    label: 'Practical DL ch.3',
+    spec: { ...NO_AUGMENTATION, rotation: 20 / 360, widthShift: 0.2, heightShift: 0.2, zoom: 0.2 }
+  }
 ]
 
 export type NumericAugmentKey = 'rotation' | 'widthShift' | 'heightShift' | 'zoom' | 'brightness' | 'contrast'
@@ -28,12 +32,36 @@ export interface NumericAugmentField {
 }
 
 export const NUMERIC_AUGMENT_FIELDS: readonly NumericAugmentField[] = [
-  { key: 'rotation', label: 'Rotation', max: 0.5, step: 0.005, describe: (v) => `±${Math.round(v * 360)}° (${round3(v)} turn)` },
-  { key: 'widthShift', label: 'Width shift', max: 0.5, step: 0.01, describe: (v) => `±${Math.round(v * 100)} % of width` },
-  { key: 'heightShift', label: 'Height shift', max: 0.5, step: 0.01, describe: (v) => `±${Math.round(v * 100)} % of height` },
+  {
+    key: 'rotation',
+    label: 'Rotation',
+    max: 0.5,
+    step: 0.005,
+    describe: (v) => `±${Math.round(v * 360)}° (${round3(v)} turn)`
+  },
+  {
+    key: 'widthShift',
+    label: 'Width shift',
+    max: 0.5,
+    step: 0.01,
+    describe: (v) => `±${Math.round(v * 100)} % of width`
+  },
+  {
+    key: 'heightShift',
+    label: 'Height shift',
+    max: 0.5,
+    step: 0.01,
+    describe: (v) => `±${Math.round(v * 100)} % of height`
+  },
   { key: 'zoom', label: 'Zoom', max: 0.5, step: 0.01, describe: (v) => `scale ${round3(1 - v)}–${round3(1 + v)}` },
   { key: 'brightness', label: 'Brightness', max: 0.5, step: 0.01, describe: (v) => `±${Math.round(v * 100)} %` },
-  { key: 'contrast', label: 'Contrast', max: 0.5, step: 0.01, describe: (v) => `factor ${round3(1 - v)}–${round3(1 + v)}` }
+  {
+    key: 'contrast',
+    label: 'Contrast',
+    max: 0.5,
+    step: 0.01,
+    describe: (v) => `factor ${round3(1 - v)}–${round3(1 + v)}`
+  }
 ]
 
 function round3(v: number): number {
@@ -41,7 +69,9 @@ function round3(v: number): number {
 }
 
 export function sameSpec(a: AugmentSpec, b: AugmentSpec): boolean {
-  return (Object.keys(NO_AUGMENTATION) as (keyof AugmentSpec)[]).every((k) => Math.abs(Number(a[k]) - Number(b[k])) < 1e-9)
+  return (Object.keys(NO_AUGMENTATION) as (keyof AugmentSpec)[]).every(
+    (k) => Math.abs(Number(a[k]) - Number(b[k])) < 1e-9
+  )
 }
 
 export function presetOf(spec: AugmentSpec): AugmentPreset | null {

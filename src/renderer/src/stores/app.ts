@@ -39,7 +39,10 @@ export const useAppStore = defineStore('app', () => {
   /** Backend name as shown in the header (set by a training's 'backend' event too). */
   function setBackend(name: string, notes: string[]): void {
     if (!info.value) return
-    info.value = { ...info.value, backend: { name, tfBackend: name, skipped: notes.map((n) => ({ name: n, reason: '' })) } }
+    info.value = {
+      ...info.value,
+      backend: { name, tfBackend: name, skipped: notes.map((n) => ({ name: n, reason: '' })) }
+    }
   }
 
   return { screen, info, error, startup, go, load, setBackend }

@@ -79,7 +79,10 @@ export const useDatasetStore = defineStore('dataset', () => {
     try {
       const api = useApi()
       const entries = await Promise.all(
-        project.classes.map(async (c) => [c, (await api.dataset.images({ projectKey: key, className: c, limit: perClass })).images] as const)
+        project.classes.map(
+          async (c) =>
+            [c, (await api.dataset.images({ projectKey: key, className: c, limit: perClass })).images] as const
+        )
       )
       thumbnails.value = Object.fromEntries(entries)
       thumbnailsError.value = null

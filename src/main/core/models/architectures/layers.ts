@@ -8,7 +8,10 @@ export function apply(layer: tf.layers.Layer, x: Sym | Sym[]): Sym {
   return layer.apply(x) as Sym
 }
 
-export function conv(x: Sym, o: { filters: number; kernel: number; strides?: number; padding?: 'same' | 'valid'; useBias: boolean; name: string }): Sym {
+export function conv(
+  x: Sym,
+  o: { filters: number; kernel: number; strides?: number; padding?: 'same' | 'valid'; useBias: boolean; name: string }
+): Sym {
   return apply(
     tf.layers.conv2d({
       filters: o.filters,
@@ -24,7 +27,14 @@ export function conv(x: Sym, o: { filters: number; kernel: number; strides?: num
 
 export function depthwise(x: Sym, o: { strides: number; padding: 'same' | 'valid'; name: string }): Sym {
   return apply(
-    tf.layers.depthwiseConv2d({ kernelSize: 3, strides: o.strides, padding: o.padding, depthMultiplier: 1, useBias: false, name: o.name }),
+    tf.layers.depthwiseConv2d({
+      kernelSize: 3,
+      strides: o.strides,
+      padding: o.padding,
+      depthMultiplier: 1,
+      useBias: false,
+      name: o.name
+    }),
     x
   )
 }
@@ -52,7 +62,8 @@ export function add(a: Sym, b: Sym, name: string): Sym {
 /** Spatial size (rows, cols) of a channels-last symbolic tensor. */
 export function spatial(x: Sym): [number, number] {
   const [, h, w] = x.shape
-  if (typeof h !== 'number' || typeof w !== 'number') throw new Error('Internal error: spatial dims must be known when building a base')
+  if (typeof h !== 'number' || typeof w !== 'number')
+    throw new Error('Internal error: spatial dims must be known when building a base')
   return [h, w]
 }
 

@@ -10,9 +10,23 @@ import { batchNorm, conv, depthwise, relu6, zeroPad } from './layers'
 const EPS = 1e-3
 const MOMENTUM = 0.99
 
-function depthwiseConvBlock(x: tf.SymbolicTensor, pointwiseFilters: number, alpha: number, strides: number, blockId: number): tf.SymbolicTensor {
+function depthwiseConvBlock(
+  x: tf.SymbolicTensor,
+  pointwiseFilters: number,
+  alpha: number,
+  strides: number,
+  blockId: number
+): tf.SymbolicTensor {
   const filters = Math.trunc(pointwiseFilters * alpha)
-  if (strides !== 1) x = zeroPad(x, [[0, 1], [0, 1]], `conv_pad_${blockId}`)
+  if (strides !== 1)
+    x = zeroPad(
+      x,
+      [
+        [0, 1],
+        [0, 1]
+      ],
+      `conv_pad_${blockId}`
+    )
   x = depthwise(x, { strides, padding: strides === 1 ? 'same' : 'valid', name: `conv_dw_${blockId}` })
   x = batchNorm(x, `conv_dw_${blockId}_bn`, EPS, MOMENTUM)
   x = relu6(x, `conv_dw_${blockId}_relu`)
@@ -44,7 +58,14 @@ export function mobileNetV1OutputChannels(alpha: number): number {
 /** MobileNet v1 without top; output 'conv_pw_13_relu'. Input: preprocessed [-1,1] RGB. */
 export function buildMobileNetV1(alpha: number, size: number): tf.LayersModel {
   const input = tf.input({ shape: [size, size, 3], name: 'input_1' })
-  let x = conv(input, { filters: Math.trunc(32 * alpha), kernel: 3, strides: 2, padding: 'same', useBias: false, name: 'conv1' })
+  let x = conv(input, {
+    filters: Math.trunc(32 * alpha),
+    kernel: 3,
+    strides: 2,
+    padding: 'same',
+    useBias: false,
+    name: 'conv1'
+  })
   x = batchNorm(x, 'conv1_bn', EPS, MOMENTUM)
   x = relu6(x, 'conv1_relu')
   BLOCKS.forEach(([filters, strides], i) => {

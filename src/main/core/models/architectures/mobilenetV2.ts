@@ -23,13 +23,22 @@ function correctPad(x: tf.SymbolicTensor): [[number, number], [number, number]] 
   ]
 }
 
-function invertedResBlock(inputs: tf.SymbolicTensor, o: { expansion: number; stride: number; alpha: number; filters: number; blockId: number }): tf.SymbolicTensor {
+function invertedResBlock(
+  inputs: tf.SymbolicTensor,
+  o: { expansion: number; stride: number; alpha: number; filters: number; blockId: number }
+): tf.SymbolicTensor {
   const inChannels = channels(inputs)
   const pointwiseFilters = makeDivisible(Math.trunc(o.filters * o.alpha), 8)
   let x = inputs
   let prefix = `block_${o.blockId}_`
   if (o.blockId > 0) {
-    x = conv(x, { filters: o.expansion * inChannels, kernel: 1, padding: 'same', useBias: false, name: `${prefix}expand` })
+    x = conv(x, {
+      filters: o.expansion * inChannels,
+      kernel: 1,
+      padding: 'same',
+      useBias: false,
+      name: `${prefix}expand`
+    })
     x = batchNorm(x, `${prefix}expand_BN`, EPS, MOMENTUM)
     x = relu6(x, `${prefix}expand_relu`)
   } else {
@@ -73,7 +82,14 @@ export function mobileNetV2OutputChannels(alpha: number): number {
 /** MobileNetV2 without top; output 'out_relu'. Input: preprocessed [-1,1] RGB, [null,size,size,3]. */
 export function buildMobileNetV2(alpha: number, size: number): tf.LayersModel {
   const input = tf.input({ shape: [size, size, 3], name: 'input_1' })
-  let x = conv(input, { filters: makeDivisible(32 * alpha, 8), kernel: 3, strides: 2, padding: 'same', useBias: false, name: 'Conv1' })
+  let x = conv(input, {
+    filters: makeDivisible(32 * alpha, 8),
+    kernel: 3,
+    strides: 2,
+    padding: 'same',
+    useBias: false,
+    name: 'Conv1'
+  })
   x = batchNorm(x, 'bn_Conv1', EPS, MOMENTUM)
   x = relu6(x, 'Conv1_relu')
   BLOCKS.forEach((b, blockId) => {

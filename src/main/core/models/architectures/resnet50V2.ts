@@ -18,13 +18,24 @@ function autoMaxPoolName(c: Counter): string {
   return name
 }
 
-function residualBlockV2(x: tf.SymbolicTensor, filters: number, o: { stride: number; convShortcut: boolean; name: string }, c: Counter): tf.SymbolicTensor {
+function residualBlockV2(
+  x: tf.SymbolicTensor,
+  filters: number,
+  o: { stride: number; convShortcut: boolean; name: string },
+  c: Counter
+): tf.SymbolicTensor {
   const { name } = o
   let preact = batchNorm(x, `${name}_preact_bn`, EPS, MOMENTUM)
   preact = relu(preact, `${name}_preact_relu`)
   let shortcut: tf.SymbolicTensor
   if (o.convShortcut) {
-    shortcut = conv(preact, { filters: 4 * filters, kernel: 1, strides: o.stride, useBias: true, name: `${name}_0_conv` })
+    shortcut = conv(preact, {
+      filters: 4 * filters,
+      kernel: 1,
+      strides: o.stride,
+      useBias: true,
+      name: `${name}_0_conv`
+    })
   } else if (o.stride > 1) {
     shortcut = apply(tf.layers.maxPooling2d({ poolSize: 1, strides: o.stride, name: autoMaxPoolName(c) }), x)
   } else {
@@ -33,7 +44,14 @@ function residualBlockV2(x: tf.SymbolicTensor, filters: number, o: { stride: num
   let y = conv(preact, { filters, kernel: 1, useBias: false, name: `${name}_1_conv` })
   y = batchNorm(y, `${name}_1_bn`, EPS, MOMENTUM)
   y = relu(y, `${name}_1_relu`)
-  y = zeroPad(y, [[1, 1], [1, 1]], `${name}_2_pad`)
+  y = zeroPad(
+    y,
+    [
+      [1, 1],
+      [1, 1]
+    ],
+    `${name}_2_pad`
+  )
   y = conv(y, { filters, kernel: 3, strides: o.stride, useBias: false, name: `${name}_2_conv` })
   y = batchNorm(y, `${name}_2_bn`, EPS, MOMENTUM)
   y = relu(y, `${name}_2_relu`)
@@ -41,9 +59,17 @@ function residualBlockV2(x: tf.SymbolicTensor, filters: number, o: { stride: num
   return add(shortcut, y, `${name}_out`)
 }
 
-function stackV2(x: tf.SymbolicTensor, filters: number, blocks: number, stride1: number, name: string, c: Counter): tf.SymbolicTensor {
+function stackV2(
+  x: tf.SymbolicTensor,
+  filters: number,
+  blocks: number,
+  stride1: number,
+  name: string,
+  c: Counter
+): tf.SymbolicTensor {
   x = residualBlockV2(x, filters, { stride: 1, convShortcut: true, name: `${name}_block1` }, c)
-  for (let i = 2; i < blocks; i++) x = residualBlockV2(x, filters, { stride: 1, convShortcut: false, name: `${name}_block${i}` }, c)
+  for (let i = 2; i < blocks; i++)
+    x = residualBlockV2(x, filters, { stride: 1, convShortcut: false, name: `${name}_block${i}` }, c)
   return residualBlockV2(x, filters, { stride: stride1, convShortcut: false, name: `${name}_block${blocks}` }, c)
 }
 
@@ -53,9 +79,23 @@ export const RESNET50V2_OUTPUT_CHANNELS = 2048
 export function buildResNet50V2(size: number): tf.LayersModel {
   const c: Counter = { maxPool: 0 }
   const input = tf.input({ shape: [size, size, 3], name: 'input_1' })
-  let x = zeroPad(input, [[3, 3], [3, 3]], 'conv1_pad')
+  let x = zeroPad(
+    input,
+    [
+      [3, 3],
+      [3, 3]
+    ],
+    'conv1_pad'
+  )
   x = conv(x, { filters: 64, kernel: 7, strides: 2, useBias: true, name: 'conv1_conv' })
-  x = zeroPad(x, [[1, 1], [1, 1]], 'pool1_pad')
+  x = zeroPad(
+    x,
+    [
+      [1, 1],
+      [1, 1]
+    ],
+    'pool1_pad'
+  )
   x = apply(tf.layers.maxPooling2d({ poolSize: 3, strides: 2, name: 'pool1_pool' }), x)
   x = stackV2(x, 64, 3, 2, 'conv2', c)
   x = stackV2(x, 128, 4, 2, 'conv3', c)

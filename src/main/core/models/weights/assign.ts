@@ -8,7 +8,8 @@ export interface AssignReport {
   ignoredLayers: string[]
 }
 
-const sameShape = (a: readonly number[], b: readonly (number | null)[]): boolean => a.length === b.length && a.every((d, i) => d === b[i])
+const sameShape = (a: readonly number[], b: readonly (number | null)[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i])
 
 /**
  * Sets every weight of `model` from `source` by LAYER NAME and weight name,
@@ -16,7 +17,11 @@ const sameShape = (a: readonly number[], b: readonly (number | null)[]): boolean
  * weights is found with the right shapes. Source layers the model does not
  * have are ignored and reported (the base part of a bigger model is taken).
  */
-export function assignWeightsByLayerName(model: tf.LayersModel, source: LayerWeights, sourceLabel: string): AssignReport {
+export function assignWeightsByLayerName(
+  model: tf.LayersModel,
+  source: LayerWeights,
+  sourceLabel: string
+): AssignReport {
   const missing: string[] = []
   const problems: string[] = []
   const plan: Array<{ layer: tf.layers.Layer; values: Array<{ shape: number[]; values: Float32Array }> }> = []
@@ -34,11 +39,15 @@ export function assignWeightsByLayerName(model: tf.LayersModel, source: LayerWei
       const short = shortWeightName(w.originalName)
       const t = src.get(short)
       if (!t) {
-        problems.push(`layer "${layer.name}" has no weight "${short}" in the source (it has: ${[...src.keys()].join(', ') || 'none'})`)
+        problems.push(
+          `layer "${layer.name}" has no weight "${short}" in the source (it has: ${[...src.keys()].join(', ') || 'none'})`
+        )
         continue
       }
       if (!sameShape(t.shape, w.shape)) {
-        problems.push(`layer "${layer.name}" weight "${short}": source shape [${t.shape.join(',')}] but the model expects [${w.shape.join(',')}]`)
+        problems.push(
+          `layer "${layer.name}" weight "${short}": source shape [${t.shape.join(',')}] but the model expects [${w.shape.join(',')}]`
+        )
         continue
       }
       values.push(t)
@@ -49,12 +58,19 @@ export function assignWeightsByLayerName(model: tf.LayersModel, source: LayerWei
     }
     plan.push({ layer, values })
   }
-  const ignoredLayers = [...source.entries()].filter(([name, w]) => !modelLayerNames.has(name) && w.size > 0).map(([name]) => name)
+  const ignoredLayers = [...source.entries()]
+    .filter(([name, w]) => !modelLayerNames.has(name) && w.size > 0)
+    .map(([name]) => name)
   if (missing.length > 0 || problems.length > 0) {
     const lines = [`Weights in ${sourceLabel} do not fit model "${model.name}":`]
     if (missing.length > 0) {
-      lines.push(`  missing layers (${missing.length}): ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', ...' : ''}`)
-      if (ignoredLayers.length > 0) lines.push(`  unexpected layers in the source (${ignoredLayers.length}): ${ignoredLayers.slice(0, 20).join(', ')}${ignoredLayers.length > 20 ? ', ...' : ''}`)
+      lines.push(
+        `  missing layers (${missing.length}): ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', ...' : ''}`
+      )
+      if (ignoredLayers.length > 0)
+        lines.push(
+          `  unexpected layers in the source (${ignoredLayers.length}): ${ignoredLayers.slice(0, 20).join(', ')}${ignoredLayers.length > 20 ? ', ...' : ''}`
+        )
     }
     for (const p of problems.slice(0, 20)) lines.push(`  ${p}`)
     if (problems.length > 20) lines.push(`  ... and ${problems.length - 20} more`)

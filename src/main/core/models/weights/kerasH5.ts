@@ -11,7 +11,9 @@ import { shortWeightName, type LayerWeights, type WeightTensor } from './layerWe
 /** jsfive returns fixed-length strings padded with NULs, sometimes as bytes. */
 function cleanStrings(v: unknown): string[] {
   const arr: unknown[] = Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]
-  return arr.map((s) => (typeof s === 'string' ? s : s instanceof Uint8Array ? new TextDecoder().decode(s) : String(s)).replace(/\0+$/g, ''))
+  return arr.map((s) =>
+    (typeof s === 'string' ? s : s instanceof Uint8Array ? new TextDecoder().decode(s) : String(s)).replace(/\0+$/g, '')
+  )
 }
 
 function isDataset(x: unknown): x is hdf5.Dataset {
@@ -48,7 +50,9 @@ export function parseKerasH5(buffer: ArrayBuffer, fileLabel: string): KerasH5Inf
   const root = rootCandidate
   const layerNames = cleanStrings(root.attrs['layer_names'])
   if (layerNames.length === 0) {
-    throw new Error(`${fileLabel}: no "layer_names" attribute: not a Keras 2 / tf.keras HDF5 weights file (Keras 3 ".weights.h5" files are not supported)`)
+    throw new Error(
+      `${fileLabel}: no "layer_names" attribute: not a Keras 2 / tf.keras HDF5 weights file (Keras 3 ".weights.h5" files are not supported)`
+    )
   }
   const kv = root.attrs['keras_version'] ?? file.attrs['keras_version']
   const weights: LayerWeights = new Map()
@@ -62,7 +66,8 @@ export function parseKerasH5(buffer: ArrayBuffer, fileLabel: string): KerasH5Inf
     const nested = new Set(innerOwners).size > 1
     for (const [i, wName] of weightNames.entries()) {
       const d = g.get(wName)
-      if (!isDataset(d)) throw new Error(`${fileLabel}: layer "${layerName}" lists weight "${wName}" but it has no dataset`)
+      if (!isDataset(d))
+        throw new Error(`${fileLabel}: layer "${layerName}" lists weight "${wName}" but it has no dataset`)
       const owner = nested ? (innerOwners[i] ?? layerName) : layerName
       const tensor: WeightTensor = { shape: [...d.shape], values: toFloat32(fileLabel, wName, d) }
       let m = weights.get(owner)

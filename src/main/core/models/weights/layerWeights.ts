@@ -20,7 +20,16 @@ export function shortWeightName(fullName: string): string {
   return noColon
 }
 
-const KNOWN_WEIGHT_NAMES = new Set(['kernel', 'bias', 'gamma', 'beta', 'moving_mean', 'moving_variance', 'depthwise_kernel', 'pointwise_kernel'])
+const KNOWN_WEIGHT_NAMES = new Set([
+  'kernel',
+  'bias',
+  'gamma',
+  'beta',
+  'moving_mean',
+  'moving_variance',
+  'depthwise_kernel',
+  'pointwise_kernel'
+])
 
 export function countValues(w: LayerWeights): number {
   let n = 0

@@ -35,7 +35,8 @@ export async function readTfjsModelArtifacts(dir: string): Promise<tf.io.ModelAr
   if (!isRecord(parsed) || !isRecord(parsed['modelTopology'])) {
     throw new Error(`${jsonPath}: no "modelTopology": not a TF.js layers model (graph models cannot be fine-tuned)`)
   }
-  if (parsed['format'] === 'graph-model') throw new Error(`${jsonPath}: this is a TF.js graph model (inference only); a layers model is needed`)
+  if (parsed['format'] === 'graph-model')
+    throw new Error(`${jsonPath}: this is a TF.js graph model (inference only); a layers model is needed`)
   const manifest = parsed['weightsManifest']
   if (!Array.isArray(manifest)) throw new Error(`${jsonPath}: no "weightsManifest" array`)
   const groups = manifest as ManifestGroup[]
@@ -49,14 +50,18 @@ export async function readTfjsModelArtifacts(dir: string): Promise<tf.io.ModelAr
       try {
         b = await readFile(shardPath)
       } catch (e) {
-        throw new Error(`${jsonPath}: weight shard ${shardPath} cannot be read: ${e instanceof Error ? e.message : String(e)}`)
+        throw new Error(
+          `${jsonPath}: weight shard ${shardPath} cannot be read: ${e instanceof Error ? e.message : String(e)}`
+        )
       }
       chunks.push(b)
       groupBytes += b.length
     }
     const expected = g.weights.reduce((n, w) => n + w.shape.reduce((a, d) => a * d, 1) * bytesPerElement(w), 0)
     if (groupBytes !== expected) {
-      throw new Error(`${jsonPath}: shards ${g.paths.join(', ')} hold ${groupBytes} bytes but the manifest describes ${expected}`)
+      throw new Error(
+        `${jsonPath}: shards ${g.paths.join(', ')} hold ${groupBytes} bytes but the manifest describes ${expected}`
+      )
     }
     specs.push(...g.weights)
   }
