@@ -18,7 +18,9 @@ export class DecodeThread {
   private dead: Error | null = null
 
   constructor() {
-    this.worker = spawnWorker(workerEntry(import.meta.url, 'decodeWorker'))
+    this.worker = spawnWorker(
+      workerEntry(new URL('./decodeWorker.js', import.meta.url), new URL('./decodeWorker.ts', import.meta.url))
+    )
     this.worker.unref() // kept alive only while a batch is pending (see track)
     this.worker.on('message', (reply: DecodeReply) => {
       const w = this.waiting.get(reply.id)

@@ -61,7 +61,7 @@ interface Slot {
 function defaultWorkerEntry(): URL {
   const env = process.env['TUNELAB_FORWARD_WORKER']
   if (env) return env.includes('://') ? new URL(env) : new URL(`file://${env}`)
-  return workerEntry(import.meta.url, 'forwardWorker')
+  return workerEntry(new URL('./forwardWorker.js', import.meta.url), new URL('./forwardWorker.ts', import.meta.url))
 }
 
 function spawn(entry: URL, workers: number): Worker {

@@ -5,10 +5,12 @@ import { createRequire } from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker, type WorkerOptions } from 'node:worker_threads'
 
-/** The built `<name>.js` next to `moduleUrl` when it exists (bundled app), else `<name>.ts` (source runs). */
-export function workerEntry(moduleUrl: string, name: string): URL {
-  const js = new URL(`./${name}.js`, moduleUrl)
-  return existsSync(fileURLToPath(js)) ? js : new URL(`./${name}.ts`, moduleUrl)
+/**
+ * The built entry when it exists (bundled app), else the .ts source (tsx, vitest). Callers write both as literal
+ * `new URL('./x.js', import.meta.url)` so the bundler sees (and test/e2e/bundle.test.ts checks) the worker chunk.
+ */
+export function workerEntry(js: URL, ts: URL): URL {
+  return existsSync(fileURLToPath(js)) ? js : ts
 }
 
 /**
