@@ -44,16 +44,18 @@ afterAll(async () => {
 })
 
 describe('Grad-CAM in the prediction worker', () => {
-  it('answers the prediction and a heatmap overlay PNG at the input size; each class gives its own map', async () => {
+  it('answers the prediction and a heatmap overlay PNG at the photo size (squash); each class gives its own map', async () => {
     const path = fx.absPaths[0] as string
     const plain = await runner.predict(modelDir, { kind: 'file', path })
     expect(plain.overlay).toBeUndefined()
     const cats = await runner.predict(modelDir, { kind: 'file', path }, undefined, { className: 'cats' })
     const dogs = await runner.predict(modelDir, { kind: 'file', path }, undefined, { className: 'dogs' })
     expect(cats.probabilities).toEqual(plain.probabilities)
+    const photo = await sharp(path).metadata()
+    expect(Math.max(photo.width, photo.height)).toBeLessThanOrEqual(1024)
     for (const r of [cats, dogs]) {
       const meta = await sharp(Buffer.from(r.overlay as Uint8Array)).metadata()
-      expect([meta.format, meta.width, meta.height]).toEqual(['png', fx.base.spec.size, fx.base.spec.size])
+      expect([meta.format, meta.width, meta.height]).toEqual(['png', photo.width, photo.height])
     }
     expect(Buffer.from(cats.overlay as Uint8Array).equals(Buffer.from(dogs.overlay as Uint8Array))).toBe(false)
     await expect(runner.predict(modelDir, { kind: 'file', path }, undefined, { className: 'birds' })).rejects.toThrow(

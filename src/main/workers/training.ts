@@ -9,6 +9,7 @@ import { initBackend } from '@core/tf/backend'
 import type { FromWorker, PredictRequest, ToWorker, WorkerJob } from './protocol'
 import { auditJob } from './auditJob'
 import { gradCamOverlay } from '@core/eval/gradCamImage'
+import { stretchToPhoto } from '@core/eval/heatmapOverlay'
 import { runLrFindJob } from './lrFindJob'
 
 const port = parentPort
@@ -74,9 +75,13 @@ async function predictOne(req: PredictRequest): Promise<void> {
     const buf = req.image.kind === 'file' ? await readFile(req.image.path) : Buffer.from(req.image.bytes)
     const pixels = await decodeBufferResized(buf, loaded.meta.inputSize, loaded.meta.resizeMode)
     const probs = await predictPixels(loaded, pixels, 1)
-    const overlay = req.gradCam
-      ? new Uint8Array(await gradCamOverlay(loaded, pixels, req.gradCam.className))
-      : undefined
+    let overlay: Uint8Array | undefined
+    if (req.gradCam) {
+      const png = await gradCamOverlay(loaded, pixels, req.gradCam.className)
+      // Squashed, the model saw the whole photo: show the heatmap at the photo's shape. Cropped or padded, the
+      // overlay shows the model's crop or padding as it is.
+      overlay = new Uint8Array(loaded.meta.resizeMode === 'squash' ? await stretchToPhoto(png, buf) : png)
+    }
     post({
       type: 'prediction',
       id: req.id,

@@ -30,3 +30,21 @@ export async function overlayHeatmap(rgb: Uint8Array, heat: Heatmap, maxAlpha = 
     .png()
     .toBuffer()
 }
+
+/**
+ * For a squash-resized model: stretches the (square) overlay back to the photo's own aspect ratio, so that turning
+ * the heatmap on lays it over the photo instead of replacing the photo with a squashed copy. Longest side at most
+ * 1024 pixels.
+ */
+export async function stretchToPhoto(overlay: Buffer, photo: Buffer): Promise<Buffer> {
+  const m = await sharp(photo).metadata()
+  const turned = (m.orientation ?? 1) >= 5 // EXIF orientations 5-8 swap width and height when applied
+  const w = turned ? m.height : m.width
+  const h = turned ? m.width : m.height
+  if (!w || !h) return overlay
+  const scale = Math.min(1, 1024 / Math.max(w, h))
+  return sharp(overlay)
+    .resize({ width: Math.max(1, Math.round(w * scale)), height: Math.max(1, Math.round(h * scale)), fit: 'fill' })
+    .png()
+    .toBuffer()
+}
