@@ -2,9 +2,9 @@
 // a few mislabelled images, train, open the confidently-wrong gallery, relabel one image with the keyboard and
 // exclude another, retrain, and the run diff shows both images.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { ensureBuilt, RENDERER_DIR } from '@test/helpers/rendererBuild'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { makeProject, tempDir } from '@test/helpers/synthetic'
 import type { RunningServer } from '@server/server'
@@ -21,7 +21,6 @@ const ARGS = [
   '--disable-sync',
   '--no-first-run'
 ]
-const RENDERER_DIR = resolve('out/renderer')
 const BASE = 'mobilenet_v2_0.35_96'
 /** Set TUNELAB_UPDATE_SCREENSHOTS=1 to refresh docs/screenshots/ from this run. */
 const SHOTS = process.env['TUNELAB_UPDATE_SCREENSHOTS'] === '1' ? resolve('docs/screenshots') : null
@@ -59,7 +58,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`fixing labels from the galleries in Chro
   }
 
   beforeAll(async () => {
-    execFileSync('npx', ['electron-vite', 'build'], { stdio: 'ignore' })
+    ensureBuilt()
     await makeProject(project, { classes: ['cat', 'dog'], perClass: 12, size: 48 })
     // Three cats filed under dog: what the confidently-wrong gallery is for.
     for (const f of readdirSync(join(project, 'cat')).sort().slice(0, 3))

@@ -1,15 +1,15 @@
 // A read-only project in Chromium against the real serve mode: the banner says so and why, and the history
 // (its runs) is listed. Writes docs/screenshots/readonly-banner.png.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
 import { openProjectState } from '@core/store/projectState'
 import { scanProject } from '@core/project/scan'
 import type { RunningServer } from '@server/server'
 import { makeProject, tempDir } from '../helpers/synthetic'
 import { startTestServer } from '@test/helpers/serve'
+import { ensureBuilt, RENDERER_DIR } from '@test/helpers/rendererBuild'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run']
@@ -21,7 +21,7 @@ describe.skipIf(!existsSync(CHROMIUM))('read-only project in the app (Chromium)'
   let browser: Browser
 
   beforeAll(async () => {
-    execFileSync('npx', ['electron-vite', 'build'], { stdio: 'ignore' })
+    ensureBuilt()
     await makeProject(project, { classes: ['cat', 'dog'], perClass: 4, size: 32 })
     const state = openProjectState(project)
     state.store.saveScan(state.store.upsertProject(project, 'flat'), await scanProject(project))
@@ -50,7 +50,7 @@ describe.skipIf(!existsSync(CHROMIUM))('read-only project in the app (Chromium)'
     }
     state.store.close()
     chmodSync(project, 0o555)
-    server = await startTestServer(tmp.dir, resolve('out/renderer'))
+    server = await startTestServer(tmp.dir, RENDERER_DIR)
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
   }, 300_000)
 
