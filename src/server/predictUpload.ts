@@ -49,7 +49,8 @@ export async function predictUpload(
     return answer(res, 400, fail('invalid-request', 'expected POST /predict/<projectKey>/<runId>?name=<file name>'))
   const declared = Number(req.headers['content-length'] ?? NaN)
   if (declared > PREDICT_IMAGE_MAX_BYTES) {
-    res.setHeader('Connection', 'close')
+    // Answer at once and read the rest of the body away, keeping the connection open: closing it while the client
+    // is still sending makes the kernel reset it, and the client may then lose the 413 it had not read yet.
     answer(res, 413, tooBig())
     req.resume()
     return
