@@ -20,6 +20,7 @@ import { catsDogsSubsets, hymenoptera, type BenchDataset } from './defaults/data
 import { runCli, type CliRun } from './defaults/cliRun'
 import { sweep, type SweepGrid } from './defaults/sweep'
 import { table } from '../src/cli/format'
+import type { ResizeMode } from '../src/shared/domain'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const DATA = process.env['TUNELAB_SHARED_DATA'] ?? '/work/shared/data'
@@ -79,6 +80,15 @@ function hasRecipes(): boolean {
   return help.includes('--recipe')
 }
 
+/** The resize mode the auto run chose (its 'auto: resizing …' line), else the default. */
+function autoResize(run: CliRun): ResizeMode | undefined {
+  for (const l of run.lines) {
+    const m = typeof l.message === 'string' ? /^auto: resizing (squash|pad|center-crop) /.exec(l.message) : null
+    if (m) return m[1] as ResizeMode
+  }
+  return undefined
+}
+
 async function main(): Promise<void> {
   for (const p of [WEIGHTS, join(DATA, 'hymenoptera_data'), join(DATA, 'cats_and_dogs_filtered')]) {
     if (!existsSync(p)) throw new Error(`bench:defaults needs ${p} (set TUNELAB_SHARED_DATA)`)
@@ -131,7 +141,9 @@ async function main(): Promise<void> {
     await runCli(ROOT, ['train', d.root, ...base, ...recipe('tf-tutorial'), '--epochs', '1'], env, log)
     const tf: CliRun = await runCli(ROOT, ['train', d.root, ...base, ...recipe('tf-tutorial')], env, log)
     const auto: CliRun = await runCli(ROOT, ['train', d.root, ...base, ...recipe('auto')], env, log)
-    const best = await sweep(d.root, { baseId: BASE_ID, weightsPath: WEIGHTS }, GRID, log)
+    // The sweep trains on the features auto trained on (auto may pick pad resizing on a small project).
+    const resizeMode = autoResize(auto)
+    const best = await sweep(d.root, { baseId: BASE_ID, weightsPath: WEIGHTS, resizeMode }, GRID, log)
     log(
       `    best of sweep (${best.tried} configurations, ${best.seconds.toFixed(0)} s): val ${best.val.toFixed(3)} test ${best.test?.toFixed(3) ?? '-'} ${JSON.stringify(best.config)}`
     )

@@ -4,7 +4,7 @@
 // run. The best (rate, head, epochs) by validation accuracy is then trained again for its epochs, for its test
 // accuracy.
 import { resolve } from 'node:path'
-import { NO_AUGMENTATION, type SplitName } from '../../src/shared/domain'
+import { NO_AUGMENTATION, type ResizeMode, type SplitName } from '../../src/shared/domain'
 import { openProjectState } from '../../src/main/core/store/projectState'
 import { ImageCache } from '../../src/main/core/pipeline/imageCache'
 import { initBackend } from '../../src/main/core/tf/backend'
@@ -28,7 +28,15 @@ export interface SweepGrid {
 export interface SweepBest {
   val: number
   test: number | null
-  config: { lr: number; epochs: number; dense: number; batchSize: number; optimizer: string; dropout: number }
+  config: {
+    lr: number
+    epochs: number
+    dense: number
+    batchSize: number
+    optimizer: string
+    dropout: number
+    resizeMode: ResizeMode
+  }
   /** Configurations tried, and the seconds the sweep took. */
   tried: number
   seconds: number
@@ -47,7 +55,7 @@ function accuracy(probs: Float32Array, labels: readonly number[]): number {
 
 export async function sweep(
   root: string,
-  base: { baseId: string; weightsPath: string },
+  base: { baseId: string; weightsPath: string; resizeMode?: ResizeMode },
   grid: SweepGrid,
   log: (s: string) => void
 ): Promise<SweepBest> {
@@ -57,7 +65,8 @@ export async function sweep(
     baseId: base.baseId,
     weights: { kind: 'file', path: base.weightsPath },
     split: 'reuse',
-    augment: NO_AUGMENTATION
+    augment: NO_AUGMENTATION,
+    resizeMode: base.resizeMode ?? DEFAULT_TRAIN_OPTIONS.resizeMode
   }
   const dir = resolve(root)
   const noop = (): void => undefined
@@ -134,7 +143,15 @@ export async function sweep(
       return {
         val: best.val,
         test: testAcc,
-        config: { lr: best.lr, epochs: best.epochs, dense: best.dense, batchSize: 32, optimizer: 'adam', dropout: 0.2 },
+        config: {
+          lr: best.lr,
+          epochs: best.epochs,
+          dense: best.dense,
+          batchSize: 32,
+          optimizer: 'adam',
+          dropout: 0.2,
+          resizeMode: opts.resizeMode
+        },
         tried: grid.lrs.length * grid.dense.length * epochGrid.length,
         seconds: (performance.now() - t0) / 1000
       }

@@ -13,6 +13,8 @@ export interface RecipeSettings {
   momentum?: number
   dense?: number
   dropout: number
+  /** L2 penalty on the head's kernels (omitted = none). */
+  l2?: number
   augment: AugmentSpec
   /** Omitted: the base's own default (e.g. 100 for MobileNetV2). */
   fineTuneAt?: number
@@ -38,13 +40,14 @@ export const RECIPES: Record<RecipeName, Recipe> = {
     name: 'auto',
     title: 'Auto',
     summary:
-      'chooses from your data: the head trained to convergence on cached features (Adam 1e-3, sized in optimizer steps, early stopping with the best weights kept), class weights when imbalanced, fine-tuning on native backends only while validation improves',
+      "chooses from your data: the head trained to convergence on cached features (Adam at the range test's rate, L2 0.01, sized in optimizer steps, early stopping with the best weights kept), squash or pad resizing by validation loss on small projects, class weights when imbalanced, fine-tuning on native backends only while validation improves",
     settings: {
       epochs: 50,
       batchSize: 32,
       lr: 1e-3,
       optimizer: 'adam',
       dropout: 0.2,
+      l2: 0.01,
       augment: NO_AUGMENTATION,
       fineTuneLrDivisor: 100,
       earlyStopPatience: 5
@@ -57,7 +60,8 @@ export const RECIPES: Record<RecipeName, Recipe> = {
       'fineTuneAt',
       'fineTuneEpochs',
       'fineTuneLr',
-      'classWeights'
+      'classWeights',
+      'resizeMode'
     ]
   },
   'tf-tutorial': {

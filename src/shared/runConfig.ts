@@ -23,6 +23,7 @@ export const LIMITS = {
   momentum: { min: 0, max: 1 },
   dense: { min: 0, max: 65_536 },
   dropout: { min: 0, max: 0.99 },
+  l2: { min: 0, max: 10 },
   seed: { min: 0, max: 2 ** 32 - 1 },
   fineTuneAt: { min: 1, max: 100_000 },
   fineTuneEpochs: { min: 0, max: 1000 },
@@ -123,6 +124,8 @@ export const runConfigSchema = z
     momentum: limited('momentum').optional(),
     dense: limited('dense').optional(),
     dropout: limited('dropout').optional(),
+    /** L2 penalty on the head's kernels: loss + l2 * sum of their squared weights (0 = none). */
+    l2: limited('l2').optional(),
     seed: seedSchema.optional(),
     fineTuneAt: limited('fineTuneAt').optional(),
     /** 0 = no phase 2. */

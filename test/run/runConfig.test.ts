@@ -105,9 +105,11 @@ describe('run config round trip', () => {
       split: { kind: 'ratios', ratios: [0.6, 0.2, 0.2], seed: 3 }
     })
     expect(stored.received).not.toHaveProperty('lr')
+    // The rate is the range test's (autoTrials.test.ts checks how it is chosen).
+    expect(Number(stored.choices.find((c) => c.setting === 'learning rate')?.value)).toBe(stored.resolved.lr)
     expect(stored.resolved).toMatchObject({
       epochs: 2,
-      lr: 1e-3,
+      l2: 0.01,
       batchSize: 16,
       classWeights: null,
       fineTuneEpochs: 0,

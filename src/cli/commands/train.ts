@@ -91,6 +91,7 @@ export function runConfigFromCli(values: Values): RunConfig {
     momentum: limitedNum(values, 'momentum', 'momentum'),
     dense: limitedNum(values, 'dense', 'dense'),
     dropout: limitedNum(values, 'dropout', 'dropout'),
+    l2: limitedNum(values, 'l2', 'l2'),
     seed: limitedNum(values, 'seed', 'seed'),
     fineTuneAt,
     fineTuneEpochs,
@@ -135,6 +136,7 @@ export const TRAIN_OPTIONS = {
   momentum: { type: 'string' },
   dense: { type: 'string' },
   dropout: { type: 'string' },
+  l2: { type: 'string' },
   'early-stop': { type: 'string' },
   'class-weights': { type: 'string' },
   backend: { type: 'string' },
@@ -148,7 +150,7 @@ export const trainCommand: Command = {
   summary:
     'Train a classifier on top of a pretrained base (phase 1), optionally fine-tune it (phase 2), evaluate and store everything.',
   usage:
-    `train <dir> [--recipe ${RECIPE_NAMES.join('|')}] [--base ID] [--weights PATH | --random-weights] [--size N] [--resize squash|center-crop|pad] [--ratios a,b,c | --use-folder-split] [--test-from-val F] [--augment SPEC|none] [--epochs N] [--fine-tune-at N --fine-tune-epochs N] [--fine-tune-lr X] [--head-lr-mult X] [--batch N] [--lr X] [--optimizer adam|rmsprop|sgd] [--momentum X] [--dense N] [--dropout X] [--early-stop N] [--class-weights balanced] [--backend NAME] [--seed N] [--rescan] [--evaluate-train] [--json]\n\n` +
+    `train <dir> [--recipe ${RECIPE_NAMES.join('|')}] [--base ID] [--weights PATH | --random-weights] [--size N] [--resize squash|center-crop|pad] [--ratios a,b,c | --use-folder-split] [--test-from-val F] [--augment SPEC|none] [--epochs N] [--fine-tune-at N --fine-tune-epochs N] [--fine-tune-lr X] [--head-lr-mult X] [--batch N] [--lr X] [--optimizer adam|rmsprop|sgd] [--momentum X] [--dense N] [--dropout X] [--l2 X] [--early-stop N] [--class-weights balanced] [--backend NAME] [--seed N] [--rescan] [--evaluate-train] [--json]\n\n` +
     `Recipes fill every setting you do not give (explicit options win); the default is ${DEFAULT_RECIPE}:\n` +
     Object.values(RECIPES)
       .map((r) => `  ${r.name.padEnd(12)} ${r.summary}`)

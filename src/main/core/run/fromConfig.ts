@@ -37,6 +37,7 @@ export function trainOptionsFromConfig(config: RunConfig, env: WeightsEnv = {}):
   const dense = c.dense ?? r.dense
   const momentum = c.momentum ?? r.momentum
   const earlyStopPatience = c.earlyStopPatience ?? r.earlyStopPatience
+  const l2 = c.l2 ?? r.l2
   return {
     recipe: recipe.name,
     received,
@@ -53,6 +54,7 @@ export function trainOptionsFromConfig(config: RunConfig, env: WeightsEnv = {}):
     ...(momentum !== undefined ? { momentum } : {}),
     ...(dense !== undefined && dense > 0 ? { dense } : {}),
     dropout: c.dropout ?? r.dropout,
+    ...(l2 !== undefined && l2 > 0 ? { l2 } : {}),
     seed: c.seed ?? RUN_DEFAULTS.seed,
     ...(fineTuneEpochs !== undefined ? { fineTuneEpochs } : {}),
     ...(phase2 && fineTuneAt !== undefined ? { fineTuneAt } : {}),

@@ -90,6 +90,7 @@ export async function lrFindProject(
         numClasses: data.classes.length,
         dense: head.dense,
         dropout: head.dropout,
+        l2: head.l2,
         seed: head.seed,
         optimizer: head.optimizer,
         momentum: head.momentum,

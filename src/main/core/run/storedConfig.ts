@@ -37,6 +37,7 @@ export function storedRunConfig(
     ...(opts.momentum !== undefined ? { momentum: opts.momentum } : {}),
     ...(opts.dense !== undefined ? { dense: opts.dense } : {}),
     dropout: opts.dropout,
+    ...(opts.l2 !== undefined ? { l2: opts.l2 } : {}),
     seed: opts.seed,
     ...(opts.fineTuneAt !== undefined ? { fineTuneAt: opts.fineTuneAt } : {}),
     ...(opts.fineTuneEpochs !== undefined ? { fineTuneEpochs: opts.fineTuneEpochs } : {}),

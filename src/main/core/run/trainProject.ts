@@ -21,6 +21,7 @@ import { saveStep, summarize } from './saveStep'
 import { StageTimer } from './timings'
 import { checkTrainingFits } from '../training/limits'
 import { planAuto } from '../training/auto'
+import { runAutoTrials } from './autoTrials'
 
 export { runModelDir } from '../store/runModelDir'
 
@@ -81,7 +82,8 @@ export async function trainProject(
 
     const base = await prepareBase(opts, emit)
     timer.lap('weights')
-    const sets = splitSets(root, data, new ImageCache(state.cacheDir), base.spec.size, opts)
+    const imageCache = new ImageCache(state.cacheDir)
+    let sets = splitSets(root, data, imageCache, base.spec.size, opts)
 
     const plan = planAuto(opts, {
       trainLabels: sets.sets.train.set.labels,
@@ -91,12 +93,28 @@ export async function trainProject(
       backend: backend.name
     })
     opts = plan.options
-    for (const c of plan.choices) emit({ type: 'info', message: `auto: ${c.setting} ${c.value} (${c.why})` })
-    const run = createRunStep(store, state.dbPath, opts, data, sets, base, backend, emit, plan.choices, target)
-    runId = run.id
-
     const frozenBase = foldedBase(base)
     pool = createFeaturePool(base, frozenBase, backend, (message) => emit({ type: 'info', message }))
+    const cacheDir = state.cacheDir
+    const measured = await runAutoTrials({
+      root,
+      opts,
+      data,
+      sets,
+      cache: imageCache,
+      cacheDir,
+      base,
+      frozenBase,
+      pool,
+      emit,
+      signal
+    })
+    ;({ options: opts, sets } = measured)
+    const choices = [...plan.choices, ...measured.choices]
+    for (const c of choices) emit({ type: 'info', message: `auto: ${c.setting} ${c.value} (${c.why})` })
+    const run = createRunStep(store, state.dbPath, opts, data, sets, base, backend, emit, choices, target)
+    runId = run.id
+
     const step = { store, runId: run.id, opts, classes, data: sets, base, frozenBase, backend, emit }
     const { result, io } = await trainStep({ ...step, cacheDir: state.cacheDir, timer }, pool, signal)
     const outcome = { runId: run.id, dbPath: state.dbPath, backend, classes, result, base }

@@ -15,7 +15,8 @@ import type { StageTimer } from './timings'
 import { appendRunChoices } from './storedConfig'
 import { keptPhaseChoice } from './runDefaults'
 
-function trainParams(opts: TrainOptions, classes: string[]): TrainParams {
+/** The training engine's parameters: the run options without what only preparation and evaluation read. */
+export function trainParams(opts: TrainOptions, classes: string[]): TrainParams {
   const {
     recipe: _recipe,
     received: _received,

@@ -23,7 +23,7 @@ const FINE_TUNE_BACKENDS: ReadonlySet<string> = new Set(['tensorflow-gpu', 'tens
 /** Phase 1 stops after this many optimizer steps at most (early stopping usually ends it well before). */
 export const HEAD_MAX_STEPS = 3000
 /** Phase 1 stops when validation loss has not improved for about this many steps. */
-export const HEAD_PATIENCE_STEPS = 200
+export const HEAD_PATIENCE_STEPS = 400
 /** Phase 2 budget in optimizer steps; it also stops at the first epoch that does not improve validation loss. */
 export const FINE_TUNE_MAX_STEPS = 200
 /** Balanced class weights when the largest class has more than this many times the images of the smallest. */
@@ -58,8 +58,6 @@ export function planAuto(opts: TrainOptions, data: AutoData): { options: TrainOp
   }
   const stepsPerEpoch = Math.max(1, Math.ceil(n / o.batchSize))
   const hasVal = data.validationCount > 0
-
-  if (!given('lr')) choose('learning rate', String(o.lr), 'Adam at 1e-3 for the new head (no range test run)')
 
   if (!given('epochs')) {
     o.epochs = hasVal
@@ -107,7 +105,7 @@ export function planAuto(opts: TrainOptions, data: AutoData): { options: TrainOp
       choose(
         'fine-tuning',
         'off',
-        `on ${data.backend} one fine-tuning epoch costs several times the whole feature pass (hymenoptera_data, 2 cores: 80 s per epoch of 245 images against 34 s for all features) and did not lower validation loss there; ask for it with fine-tune settings`
+        `on ${data.backend}, without augmentation, fine-tuning from the default layer did not beat the head on hymenoptera_data (validation loss 0.2452 -> 0.2465 at lr 1e-5, 0.2599 at 1e-4, 0.2454 at 3e-4) and costs 2.5 s per epoch of 245 images; ask for it with fine-tune settings`
       )
     } else {
       o.fineTuneEpochs = clamp(Math.ceil(FINE_TUNE_MAX_STEPS / stepsPerEpoch), 1, 20)

@@ -199,7 +199,13 @@ export async function runFineTunePhase(
         const w = weightTensor(ctx, io.train.labels, idx)
         const seed = nextSeed(ctx.random.dropout)
         try {
-          return await trainStep(groups, () => logitsOf(inputs, seed), y, w)
+          return await trainStep(
+            groups,
+            () => logitsOf(inputs, seed),
+            y,
+            w,
+            () => head.penalty()
+          )
         } finally {
           tf.dispose([...inputs, y, ...(w ? [w] : [])])
         }

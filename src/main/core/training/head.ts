@@ -7,6 +7,8 @@ export interface HeadOptions {
   numClasses: number
   dense?: number
   dropout: number
+  /** L2 penalty on the kernels (see penalty()); omitted or 0 = none. */
+  l2?: number
   seed: number
 }
 
@@ -18,6 +20,7 @@ export class ClassifierHead {
   readonly logits: tf.layers.Layer
   readonly activation: tf.layers.Layer
   readonly dropoutRate: number
+  readonly l2: number
 
   constructor(opts: HeadOptions) {
     if (opts.numClasses < 2) throw new Error(`classes: need at least 2 classes, got ${opts.numClasses}`)
@@ -27,6 +30,7 @@ export class ClassifierHead {
     }
     this.outputUnits = opts.numClasses === 2 ? 1 : opts.numClasses
     this.dropoutRate = opts.dropout
+    this.l2 = opts.l2 ?? 0
     const init = (k: number): ReturnType<typeof tf.initializers.glorotUniform> =>
       tf.initializers.glorotUniform({ seed: opts.seed + k })
     this.gap = tf.layers.globalAveragePooling2d({ name: 'head_gap' })
@@ -70,6 +74,14 @@ export class ClassifierHead {
       if (dropoutSeed !== undefined && this.dropoutRate > 0) h = tf.dropout(h, this.dropoutRate, undefined, dropoutSeed)
       return this.logits.apply(h) as tf.Tensor2D
     })
+  }
+
+  /** l2 * the sum of the squared kernel weights (biases are not penalised, as Keras' kernel_regularizer); null when l2 is 0. */
+  penalty(): tf.Scalar | null {
+    if (this.l2 === 0) return null
+    const l2 = this.l2
+    const kernels = [this.hidden, this.logits].flatMap((l) => (l ? [l.trainableWeights[0]!.read()] : []))
+    return tf.tidy(() => tf.mul(l2, tf.addN(kernels.map((k) => tf.sum(tf.square(k))))) as tf.Scalar)
   }
 
   /** Trainable variables of the head (kernel/bias of the dense layers). */

@@ -114,7 +114,13 @@ export async function runHeadPhase(ctx: RunContext): Promise<PhaseLoopResult> {
         const w = weightTensor(ctx, train.labels, idx)
         const seed = nextSeed(ctx.random.dropout)
         try {
-          return await trainStep(groups, () => head.forward(x, seed), y, w)
+          return await trainStep(
+            groups,
+            () => head.forward(x, seed),
+            y,
+            w,
+            () => head.penalty()
+          )
         } finally {
           tf.dispose([x, y, ...(w ? [w] : [])])
         }

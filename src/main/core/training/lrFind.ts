@@ -18,6 +18,7 @@ export interface LrFindHead {
   numClasses: number
   dense?: number
   dropout: number
+  l2?: number
   seed: number
   optimizer: OptimizerName
   momentum?: number
@@ -134,6 +135,7 @@ export async function lrFind(
     numClasses: head.numClasses,
     dense: head.dense,
     dropout: head.dropout,
+    l2: head.l2,
     seed: head.seed
   })
   const optimizer = createOptimizer(head.optimizer, o.startLr, head.momentum)
@@ -172,7 +174,15 @@ export async function lrFind(
       const seed = nextSeed(random.dropout)
       let loss: number
       try {
-        loss = (await trainStep(groups, () => classifier.forward(x, seed), y, w)).loss
+        loss = (
+          await trainStep(
+            groups,
+            () => classifier.forward(x, seed),
+            y,
+            w,
+            () => classifier.penalty()
+          )
+        ).loss
       } finally {
         tf.dispose([x, y, ...(w ? [w] : [])])
       }

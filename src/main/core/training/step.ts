@@ -12,19 +12,25 @@ export interface StepResult {
   correct: number
 }
 
-/** `forward` builds logits from variables on the tape; labels int32 [n]; weights [n] or null. Disposes nothing it did not create. */
+/**
+ * `forward` builds logits from variables on the tape; labels int32 [n]; weights [n] or null; `penalty` (the head's
+ * L2 term) is added to the loss it minimises and reports. Disposes nothing it did not create.
+ */
 export async function trainStep(
   groups: readonly VarGroup[],
   forward: () => tf.Tensor2D,
   labels: tf.Tensor1D,
-  weights: tf.Tensor1D | null
+  weights: tf.Tensor1D | null,
+  penalty?: () => tf.Scalar | null
 ): Promise<StepResult> {
   let correct: tf.Tensor | null = null
   const all = groups.flatMap((g) => g.vars)
   const { value, grads } = tf.variableGrads(() => {
     const logits = forward()
     correct = tf.keep(tf.tidy(() => predictedClass(logits).equal(labels.toInt()).sum()))
-    return batchLoss(logits, labels, weights)
+    const loss = batchLoss(logits, labels, weights)
+    const extra = penalty?.()
+    return extra ? tf.add(loss, extra) : loss
   }, all)
   for (const g of groups) {
     const mine: tf.NamedTensorMap = {}

@@ -34,6 +34,8 @@ export function validateParams(p: TrainParams, io: TrainIO): void {
   intAtLeast('earlyStopPatience', p.earlyStopPatience, 0)
   intAtLeast('seed', p.seed, 0)
   if (!(p.lr > 0) || !Number.isFinite(p.lr)) throw new Error(`lr: must be a positive number, got ${p.lr}`)
+  if (p.l2 !== undefined && !(p.l2 >= 0 && Number.isFinite(p.l2)))
+    throw new Error(`l2: must be a number >= 0, got ${p.l2}`)
   if (p.fineTuneLr !== undefined && !(p.fineTuneLr > 0))
     throw new Error(`fineTuneLr: must be positive, got ${p.fineTuneLr}`)
   if (p.headLrMultiplier !== undefined && !(p.headLrMultiplier > 0))
@@ -61,6 +63,7 @@ export async function trainRun(params: TrainParams, io: TrainIO, signal?: AbortS
     numClasses,
     dense: params.dense,
     dropout: params.dropout,
+    l2: params.l2,
     seed: params.seed
   })
   const ctx: RunContext = {

@@ -19,6 +19,8 @@ export interface TrainParams {
   /** Hidden Dense(units, relu) before the dropout; omitted or 0 = none. */
   dense?: number
   dropout: number
+  /** L2 penalty on the head's kernels: loss + l2 * sum of their squared weights. Omitted or 0 = none. */
+  l2?: number
   seed: number
   /** First base layer (Keras model.layers index, InputLayer = 0) trained in phase 2. Default spec.defaultFineTuneAt. */
   fineTuneAt?: number

@@ -32,6 +32,8 @@ export interface TrainingFormValue {
   /** Hidden Dense(units, relu) before dropout; 0 = none. */
   dense: number
   dropout: number
+  /** L2 penalty on the head's kernels; 0 = none. */
+  l2: number
   seed: number
   /** null = auto decides whether phase 2 runs. */
   fineTune: boolean | null
@@ -71,6 +73,7 @@ export function recipeForm(
     optimizer: s.optimizer,
     dense: s.dense ?? 0,
     dropout: s.dropout,
+    l2: s.l2 ?? 0,
     seed,
     fineTune: auto('fineTuneEpochs') ? null : (s.fineTuneEpochs ?? 0) > 0,
     fineTuneAt: s.fineTuneAt ?? fineTuneAt,
@@ -102,6 +105,7 @@ const LABELS: Partial<Record<keyof TrainingFormValue, string>> = {
   lr: 'Learning rate',
   dense: 'Dense units',
   dropout: 'Dropout',
+  l2: 'L2',
   seed: 'Seed',
   fineTuneAt: 'Fine-tune from layer',
   fineTuneEpochs: 'Fine-tune epochs',
@@ -138,6 +142,7 @@ export function validateTraining(v: TrainingFormValue, layers: number | null): T
   check('lr', 'lr', v.lr, true)
   check('dense', 'dense', v.dense)
   check('dropout', 'dropout', v.dropout)
+  check('l2', 'l2', v.l2)
   check('seed', 'seed', v.seed)
   if (v.fineTune === true) {
     check('fineTuneAt', 'fineTuneAt', v.fineTuneAt, false, layers === null ? undefined : layers - 1)
@@ -164,6 +169,7 @@ export function trainingOptions(v: TrainingFormValue): RunConfig {
     optimizer: v.optimizer,
     ...(v.dense > 0 ? { dense: v.dense } : {}),
     dropout: v.dropout,
+    l2: v.l2,
     seed: v.seed,
     ...(v.fineTune === true
       ? {
@@ -202,6 +208,7 @@ export function formFromConfig(
     optimizer: c.optimizer ?? f.optimizer,
     dense: c.dense ?? f.dense,
     dropout: c.dropout ?? f.dropout,
+    l2: c.l2 ?? f.l2,
     seed: c.seed ?? f.seed,
     fineTune,
     fineTuneAt: c.fineTuneAt ?? f.fineTuneAt,

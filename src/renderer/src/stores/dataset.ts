@@ -22,7 +22,8 @@ export const useDatasetStore = defineStore('dataset', () => {
   const previewError = ref<string | null>(null)
 
   const augment = ref<AugmentSpec>({ ...NO_AUGMENTATION })
-  const resizeMode = ref<ResizeMode>('squash')
+  /** 'auto': left to the recipe (auto tries squash and pad on small projects; the others squash). */
+  const resizeMode = ref<ResizeMode | 'auto'>('auto')
   const previewSize = ref(160)
   const sampleImage = ref<ImageInfo | null>(null)
   const samples = ref<string[]>([])
@@ -107,7 +108,7 @@ export const useDatasetStore = defineStore('dataset', () => {
         n: AUGMENT_SAMPLES,
         seed: 1,
         size: previewSize.value,
-        resizeMode: resizeMode.value
+        resizeMode: resizeMode.value === 'auto' ? 'squash' : resizeMode.value
       })
       if (seq !== sampleSeq) return
       samples.value = r.images

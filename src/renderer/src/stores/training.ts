@@ -167,7 +167,7 @@ export const useTrainingStore = defineStore('training', () => {
   function buildConfig(form: TrainingFormValue): TrainingConfig {
     return {
       ...trainingOptions(form),
-      resizeMode: dataset.resizeMode,
+      ...(dataset.resizeMode !== 'auto' ? { resizeMode: dataset.resizeMode } : {}),
       // No augmentation chosen: the recipe's own applies (auto decides, pdl-ch3 has its own).
       ...(Object.values(dataset.augment).some((v) => v) ? { augment: dataset.augment } : {}),
       ...(dataset.strategy ? { split: dataset.strategy } : {})
