@@ -198,6 +198,9 @@ async function ourTrain(stateDir: string, label: string, extra: string[] = []): 
     'mobilenet_v2_0.35_224',
     '--weights',
     TM_V2,
+    // The tutorial's own settings (Adam 1e-4, batch 32, fine-tuning at lr/10), not auto's choices.
+    '--recipe',
+    'tf-tutorial',
     '--use-folder-split',
     '--test-from-val',
     '0.2',

@@ -110,6 +110,7 @@ export async function trainProject(
       signal
     })
     ;({ options: opts, sets } = measured)
+    if (opts.recipe === 'auto') timer.lap('auto')
     const choices = [...plan.choices, ...measured.choices]
     for (const c of choices) emit({ type: 'info', message: `auto: ${c.setting} ${c.value} (${c.why})` })
     const run = createRunStep(store, state.dbPath, opts, data, sets, base, backend, emit, choices, target)
