@@ -11,6 +11,7 @@ import type { BaseNetwork } from '../models'
 export interface FeaturePool {
   /** Undefined when the pool is not worth it (native backend, one core): features then run on this thread. */
   forward?: (pixels: Uint8Array, count: number) => Promise<Float32Array>
+  /** Stops the workers (their memory goes back to the system); a later forward starts them again. */
   close(): Promise<void>
 }
 
@@ -54,6 +55,7 @@ export function createFeaturePool(
     },
     close: async () => {
       const pool = starting ? await starting : null
+      starting = null
       pool?.close()
     }
   }
