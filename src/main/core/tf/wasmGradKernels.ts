@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { registerFastBatchNormGrad } from './batchNormGrad'
 import { replaceWasmKernel, type KernelArgs } from './wasmKernels'
+import { registerSharedIdentity } from './wasmIdentity'
 
 type Tensor4D = tf.Tensor4D
 type PadAttr = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding
@@ -46,6 +47,7 @@ export function registerWasmGradKernels(): void {
     tf.Conv2DBackpropInput,
     () => (a) => conv2DBackpropInput1x1Kernel(a) ?? nativeBackpropInput.kernelFunc(a)
   )
+  registerSharedIdentity()
   registered = true
 }
 
