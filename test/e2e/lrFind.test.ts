@@ -1,67 +1,28 @@
 // The learning-rate finder on the Training screen in Chromium against the real serve mode: it runs in a worker with
 // progress, draws the loss-vs-rate curve with the suggestion, "Use this rate" fills the form, and it cancels.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
 import { makeProject, tempDir } from '@test/helpers/synthetic'
-import type { RunningServer } from '@server/server'
-import { startTestServer } from '@test/helpers/serve'
-import { ensureBuilt, RENDERER_DIR } from '@test/helpers/rendererBuild'
-import { SHARED_DATA } from '@test/helpers/sharedData'
+import { CHROMIUM, HAS_CHROMIUM, openApp, pickBase, SHOTS, type AppInChromium } from '@test/helpers/e2e'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run'
-]
-/** Where the screenshot goes (TUNELAB_SCREENSHOTS=docs/screenshots to keep it). */
-const SHOTS = process.env['TUNELAB_SCREENSHOTS'] ?? null
-// Pretrained features give a curve worth looking at; without the shared weights a random base still exercises it all.
-const TM_WEIGHTS = join(SHARED_DATA, 'weights', 'tfjs_teachable_machine_mobilenetv2_0.35_dog')
-const PRETRAINED = existsSync(TM_WEIGHTS)
-
-describe.skipIf(!existsSync(CHROMIUM))(`learning-rate finder in Chromium (needs ${CHROMIUM})`, () => {
+describe.skipIf(!HAS_CHROMIUM)(`learning-rate finder in Chromium (needs ${CHROMIUM})`, () => {
   const tmp = tempDir('tunelab-lrfind-e2e-')
   const project = join(tmp.dir, 'shapes')
-  let server: RunningServer
-  let browser: Browser
-  let page: Page
-  const pageErrors: string[] = []
+  let app: AppInChromium
+  let page: AppInChromium['page']
 
   beforeAll(async () => {
-    ensureBuilt()
     await makeProject(project, { classes: ['red', 'blue', 'green'], perClass: 12, size: 48 })
-    server = await startTestServer(tmp.dir, RENDERER_DIR)
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
-    page = await browser.newPage({ viewport: { width: 1280, height: 1100 } })
-    page.on('pageerror', (e) => pageErrors.push(e.message))
-    await page.goto(server.url)
-    await page.fill('[data-test=project-path]', project)
-    await page.click('[data-test=open]')
-    await page.waitForSelector('[data-test=class-table]', { timeout: 60_000 })
+    app = await openApp(tmp.dir, project)
+    page = app.page
     await page.click('[data-test=nav-training]')
-    await page.waitForSelector('[data-test=base]', { timeout: 30_000 })
-    if (PRETRAINED) {
-      await page.selectOption('[data-test=base]', 'mobilenet_v2_0.35_224')
-      await page.selectOption('[data-test=weights]', 'file')
-      await page.fill('[data-test=weights-path]', TM_WEIGHTS)
-    } else {
-      await page.selectOption('[data-test=base]', 'mobilenet_v2_0.35_96')
-      await page.selectOption('[data-test=weights]', 'random')
-    }
+    await pickBase(page)
     await page.fill('[data-test=batch]', '8')
   }, 300_000)
 
   afterAll(async () => {
-    await browser?.close()
-    await server?.close()
+    await app?.close()
     tmp.cleanup()
   })
 
@@ -102,6 +63,6 @@ describe.skipIf(!existsSync(CHROMIUM))(`learning-rate finder in Chromium (needs 
     await page.waitForSelector('[data-test=lr-find-cancelled]', { timeout: 120_000 })
     expect(await page.$('[data-test=lr-find-suggestion]')).toBeNull()
     expect(await page.isDisabled('[data-test=find-lr]')).toBe(false)
-    expect(pageErrors).toEqual([])
+    expect(app.pageErrors).toEqual([])
   })
 })

@@ -9,7 +9,7 @@ import { initBackend } from '@core/tf/backend'
 import type { FromWorker, PredictRequest, ToWorker, WorkerJob } from './protocol'
 import { auditJob } from './auditJob'
 import { gradCamOverlay } from '@core/eval/gradCamImage'
-import { stretchToPhoto } from '@core/eval/heatmapOverlay'
+import { overlayAtPhotoShape } from '@core/eval/heatmapOverlay'
 import { runLrFindJob } from './lrFindJob'
 
 const port = parentPort
@@ -78,9 +78,10 @@ async function predictOne(req: PredictRequest): Promise<void> {
     let overlay: Uint8Array | undefined
     if (req.gradCam) {
       const png = await gradCamOverlay(loaded, pixels, req.gradCam.className)
-      // Squashed, the model saw the whole photo: show the heatmap at the photo's shape. Cropped or padded, the
-      // overlay shows the model's crop or padding as it is.
-      overlay = new Uint8Array(loaded.meta.resizeMode === 'squash' ? await stretchToPhoto(png, buf) : png)
+      // Squashed or padded, the model saw the whole photo: show the heatmap at the photo's shape. Centre-cropped,
+      // the overlay shows the model's crop as it is.
+      const mode = loaded.meta.resizeMode
+      overlay = new Uint8Array(mode === 'center-crop' ? png : await overlayAtPhotoShape(png, buf, mode))
     }
     post({
       type: 'prediction',

@@ -32,18 +32,33 @@ export async function overlayHeatmap(rgb: Uint8Array, heat: Heatmap, maxAlpha = 
 }
 
 /**
- * For a squash-resized model: stretches the (square) overlay back to the photo's own aspect ratio, so that turning
- * the heatmap on lays it over the photo instead of replacing the photo with a squashed copy. Longest side at most
- * 1024 pixels.
+ * Lays the (square) overlay back at the photo's own aspect ratio, so that turning the heatmap on shows it over the
+ * photo instead of replacing the photo with the model's square input: squashed, the whole square is stretched back;
+ * padded, the letterbox bars are cut off first (the photo sits centred in the square, as sharp's 'contain' puts it).
+ * Longest side at most 1024 pixels.
  */
-export async function stretchToPhoto(overlay: Buffer, photo: Buffer): Promise<Buffer> {
+export async function overlayAtPhotoShape(overlay: Buffer, photo: Buffer, mode: 'squash' | 'pad'): Promise<Buffer> {
   const m = await sharp(photo).metadata()
   const turned = (m.orientation ?? 1) >= 5 // EXIF orientations 5-8 swap width and height when applied
   const w = turned ? m.height : m.width
   const h = turned ? m.width : m.height
   if (!w || !h) return overlay
+  let image = sharp(overlay)
+  if (mode === 'pad') {
+    const o = await sharp(overlay).metadata()
+    const S = Math.min(o.width ?? 0, o.height ?? 0)
+    if (S > 0) {
+      const iw = w >= h ? S : Math.max(1, Math.round((S * w) / h))
+      const ih = h >= w ? S : Math.max(1, Math.round((S * h) / w))
+      image = sharp(
+        await image
+          .extract({ left: Math.floor((S - iw) / 2), top: Math.floor((S - ih) / 2), width: iw, height: ih })
+          .toBuffer()
+      )
+    }
+  }
   const scale = Math.min(1, 1024 / Math.max(w, h))
-  return sharp(overlay)
+  return image
     .resize({ width: Math.max(1, Math.round(w * scale)), height: Math.max(1, Math.round(h * scale)), fit: 'fill' })
     .png()
     .toBuffer()

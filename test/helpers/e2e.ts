@@ -1,0 +1,70 @@
+// What the Chromium end-to-end tests share: the browser, the app served by the real serve mode, a project opened
+// in it, and the base-model choice (the shared Teachable Machine weights when present, else a random tiny base).
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import type { RunningServer } from '@server/server'
+import { startTestServer } from './serve'
+import { ensureBuilt, RENDERER_DIR } from './rendererBuild'
+import { SHARED_DATA } from './sharedData'
+
+export const CHROMIUM = '/usr/bin/chromium'
+export const HAS_CHROMIUM = existsSync(CHROMIUM)
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run']
+/** Where screenshots go (TUNELAB_SCREENSHOTS=docs/screenshots to keep them), null = none. */
+export const SHOTS = process.env['TUNELAB_SCREENSHOTS'] ?? null
+export const TM_WEIGHTS = join(SHARED_DATA, 'weights', 'tfjs_teachable_machine_mobilenetv2_0.35_dog')
+/** Pretrained features make curves and screenshots worth looking at; without them a random base runs it all. */
+export const PRETRAINED = existsSync(TM_WEIGHTS)
+
+export interface AppInChromium {
+  server: RunningServer
+  browser: Browser
+  page: Page
+  /** Uncaught errors of the page so far. */
+  pageErrors: string[]
+  close(): Promise<void>
+}
+
+/** Builds the renderer once, serves it over `stateDir`, opens it in Chromium and, if given, opens `project`. */
+export async function openApp(
+  stateDir: string,
+  project?: string,
+  viewport = { width: 1280, height: 1100 }
+): Promise<AppInChromium> {
+  ensureBuilt()
+  const server = await startTestServer(stateDir, RENDERER_DIR)
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+  const page = await browser.newPage({ viewport })
+  const pageErrors: string[] = []
+  page.on('pageerror', (e) => pageErrors.push(e.message))
+  await page.goto(server.url)
+  if (project) {
+    await page.fill('[data-test=project-path]', project)
+    await page.click('[data-test=open]')
+    await page.waitForSelector('[data-test=class-table]', { timeout: 60_000 })
+  }
+  return {
+    server,
+    browser,
+    page,
+    pageErrors,
+    close: async () => {
+      await browser.close()
+      await server.close()
+    }
+  }
+}
+
+/** On the Training screen: MobileNetV2 0.35 @224 with the shared weights, else 0.35 @96 with random weights. */
+export async function pickBase(page: Page): Promise<void> {
+  await page.waitForSelector('[data-test=base]', { timeout: 30_000 })
+  if (PRETRAINED) {
+    await page.selectOption('[data-test=base]', 'mobilenet_v2_0.35_224')
+    await page.selectOption('[data-test=weights]', 'file')
+    await page.fill('[data-test=weights-path]', TM_WEIGHTS)
+  } else {
+    await page.selectOption('[data-test=base]', 'mobilenet_v2_0.35_96')
+    await page.selectOption('[data-test=weights]', 'random')
+  }
+}
