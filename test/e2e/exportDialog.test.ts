@@ -12,6 +12,7 @@ import { makeProject, tempDir } from '../helpers/synthetic'
 import { startTestServer } from '@test/helpers/serve'
 import { ensureBuilt, RENDERER_DIR } from '@test/helpers/rendererBuild'
 import { useWasmBackend } from '@test/helpers/exportFixtures'
+import { SHOTS } from '@test/helpers/e2e'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run']
@@ -76,7 +77,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`Export dialog in Chromium (needs ${CHROM
     for (const f of ['tfjs', 'onnx'])
       expect(await page.textContent(`[data-test=export-check-${f}]`)).toContain('passed')
     expect(await page.textContent('[data-test=export-check-onnx]')).toContain('onnxruntime-node')
-    await page.screenshot({ path: 'docs/screenshots/export-dialog.png' })
+    if (SHOTS) await page.screenshot({ path: join(SHOTS, 'export-dialog.png') })
     expect(readdirSync(out).sort()).toEqual([
       'README.md',
       'index.html',

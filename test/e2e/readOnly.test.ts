@@ -1,5 +1,5 @@
 // A read-only project in Chromium against the real serve mode: the banner says so and why, and the history
-// (its runs) is listed. Writes docs/screenshots/readonly-banner.png.
+// (its runs) is listed. TUNELAB_SCREENSHOTS=docs/screenshots keeps docs/screenshots/readonly-banner.png.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chmodSync, existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -10,6 +10,7 @@ import type { RunningServer } from '@server/server'
 import { makeProject, tempDir } from '../helpers/synthetic'
 import { startTestServer } from '@test/helpers/serve'
 import { ensureBuilt, RENDERER_DIR } from '@test/helpers/rendererBuild'
+import { SHOTS } from '@test/helpers/e2e'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run']
@@ -79,7 +80,9 @@ describe.skipIf(!existsSync(CHROMIUM))('read-only project in the app (Chromium)'
     const text = (await page.textContent('.content')) ?? ''
     expect(text).toMatch(/completed/)
     expect(text).toMatch(/cancelled/)
-    mkdirSync('docs/screenshots', { recursive: true })
-    await page.screenshot({ path: 'docs/screenshots/readonly-banner.png' })
+    if (SHOTS) {
+      mkdirSync(SHOTS, { recursive: true })
+      await page.screenshot({ path: join(SHOTS, 'readonly-banner.png') })
+    }
   })
 })
