@@ -3,7 +3,7 @@
 // queries (galleries, confusion matrix and cell, threshold sweep) with p50/p99, the API round trip while it
 // trains, the SQLite file size, time per image and peak RSS; plus a scan-only run of a bigger generated folder.
 //
-//   npx tsx bench/scale.ts [--images 2000,20000] [--scan-images 100000] [--epochs 3] [--fine-tune-epochs 0]
+//   npx tsx bench/scale.ts [--images 2000,20000] [--scan-images 100000] [--recipe auto|tf-tutorial] [--epochs 3] [--fine-tune-epochs 0]
 //                          [--base mobilenet_v2_0.35_224] [--out bench/results/scale-latest.json]
 //   npm run bench -- --only scale  (the same with the defaults; --scale-images / --scan-images pass through)
 //
@@ -34,6 +34,7 @@ const { values } = parseArgs({
   options: {
     images: { type: 'string', default: '2000,20000' },
     'scan-images': { type: 'string', default: '100000' },
+    recipe: { type: 'string', default: 'auto' },
     epochs: { type: 'string', default: '3' },
     'fine-tune-epochs': { type: 'string', default: '0' },
     base: { type: 'string', default: 'mobilenet_v2_0.35_224' },
@@ -198,18 +199,22 @@ async function one(n: number): Promise<void> {
       const { runId } = await api.training.start({
         projectKey: pk,
         config: {
+          // `auto` with nothing else set: what a user who opens the folder and presses Train gets. (--recipe
+          // tf-tutorial with --epochs / --fine-tune-epochs gives a fixed amount of work instead.)
+          recipe: values.recipe as 'auto' | 'tf-tutorial',
           baseId: values.base as string,
           weights,
-          resizeMode: 'squash',
-          augment: NO_AUGMENTATION,
-          epochs: Number(values.epochs),
-          batchSize: 32,
-          lr: 1e-3,
-          optimizer: 'adam',
-          dropout: 0.2,
           seed: 1,
           backend: 'wasm',
-          ...(ftEpochs > 0 ? { fineTuneAt: 100, fineTuneEpochs: ftEpochs } : {})
+          ...(values.recipe === 'auto'
+            ? {}
+            : {
+                resizeMode: 'squash' as const,
+                augment: NO_AUGMENTATION,
+                epochs: Number(values.epochs),
+                lr: 1e-3,
+                ...(ftEpochs > 0 ? { fineTuneAt: 100, fineTuneEpochs: ftEpochs } : {})
+              })
         }
       })
       // The UI's view while it trains: one small request at a time, 20 ms apart.
@@ -253,8 +258,9 @@ async function one(n: number): Promise<void> {
           sqlite_bytes: sizeOfDbFiles(tmp),
           peak_mib: peakMib(),
           rss_after_generate_mib: rssAfterGenerate,
-          epochs: Number(values.epochs),
-          fine_tune_epochs: ftEpochs,
+          recipe: values.recipe,
+          resolved: detail.config?.resolved ?? null,
+          choices: detail.config?.choices ?? [],
           base: values.base,
           weights: weights === 'random' ? 'random' : 'TM',
           load1: load1()
@@ -295,6 +301,8 @@ async function main(): Promise<void> {
   for (const n of (values.images as string).split(',').filter(Boolean).map(Number)) {
     const self = fileURLToPath(import.meta.url)
     const passOn = [
+      '--recipe',
+      values.recipe as string,
       '--epochs',
       values.epochs as string,
       '--fine-tune-epochs',
