@@ -68,19 +68,26 @@ export interface ModelPredictor {
 }
 
 /**
+ * Below this many images, evaluation after fine-tuning runs on this thread: starting the workers (a wasm backend
+ * and the model each, ~200 MiB of memory on top of this thread's already grown heap) costs about what the second
+ * core saves on a thousand images (cats_and_dogs_filtered, 1,000 images: see the note of session 6).
+ */
+export const EVAL_POOL_MIN_IMAGES = 3000
+
+/**
  * The whole fine-tuned classifier (base -> head -> probabilities) on all cores, BatchNorm folded, for evaluation
- * after phase 2. Falls back to `fallback` (this thread) where a pool is not worth it or cannot start.
+ * after phase 2 of `images` images. Uses `onThisThread()` where a pool is not worth it or cannot start.
  */
 export async function createModelPredictor(
   result: { model: tf.LayersModel },
   base: BaseNetwork,
   backend: BackendInfo,
-  fallback: ModelPredictor['predict'],
-  onInfo: (message: string) => void
+  onThisThread: () => ModelPredictor,
+  onInfo: (message: string) => void,
+  images: number
 ): Promise<ModelPredictor> {
   const workers = featureWorkers()
-  const onThisThread: ModelPredictor = { predict: fallback, close: async () => undefined }
-  if (backend.name !== 'wasm' || workers < 2) return onThisThread
+  if (backend.name !== 'wasm' || workers < 2 || images < EVAL_POOL_MIN_IMAGES) return onThisThread()
   let pool: ForwardPool
   try {
     pool = await ForwardPool.create({
@@ -92,7 +99,7 @@ export async function createModelPredictor(
     })
   } catch (err) {
     onInfo(`evaluation: worker pool unavailable (${(err as Error).message}); predicting on the main thread`)
-    return onThisThread
+    return onThisThread()
   }
   const binary = pool.info.outputDim === 1
   return {

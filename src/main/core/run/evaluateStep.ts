@@ -10,7 +10,10 @@ import type { BaseLike, ImageSet, TrainIO, TrainResult } from '../training/types
 import { evaluateSet, type PredictFn } from '../eval/evaluate'
 import { analysesPayload, toNewPredictions } from '../eval/storeRows'
 import type { SplitMetrics } from '../eval/types'
-import { createModelPredictor } from '../parallel/featurePool'
+import type * as tf from '@tensorflow/tfjs'
+import { createModelPredictor, type ModelPredictor } from '../parallel/featurePool'
+import { foldBatchNorm } from '../tf/foldBatchNorm'
+import { predictProbabilities } from '../training/trainer'
 import type { RunStepContext } from './trainStep'
 
 /** The store's image id of each relative path (predictions are stored against image rows). */
@@ -54,6 +57,17 @@ async function featurePredictor(
   return { predict, set: { ...set, load: async () => new Uint8Array(0) } }
 }
 
+/** The classifier with BatchNorm folded into its convolutions, on this thread (same outputs, ~2x faster). */
+function foldedPredictor(model: tf.LayersModel, base: BaseLike, batchSize: number): ModelPredictor {
+  const folded = foldBatchNorm(model)
+  return {
+    predict: (pixels, count) => predictProbabilities(base, folded, pixels, count, base.spec.size, batchSize),
+    close: async () => {
+      folded.dispose()
+    }
+  }
+}
+
 export interface EvaluateStepInput extends RunStepContext {
   projectId: number
   io: TrainIO
@@ -67,10 +81,18 @@ export async function evaluateStep(
   const { store, runId, projectId, opts, classes, base, frozenBase, backend, io, result, emit } = input
   const { sets, counts } = input.data
   const metrics: Partial<Record<SplitName, SplitMetrics>> = {}
-  // After fine-tuning the cached features are stale: the whole model runs again, on all cores.
+  // After fine-tuning the cached features are stale: the whole model runs again (BatchNorm folded).
+  const images = counts.validation + counts.test + (opts.evaluateTrain ? counts.train : 0)
   const fineTuned =
-    result.baseChanged && counts.validation + counts.test + (opts.evaluateTrain ? counts.train : 0) > 0
-      ? await createModelPredictor(result, base, backend, result.predict, (message) => emit({ type: 'info', message }))
+    result.baseChanged && images > 0
+      ? await createModelPredictor(
+          result,
+          base,
+          backend,
+          () => foldedPredictor(result.model, frozenBase, opts.batchSize),
+          (message) => emit({ type: 'info', message }),
+          images
+        )
       : null
   try {
     for (const s of opts.evaluateTrain ? SPLIT_NAMES : (['validation', 'test'] as const)) {
