@@ -1,7 +1,6 @@
 // The export's second-runtime check: the written files, run by another runtime (ONNX Runtime, or TF.js loading
 // them back from disk), must give TuneLab's probabilities on the run's test images.
 import * as tf from '@tensorflow/tfjs'
-import * as ort from 'onnxruntime-node'
 import { fileSystemModelLoader } from './fsModelIO'
 import { ONNX_INPUT, ONNX_PROBABILITIES } from './onnx/write'
 import type { PreprocessingSpec } from '../models/preprocessing'
@@ -98,6 +97,8 @@ export async function checkOnnx(
   tolerance = DEFAULT_TOLERANCE,
   batchSize = 32
 ): Promise<CheckFigures> {
+  // Loaded on first use: a native library the app's start-up (Electron main, serve mode) must not depend on.
+  const ort = await import('onnxruntime-node')
   const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: 'all', intraOpNumThreads: 2 })
   try {
     const S = images.size
