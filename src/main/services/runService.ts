@@ -82,7 +82,15 @@ export const runHandlers: PartialHandlers<
     const { store, project } = p.state
     const { id: runId } = store.beginRun({ projectId: project.id, config: config as JsonValue, name: config.name })
     try {
-      ctx.runner.start(projectKey, p.root, options, runId)
+      // A worker that dies without a word (crash, out of memory) leaves the row to us: this process owns it, so
+      // the dead-owner check would never close it.
+      ctx.runner.start(projectKey, p.root, options, runId, (error) => {
+        try {
+          if (store.getRun(runId)?.status === 'running') store.finishRun(runId, 'failed', { error })
+        } catch (err) {
+          console.error(`run ${runId}: could not record that its worker was lost: ${(err as Error).message}`)
+        }
+      })
     } catch (err) {
       store.finishRun(runId, 'failed', { error: (err as Error).message })
       throw err

@@ -90,6 +90,7 @@ interface Running {
 export class TrainingRunner {
   private readonly runs = new Set<Running>()
   private readonly predictor: Predictor
+  private stopping = false
 
   constructor(private readonly opts: TrainingRunnerOptions) {
     if (!existsSync(opts.workerPath)) throw new Error(`training worker script not found: ${opts.workerPath}`)
@@ -99,9 +100,16 @@ export class TrainingRunner {
   /**
    * Trains run `runId` (a row the caller began with ProjectStore.beginRun) in a worker thread. Every event,
    * from the scan on, is reported with that id; problems found before training (empty split, missing weights)
-   * end the run as failed with the message.
+   * end the run as failed with the message. `onLost` is called when the worker dies before it reported an end
+   * (a crash, out of memory): the run's row is then the caller's to close, as nobody else will.
    */
-  start(projectKey: string, root: string, options: TrainOptions, runId: number): void {
+  start(
+    projectKey: string,
+    root: string,
+    options: TrainOptions,
+    runId: number,
+    onLost: (error: string) => void = () => undefined
+  ): void {
     const job: WorkerJob = { mode: 'train', root, options, runId }
     const worker = spawnWorker(this.opts.workerPath, { workerData: job })
     const entry: Running = { worker, projectKey, runId, status: 'running' }
@@ -125,16 +133,16 @@ export class TrainingRunner {
         progress({ type: 'done', status: msg.status, error: msg.error })
       }
     })
-    worker.on('error', (err) => {
+    const lost = (error: string): void => {
+      if (entry.status !== 'running' || this.stopping) return
       entry.status = 'failed'
-      progress({ type: 'done', status: 'failed', error: `training worker crashed: ${err.message}` })
-    })
-    worker.on('exit', () => {
+      onLost(error)
+      progress({ type: 'done', status: 'failed', error })
+    }
+    worker.on('error', (err) => lost(`training worker crashed: ${err.message}`))
+    worker.on('exit', (code) => {
       this.runs.delete(entry)
-      if (entry.status === 'running') {
-        entry.status = 'failed'
-        progress({ type: 'done', status: 'failed', error: 'training worker exited before the run ended' })
-      }
+      lost(`training worker exited (code ${code}) before the run ended`)
     })
   }
 
@@ -163,7 +171,9 @@ export class TrainingRunner {
     return this.predictor.predict(modelDir, image, backend, gradCam)
   }
 
+  /** Stops every worker. Their runs stay 'running' in SQLite and are marked interrupted when next opened. */
   async shutdown(): Promise<void> {
+    this.stopping = true
     this.predictor.stop()
     await Promise.all([...this.runs].map((r) => r.worker.terminate()))
     this.runs.clear()
