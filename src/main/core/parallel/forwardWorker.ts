@@ -7,6 +7,7 @@ import { describeBackend, initBackend } from '../tf/backend'
 // Registers the FusedConv layer class, which folded models sent to the worker use.
 import '../tf/fusedConvLayer'
 import type { FromWorker, InitMessage, RunMessage, ToWorker } from './protocol'
+import { inferenceForward, spatialMean } from '../tf/spatialMean'
 
 if (!parentPort) throw new Error('forwardWorker must run in a worker thread')
 const port = parentPort
@@ -54,8 +55,8 @@ async function run(m: RunMessage): Promise<void> {
   const net = model
   const y = tf.tidy(() => {
     const x = pixelsToInput(new Uint8Array(m.pixels), m.count, size, cfg.preprocessing)
-    const out = net.predict(x) as tf.Tensor
-    return cfg.output === 'pooled' ? tf.mean(out, [1, 2]) : out.reshape([m.count, outputDim])
+    const out = inferenceForward(net, x)
+    return cfg.output === 'pooled' ? spatialMean(out as tf.Tensor4D) : out.reshape([m.count, outputDim])
   })
   const data = (await y.data()) as Float32Array
   y.dispose()

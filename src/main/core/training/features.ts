@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { BaseLike, FeatureCacheOptions, ImageSet } from './types'
+import { spatialMean } from '../tf/spatialMean'
 
 /** Features for n images as one row-major [n, dim] array. */
 export interface FeatureMatrix {
@@ -63,7 +64,7 @@ export function baseInput(
 export function poolFeatures(base: BaseLike, pixels: Uint8Array, count: number): tf.Tensor2D {
   return tf.tidy(() => {
     const y = base.model.apply(baseInput(base, pixels, count, base.spec.size), { training: false }) as tf.Tensor4D
-    return tf.mean(y, [1, 2]) as tf.Tensor2D
+    return spatialMean(y)
   })
 }
 

@@ -9,6 +9,7 @@ import { balancedClassWeights } from './loss'
 import { runRandom } from './random'
 import { bestEpoch, keepBetter, snapshotForPhase2 } from './keepBetterPhase'
 import type { BaseLike, EpochRecord, ImageSet, TrainIO, TrainParams, TrainPhase, TrainResult } from './types'
+import { inferenceForward } from '../tf/spatialMean'
 
 function validateSet(name: string, set: ImageSet, numClasses: number): void {
   if (set.keys.length !== set.labels.length)
@@ -178,7 +179,7 @@ export async function predictProbabilities(
     const n = Math.min(batchSize, count - s)
     const probs = tf.tidy(() => {
       const x = baseInput(base, pixels.subarray(s * per, (s + n) * per), n, size)
-      const p = model.predict(x) as tf.Tensor2D
+      const p = inferenceForward(model, x) as tf.Tensor2D
       return p.shape[1] === 1 ? tf.concat([tf.sub(1, p), p], 1) : p
     })
     parts.push((await probs.data()) as Float32Array)
