@@ -18,6 +18,7 @@ import { loadDnnl } from '../native/dnnl'
 import { registerNativeConvKernels } from './nativeConv'
 import { registerNativeTrainingKernels } from './nativeTraining'
 import { registerWasmGradKernels } from './wasmGradKernels'
+import { useOneOpRelu6 } from './relu6Layer'
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'
 export type BackendPreference = 'auto' | BackendName
@@ -190,6 +191,7 @@ async function loadWasm(wasmDirOverride?: string): Promise<Loaded> {
   // setWasmPaths must run before the wasm backend is first initialised; a later change has no effect.
   if (!tf.engine().registry['wasm']) setWasmPaths(wasmDir)
   registerWasmGradKernels()
+  useOneOpRelu6()
   const native = useNativeConv()
   await activate('wasm')
   return {
