@@ -11,7 +11,7 @@ import sharp from 'sharp'
 import { buildBase, loadBase, type BaseNetwork } from '@core/models'
 import { ForwardPool } from '@core/parallel'
 import { describeBackend, initBackend, type BackendPreference } from '@core/tf/backend'
-import { foldBatchNorm } from '@core/tf/foldBatchNorm'
+import { foldBatchNorm, foldForTraining } from '@core/tf/foldBatchNorm'
 import { splitModelAt } from '@core/training/splitModel'
 import { trainStep } from '@core/training/step'
 
@@ -129,8 +129,10 @@ async function finetune(): Promise<void> {
   const S = base.spec.size
   const at = Number(values.at)
   const split = splitModelAt(base.model, at)
-  // As phase 2 runs it: the frozen lower part with BatchNorm folded (and ReLU6 / padding fused) into its convs.
+  // As phase 2 runs it: the frozen lower part with BatchNorm folded (and ReLU6 / padding fused) into its convs,
+  // the upper part's conv + BN (+ ReLU6) fused on the base's own variables.
   const lower = split.lower ? foldBatchNorm(split.lower) : null
+  const upper = foldForTraining(split.upper) ?? split.upper
   base.model.layers.forEach((l, i) => (l.trainable = i >= at))
   const baseVars = base.model.layers.slice(at).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable))
   const C = base.spec.outputShape[2]
@@ -153,7 +155,7 @@ async function finetune(): Promise<void> {
       groups,
       () =>
         tf.tidy(() => {
-          const fm = split.upper.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, {
+          const fm = upper.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, {
             training: false
           }) as tf.Tensor4D
           return tf.mean(fm, [1, 2]).matMul(w).add(b) as tf.Tensor2D

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs'
 import { parseArgs } from 'node:util'
 import { buildBase } from '@core/models'
 import { initBackend } from '@core/tf/backend'
-import { foldBatchNorm } from '@core/tf/foldBatchNorm'
+import { foldBatchNorm, foldForTraining } from '@core/tf/foldBatchNorm'
 import { splitModelAt } from '@core/training/splitModel'
 import { trainStep } from '@core/training/step'
 
@@ -66,6 +66,7 @@ async function main(): Promise<void> {
 
   const split = splitModelAt(base.model, 100)
   const lower = split.lower ? foldBatchNorm(split.lower) : null
+  const upper = foldForTraining(split.upper) ?? split.upper
   base.model.layers.forEach((l, i) => (l.trainable = i >= 100))
   const vars = base.model.layers.slice(100).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable))
   const w = tf.variable(tf.randomNormal([base.spec.outputShape[2], 1], 0, 0.01))
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
           () =>
             tf
               .mean(
-                split.upper.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, {
+                upper.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, {
                   training: false
                 }) as tf.Tensor,
                 [1, 2]

@@ -1,11 +1,12 @@
 // Phase 2: layers >= N of the base train together with the head, BN in inference mode (gamma/beta
-// trainable, moving statistics untouched). The frozen lower part runs outside the gradient tape;
+// trainable, moving statistics untouched), so each conv + BN (+ ReLU6) above the cut trains as one fused op on the
+// base's own variables (foldForTraining). The frozen lower part runs outside the gradient tape;
 // without augmentation its activations at the cut are computed once when they fit in memory.
 import * as tf from '@tensorflow/tfjs'
 import { augmentLoaded, labelTensor, LossAccumulator, weightTensor, type RunContext } from './context'
 import { runPhase, type PhaseLoopResult } from './epochLoop'
 import { abortError, baseInput } from './features'
-import { foldBatchNorm } from '../tf/foldBatchNorm'
+import { foldBatchNorm, foldForTraining } from '../tf/foldBatchNorm'
 import { createOptimizer } from './optimizers'
 import { nextSeed } from './random'
 import { splitModelAt, type SplitModel } from './splitModel'
@@ -102,6 +103,8 @@ export async function runFineTunePhase(
   // same activations at about twice the speed.
   const foldedLower = split.lower ? foldBatchNorm(split.lower) : null
   split.lower = foldedLower
+  const fusedUpper = foldForTraining(split.upper)
+  const upper = fusedUpper ?? split.upper
   const restoreTrainable = setTrainableFrom(base.model, at)
   const baseVars = base.model.layers.slice(at).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable))
   const headVars = head.variables()
@@ -173,7 +176,7 @@ export async function runFineTunePhase(
     }
     const logitsOf = (inputs: tf.Tensor[], dropoutSeed?: number): tf.Tensor2D =>
       tf.tidy(() => {
-        const fm = split.upper.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, {
+        const fm = upper.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, {
           training: false
         }) as tf.Tensor4D
         return head.forward(tf.mean(fm, [1, 2]) as tf.Tensor2D, dropoutSeed)
@@ -232,6 +235,7 @@ export async function runFineTunePhase(
     trainCache?.store.dispose()
     valCache?.store.dispose()
     foldedLower?.dispose()
+    fusedUpper?.dispose()
     restoreTrainable()
   }
 }
