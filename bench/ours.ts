@@ -12,6 +12,7 @@ import { buildBase, loadBase, type BaseNetwork } from '@core/models'
 import { ForwardPool } from '@core/parallel'
 import { describeBackend, initBackend, type BackendPreference } from '@core/tf/backend'
 import { foldBatchNorm, foldForTraining } from '@core/tf/foldBatchNorm'
+import { createOptimizer } from '@core/training/optimizers'
 import { splitModelAt } from '@core/training/splitModel'
 import { trainStep } from '@core/training/step'
 
@@ -138,7 +139,7 @@ async function finetune(): Promise<void> {
   const C = base.spec.outputShape[2]
   const w = tf.variable(tf.randomNormal([C, 1], 0, 0.01), true, 'bench_head_w')
   const b = tf.variable(tf.zeros([1]), true, 'bench_head_b')
-  const opt = tf.train.adam(1e-5)
+  const opt = createOptimizer('adam', 1e-5)
   const groups = [{ optimizer: opt, vars: [...baseVars, w, b] }]
   const px = randomPixels(BATCH * S * S * 3)
   const labels = tf.tensor1d(

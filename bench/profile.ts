@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util'
 import { buildBase } from '@core/models'
 import { initBackend } from '@core/tf/backend'
 import { foldBatchNorm, foldForTraining } from '@core/tf/foldBatchNorm'
+import { createOptimizer } from '@core/training/optimizers'
 import { splitModelAt } from '@core/training/splitModel'
 import { trainStep } from '@core/training/step'
 
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
   const vars = base.model.layers.slice(100).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable))
   const w = tf.variable(tf.randomNormal([base.spec.outputShape[2], 1], 0, 0.01))
   const bias = tf.variable(tf.zeros([1]))
-  const opt = tf.train.adam(1e-5)
+  const opt = createOptimizer('adam', 1e-5)
   const labels = tf.tensor1d(
     Array.from({ length: BATCH }, (_, i) => i % 2),
     'int32'

@@ -22,6 +22,7 @@ function failingAddon(): DnnlAddon & { calls: number } {
     affineChannels: fail,
     channelSums: fail,
     maskGrad: fail,
+    adamUpdate: fail,
     warpAffineBatch: fail,
     pixelsToFloat: fail,
     setThreads: () => undefined,

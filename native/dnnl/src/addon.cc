@@ -391,6 +391,37 @@ Napi::Value MaskGrad(const Napi::CallbackInfo& info) {
   return jsEnv.Undefined();
 }
 
+// adamUpdate(w, m, v, g, wOut, mOut, vOut, beta1, oneMinusBeta1, beta2, oneMinusBeta2, c1, c2, eps, negLr): one pass
+// of tfjs' Adam (same float32 operations in the same order, so the same numbers):
+//   m' = m*beta1 + g*(1-beta1); v' = v*beta2 + (g*g)*(1-beta2); w' = ((m'/c1) / (sqrt(v'/c2) + eps))*(-lr) + w
+// where c1 = 1 - beta1^t and c2 = 1 - beta2^t. Writes new buffers (tfjs tensors may share the old ones).
+Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
+  auto jsEnv = info.Env();
+  auto wa = info[0].As<Napi::Float32Array>();
+  const size_t n = wa.ElementLength();
+  float* m = dataOf(jsEnv, info[1], n, "m");
+  float* v = m ? dataOf(jsEnv, info[2], n, "v") : nullptr;
+  float* g = v ? dataOf(jsEnv, info[3], n, "g") : nullptr;
+  float* wOut = g ? dataOf(jsEnv, info[4], n, "wOut") : nullptr;
+  float* mOut = wOut ? dataOf(jsEnv, info[5], n, "mOut") : nullptr;
+  float* vOut = mOut ? dataOf(jsEnv, info[6], n, "vOut") : nullptr;
+  if (!vOut) return jsEnv.Undefined();
+  float k[8];
+  for (int i = 0; i < 8; i++) k[i] = info[7 + i].As<Napi::Number>().FloatValue();
+  const float beta1 = k[0], omb1 = k[1], beta2 = k[2], omb2 = k[3], c1 = k[4], c2 = k[5], eps = k[6], negLr = k[7];
+  const float* w = wa.Data();
+  const int64_t len = static_cast<int64_t>(n);
+#pragma omp parallel for simd schedule(static) if (len > 32768)
+  for (int64_t i = 0; i < len; i++) {
+    const float mi = m[i] * beta1 + g[i] * omb1;
+    const float vi = v[i] * beta2 + (g[i] * g[i]) * omb2;
+    mOut[i] = mi;
+    vOut[i] = vi;
+    wOut[i] = ((mi / c1) / (std::sqrt(vi / c2) + eps)) * negLr + w[i];
+  }
+  return jsEnv.Undefined();
+}
+
 // ---- data pipeline ----------------------------------------------------------------------------------------
 
 int64_t reflectIndex(int64_t i, int64_t n) {
@@ -523,6 +554,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("warpAffineBatch", Napi::Function::New(env, WarpAffineBatch));
   exports.Set("pixelsToFloat", Napi::Function::New(env, PixelsToFloat));
   exports.Set("maskGrad", Napi::Function::New(env, MaskGrad));
+  exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
   return exports;

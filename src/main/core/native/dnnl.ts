@@ -39,6 +39,24 @@ export interface DnnlAddon {
   affineChannels(x: Float32Array, scale: Float32Array, shift: Float32Array, y: Float32Array): void
   channelSums(dy: Float32Array, x: Float32Array, sumDy: Float32Array, sumDyX: Float32Array): void
   maskGrad(x: Float32Array, dy: Float32Array, lo: number, hi: number, loInclusive: boolean, out: Float32Array): void
+  /** One pass of tfjs' Adam into new buffers (see addon.cc); absent in addons built before it existed. */
+  adamUpdate?(
+    w: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    g: Float32Array,
+    wOut: Float32Array,
+    mOut: Float32Array,
+    vOut: Float32Array,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    c1: number,
+    c2: number,
+    epsilon: number,
+    negLr: number
+  ): void
   /** count images: coefficients has 6 per image (see warpCoefficients), NaN first for a plain copy. */
   warpAffineBatch(src: Uint8Array, dst: Uint8Array, size: number, coefficients: Float64Array): void
   /** dst[i] = float(src[i]) * scale + offset, in float32 (scale, offset already float32 values). */

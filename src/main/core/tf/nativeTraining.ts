@@ -16,6 +16,7 @@ import { replaceWasmKernel, wasmBackendOf, type KernelArgs } from './wasmKernels
 
 export const CHANNEL_SUMS = 'TuneLabChannelSums'
 export const MASK_GRAD = 'TuneLabMaskGrad'
+export const ADAM_UPDATE = 'TuneLabAdamUpdate'
 
 /** True when the active backend has the native kernel `name` (so a gradient may call it). */
 export function hasKernel(name: string): boolean {
@@ -29,6 +30,19 @@ export function nativeChannelSums(dy: tf.Tensor, x: tf.Tensor): [tf.Tensor1D, tf
 
 function maskGrad(x: tf.Tensor, dy: tf.Tensor, lo: number, hi: number, loInclusive: boolean): tf.Tensor {
   return tf.engine().runKernel(MASK_GRAD, { x, dy }, { lo, hi, loInclusive } as unknown as tf.NamedAttrMap) as tf.Tensor
+}
+
+/** Scalars of one Adam step, each already a float32 value as tfjs' own ops would use it. */
+export interface AdamAttrs {
+  beta1: number
+  oneMinusBeta1: number
+  beta2: number
+  oneMinusBeta2: number
+  /** 1 - beta1^t and 1 - beta2^t. */
+  c1: number
+  c2: number
+  epsilon: number
+  negLr: number
 }
 
 let registered = false
@@ -74,6 +88,38 @@ export function registerNativeTrainingKernels(addon: DnnlAddon): void {
       return out
     }
   })
+  const adam = addon.adamUpdate?.bind(addon)
+  if (adam) {
+    tf.registerKernel({
+      kernelName: ADAM_UPDATE,
+      backendName: 'wasm',
+      kernelFunc: (args) => {
+        const { w, m, v, g } = args.inputs as Record<string, tf.TensorInfo>
+        const a = args.attrs as unknown as AdamAttrs
+        const b = wasmBackendOf(args)
+        const outs = [w!, m!, v!].map((t) => b.makeOutput([...t.shape], 'float32'))
+        const [wOut, mOut, vOut] = outs.map((t) => b.typedArrayFromHeap(t))
+        adam(
+          b.typedArrayFromHeap(w!),
+          b.typedArrayFromHeap(m!),
+          b.typedArrayFromHeap(v!),
+          b.typedArrayFromHeap(g!),
+          wOut!,
+          mOut!,
+          vOut!,
+          a.beta1,
+          a.oneMinusBeta1,
+          a.beta2,
+          a.oneMinusBeta2,
+          a.c1,
+          a.c2,
+          a.epsilon,
+          a.negLr
+        )
+        return outs
+      }
+    })
+  }
   overrideGradient(tf.Relu, ['x'], (dy, [x]) => maskGrad(x!, dy, 0, Infinity, false))
   overrideGradient(tf.Relu6, ['x'], (dy, [x]) => maskGrad(x!, dy, 0, 6, false))
   overrideGradient(tf.ClipByValue, ['x'], (dy, [x], attrs) => {

@@ -1,13 +1,14 @@
 // Optimizers with Keras defaults.
 import * as tf from '@tensorflow/tfjs'
 import type { OptimizerName } from './types'
+import { FusedAdam } from '../tf/fusedAdam'
 
 export function createOptimizer(name: OptimizerName, lr: number, momentum = 0): tf.Optimizer {
   if (!(lr > 0) || !Number.isFinite(lr)) throw new Error(`lr: must be a positive number, got ${lr}`)
   if (!(momentum >= 0 && momentum < 1)) throw new Error(`momentum: must be in [0, 1), got ${momentum}`)
   switch (name) {
     case 'adam':
-      return tf.train.adam(lr, 0.9, 0.999, 1e-7)
+      return new FusedAdam(lr, 0.9, 0.999, 1e-7)
     case 'rmsprop':
       return tf.train.rmsprop(lr, 0.9, momentum, 1e-7, false)
     case 'sgd':
