@@ -12,6 +12,7 @@ import { buildBase, loadBase, type BaseNetwork } from '@core/models'
 import { ForwardPool } from '@core/parallel'
 import { describeBackend, initBackend, type BackendPreference } from '@core/tf/backend'
 import { foldBatchNorm, foldForTraining } from '@core/tf/foldBatchNorm'
+import { inferenceForward, spatialMean, spatialMeanWithGradient } from '@core/tf/spatialMean'
 import { createOptimizer } from '@core/training/optimizers'
 import { splitModelAt } from '@core/training/splitModel'
 import { trainStep } from '@core/training/step'
@@ -102,7 +103,7 @@ async function forward(): Promise<void> {
   const px = randomPixels(BATCH * S * S * 3)
   const r = await throughput(BATCH, reps, async () => {
     const y = tf.tidy(() =>
-      tf.mean(model.predict(base.preprocess(tf.tensor4d(px, [BATCH, S, S, 3], 'int32'))) as tf.Tensor, [1, 2])
+      spatialMean(inferenceForward(model, base.preprocess(tf.tensor4d(px, [BATCH, S, S, 3], 'int32'))) as tf.Tensor4D)
     )
     await y.data()
     y.dispose()
@@ -159,7 +160,7 @@ async function finetune(): Promise<void> {
           const fm = upper.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, {
             training: false
           }) as tf.Tensor4D
-          return tf.mean(fm, [1, 2]).matMul(w).add(b) as tf.Tensor2D
+          return spatialMeanWithGradient(fm).matMul(w).add(b) as tf.Tensor2D
         }),
       labels,
       null

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util'
 import { buildBase } from '@core/models'
 import { initBackend } from '@core/tf/backend'
 import { foldBatchNorm, foldForTraining } from '@core/tf/foldBatchNorm'
+import { inferenceForward, spatialMean, spatialMeanWithGradient } from '@core/tf/spatialMean'
 import { createOptimizer } from '@core/training/optimizers'
 import { splitModelAt } from '@core/training/splitModel'
 import { trainStep } from '@core/training/step'
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
 
   const folded = foldBatchNorm(base.model)
   const fwd = await profiled(async () => {
-    const y = tf.tidy(() => tf.mean(folded.predict(x) as tf.Tensor, [1, 2]))
+    const y = tf.tidy(() => spatialMean(inferenceForward(folded, x) as tf.Tensor4D))
     await y.data()
     y.dispose()
   })
@@ -87,13 +88,11 @@ async function main(): Promise<void> {
       () =>
         tf.tidy(
           () =>
-            tf
-              .mean(
-                upper.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, {
-                  training: false
-                }) as tf.Tensor,
-                [1, 2]
-              )
+            spatialMeanWithGradient(
+              upper.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, {
+                training: false
+              }) as tf.Tensor4D
+            )
               .matMul(w)
               .add(bias) as tf.Tensor2D
         ),

@@ -20,8 +20,8 @@ describe('FusedAdam', () => {
     const start = shapes.map((s, k) => tf.randomNormal(s, 0, 1, 'float32', k))
     const ours = start.map((t, k) => tf.variable(t.clone(), true, `fa_ours_${k}`))
     const ref = start.map((t, k) => tf.variable(t.clone(), true, `fa_ref_${k}`))
-    const a = new FusedAdam(3e-3, 0.9, 0.999, 1e-7)
-    const b = tf.train.adam(3e-3, 0.9, 0.999, 1e-7)
+    const a: tf.Optimizer = new FusedAdam(3e-3, 0.9, 0.999, 1e-7)
+    const b: tf.Optimizer = tf.train.adam(3e-3, 0.9, 0.999, 1e-7)
     for (let step = 0; step < 5; step++) {
       const grads = shapes.map((s, k) => tf.randomNormal(s, 0, step + 1, 'float32', 100 * step + k))
       const skip = step === 2 ? 2 : -1 // the last one: tfjs keeps moments by position in the list

@@ -7,6 +7,7 @@ import { augmentLoaded, labelTensor, LossAccumulator, weightTensor, type RunCont
 import { runPhase, type PhaseLoopResult } from './epochLoop'
 import { abortError, baseInput } from './features'
 import { foldBatchNorm, foldForTraining } from '../tf/foldBatchNorm'
+import { spatialMeanWithGradient } from '../tf/spatialMean'
 import { createOptimizer } from './optimizers'
 import { nextSeed } from './random'
 import { splitModelAt, type SplitModel } from './splitModel'
@@ -179,7 +180,7 @@ export async function runFineTunePhase(
         const fm = upper.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, {
           training: false
         }) as tf.Tensor4D
-        return head.forward(tf.mean(fm, [1, 2]) as tf.Tensor2D, dropoutSeed)
+        return head.forward(spatialMeanWithGradient(fm), dropoutSeed)
       })
 
     const result = await runPhase({
