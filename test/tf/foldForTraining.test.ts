@@ -48,7 +48,7 @@ function smallBlocks(): tf.LayersModel {
   x = tf.layers.batchNormalization({ name: 'dw_bn' }).apply(x) as tf.SymbolicTensor
   x = tf.layers.reLU({ maxValue: 6, name: 'dw_relu' }).apply(x) as tf.SymbolicTensor
   const y = tf.layers
-    .conv2d({ filters: 8, kernelSize: 1, useBias: false, name: 'project' })
+    .conv2d({ filters: 8, kernelSize: 1, useBias: true, biasInitializer: 'randomNormal', name: 'project' })
     .apply(x) as tf.SymbolicTensor
   const z = tf.layers.batchNormalization({ name: 'project_bn' }).apply(y) as tf.SymbolicTensor
   const out = tf.layers.add({ name: 'add' }).apply([x, z]) as tf.SymbolicTensor
