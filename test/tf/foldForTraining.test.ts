@@ -95,6 +95,13 @@ describe.each<BackendName>(['wasm', 'cpu'])('foldForTraining on %s', (backend) =
     // Inputs that push some units past 6 (clipped: no gradient) and some below 0.
     const x = tf.randomNormal([3, 9, 9, 4], 0, 4, 'float32', 3)
     expect((await compareGradients(model, fused, [x])).at(-1)).toBeLessThan(1e-5)
+    if (backend === 'wasm' && process.env['TUNELAB_NATIVE'] !== '0') {
+      // The native one-pass kernels are what ran (the cpu backend above covers the plain-tfjs fallback).
+      const { kernels } = await tf.profile(() =>
+        tf.grad((t: tf.Tensor) => tf.sum(fused.apply(t, { training: false }) as tf.Tensor))(x)
+      )
+      expect(kernels.map((k) => k.name)).toContain('TuneLabMaskGradSums')
+    }
     fused.dispose()
     model.dispose()
   })

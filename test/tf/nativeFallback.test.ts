@@ -23,6 +23,7 @@ function failingAddon(): DnnlAddon & { calls: number } {
     channelSums: fail,
     maskGrad: fail,
     adamUpdate: fail,
+    maskGradSums: fail,
     warpAffineBatch: fail,
     pixelsToFloat: fail,
     setThreads: () => undefined,

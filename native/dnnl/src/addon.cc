@@ -391,6 +391,51 @@ Napi::Value MaskGrad(const Napi::CallbackInfo& info) {
   return jsEnv.Undefined();
 }
 
+// maskGradSums(y, dy, lo, hi, out, sums): out = dy where lo < y <= hi, else 0 (an activation's gradient from its
+// output), and sums[c] = the per-channel (last axis) sum of out (the bias gradient), in one pass.
+Napi::Value MaskGradSums(const Napi::CallbackInfo& info) {
+  auto jsEnv = info.Env();
+  auto ya = info[0].As<Napi::Float32Array>();
+  auto sa = info[5].As<Napi::Float32Array>();
+  const size_t n = ya.ElementLength();
+  const size_t c = sa.ElementLength();
+  if (c == 0 || n % c != 0) {
+    Napi::RangeError::New(jsEnv, "maskGradSums: y size is not a multiple of the channel count").ThrowAsJavaScriptException();
+    return jsEnv.Undefined();
+  }
+  float* dy = dataOf(jsEnv, info[1], n, "dy");
+  float* out = dy ? dataOf(jsEnv, info[4], n, "out") : nullptr;
+  if (!out) return jsEnv.Undefined();
+  const float lo = info[2].As<Napi::Number>().FloatValue();
+  const float hi = info[3].As<Napi::Number>().FloatValue();
+  const float* y = ya.Data();
+  float* sums = sa.Data();
+  const int64_t m = static_cast<int64_t>(n / c);
+  const int threads = omp_get_max_threads();
+  std::vector<double> part(static_cast<size_t>(threads) * c, 0.0);
+#pragma omp parallel num_threads(threads)
+  {
+    double* a = part.data() + static_cast<size_t>(omp_get_thread_num()) * c;
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < m; i++) {
+      const float* yr = y + i * c;
+      const float* d = dy + i * c;
+      float* o = out + i * c;
+      for (size_t j = 0; j < c; j++) {
+        const float v = (yr[j] > lo && yr[j] <= hi) ? d[j] : 0.f;
+        o[j] = v;
+        a[j] += v;
+      }
+    }
+  }
+  for (size_t j = 0; j < c; j++) {
+    double a = 0;
+    for (int k = 0; k < threads; k++) a += part[static_cast<size_t>(k) * c + j];
+    sums[j] = static_cast<float>(a);
+  }
+  return jsEnv.Undefined();
+}
+
 // adamUpdate(w, m, v, g, wOut, mOut, vOut, beta1, oneMinusBeta1, beta2, oneMinusBeta2, c1, c2, eps, negLr): one pass
 // of tfjs' Adam (same float32 operations in the same order, so the same numbers):
 //   m' = m*beta1 + g*(1-beta1); v' = v*beta2 + (g*g)*(1-beta2); w' = ((m'/c1) / (sqrt(v'/c2) + eps))*(-lr) + w
@@ -555,6 +600,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pixelsToFloat", Napi::Function::New(env, PixelsToFloat));
   exports.Set("maskGrad", Napi::Function::New(env, MaskGrad));
   exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate));
+  exports.Set("maskGradSums", Napi::Function::New(env, MaskGradSums));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
   return exports;

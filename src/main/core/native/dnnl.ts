@@ -39,6 +39,8 @@ export interface DnnlAddon {
   affineChannels(x: Float32Array, scale: Float32Array, shift: Float32Array, y: Float32Array): void
   channelSums(dy: Float32Array, x: Float32Array, sumDy: Float32Array, sumDyX: Float32Array): void
   maskGrad(x: Float32Array, dy: Float32Array, lo: number, hi: number, loInclusive: boolean, out: Float32Array): void
+  /** maskGrad (exclusive lo, inclusive hi) and the per-channel sums of its output, in one pass; absent in older builds. */
+  maskGradSums?(y: Float32Array, dy: Float32Array, lo: number, hi: number, out: Float32Array, sums: Float32Array): void
   /** One pass of tfjs' Adam into new buffers (see addon.cc); absent in addons built before it existed. */
   adamUpdate?(
     w: Float32Array,

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type { FusedActivation, FusedPadding } from './fusedConvLayer'
-import { CHANNEL_SUMS, hasKernel, MASK_GRAD, nativeChannelSums } from './nativeTraining'
+import { CHANNEL_SUMS, hasKernel, MASK_GRAD, MASK_GRAD_SUMS, nativeChannelSums } from './nativeTraining'
 
 export interface LiveFusedConvArgs {
   name: string
@@ -153,7 +153,7 @@ export function convBatchNormAct(x: tf.Tensor4D, w: ConvBnWeights, frozen: Froze
           tf.Tensor4D,
           tf.Tensor1D
         ]
-        const dyAct = activationGrad(dy as tf.Tensor4D, sy, op.activation)
+        const [dyAct, dBias] = activationGradAndSums(dy as tf.Tensor4D, sy, op.activation)
         const e = tf.engine()
         const attrs = convAttrs(op)
         const dx = e.runKernel(
@@ -166,7 +166,6 @@ export function convBatchNormAct(x: tf.Tensor4D, w: ConvBnWeights, frozen: Froze
           { x: sx, dy: dyAct },
           { ...attrs, filterShape: sFilter.shape } as unknown as tf.NamedAttrMap
         ) as tf.Tensor4D
-        const dBias = channelSum(dyAct)
         const dKernel = tf.mul(dFilter, perChannel(sS, sKernel))
         // d filter / d gamma = kernel * inv; d bias / d gamma = shift (+ convBias * inv).
         let dGamma = tf.add(tf.mul(channelDot(dFilter, sKernel, op.depthwise), inv), tf.mul(dBias, shift))
@@ -195,6 +194,23 @@ function channelDot(a: tf.Tensor4D, b: tf.Tensor4D, depthwise: boolean): tf.Tens
     sum.dispose()
     return dot
   })
+}
+
+/** The activation's gradient and its per-channel sums (the bias gradient): one native pass where available. */
+function activationGradAndSums(
+  dy: tf.Tensor4D,
+  y: tf.Tensor4D,
+  activation: FusedActivation
+): [tf.Tensor4D, tf.Tensor1D] {
+  if (activation !== 'linear' && hasKernel(MASK_GRAD_SUMS) && dy.dtype === 'float32') {
+    const hi = activation === 'relu6' ? BELOW_SIX : Infinity
+    return tf.engine().runKernel(MASK_GRAD_SUMS, { y, dy }, { lo: 0, hi } as unknown as tf.NamedAttrMap) as [
+      tf.Tensor4D,
+      tf.Tensor1D
+    ]
+  }
+  const dyAct = activationGrad(dy, y, activation)
+  return [dyAct, channelSum(dyAct)]
 }
 
 function activationGrad(dy: tf.Tensor4D, y: tf.Tensor4D, activation: FusedActivation): tf.Tensor4D {

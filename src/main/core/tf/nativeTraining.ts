@@ -17,6 +17,7 @@ import { replaceWasmKernel, wasmBackendOf, type KernelArgs } from './wasmKernels
 export const CHANNEL_SUMS = 'TuneLabChannelSums'
 export const MASK_GRAD = 'TuneLabMaskGrad'
 export const ADAM_UPDATE = 'TuneLabAdamUpdate'
+export const MASK_GRAD_SUMS = 'TuneLabMaskGradSums'
 
 /** True when the active backend has the native kernel `name` (so a gradient may call it). */
 export function hasKernel(name: string): boolean {
@@ -88,6 +89,29 @@ export function registerNativeTrainingKernels(addon: DnnlAddon): void {
       return out
     }
   })
+  const maskSums = addon.maskGradSums?.bind(addon)
+  if (maskSums) {
+    tf.registerKernel({
+      kernelName: MASK_GRAD_SUMS,
+      backendName: 'wasm',
+      kernelFunc: (args) => {
+        const { y, dy } = args.inputs as Record<string, tf.TensorInfo>
+        const a = args.attrs as unknown as { lo: number; hi: number }
+        const b = wasmBackendOf(args)
+        const out = b.makeOutput([...dy!.shape], 'float32')
+        const sums = b.makeOutput([dy!.shape[dy!.shape.length - 1]!], 'float32')
+        maskSums(
+          b.typedArrayFromHeap(y!),
+          b.typedArrayFromHeap(dy!),
+          a.lo,
+          a.hi,
+          b.typedArrayFromHeap(out),
+          b.typedArrayFromHeap(sums)
+        )
+        return [out, sums]
+      }
+    })
+  }
   const adam = addon.adamUpdate?.bind(addon)
   if (adam) {
     tf.registerKernel({
