@@ -42,4 +42,29 @@ describe('FusedAdam', () => {
     b.dispose()
     tf.dispose([...start, ...ours, ...ref])
   })
+
+  it.runIf(process.env['TUNELAB_NATIVE'] !== '0')(
+    'flushes a denormal second moment to zero (tfjs keeps it) and still gives the same weights',
+    async () => {
+      const start = tf.tensor1d([0.5, -0.25, 1, 2])
+      const [ours, ref] = ['fa_dn_ours', 'fa_dn_ref'].map((n) => tf.variable(start.clone(), true, n)) as [
+        tf.Variable,
+        tf.Variable
+      ]
+      const a: tf.Optimizer = new FusedAdam(1e-3, 0.9, 0.999, 1e-7)
+      const b: tf.Optimizer = tf.train.adam(1e-3, 0.9, 0.999, 1e-7)
+      // g * g is about 1e-40: below float32's smallest normal (1.18e-38), so the second moment is denormal.
+      const g = tf.tensor1d([1e-20, -3e-21, 0, 2e-20])
+      a.applyGradients({ [ours.name]: g })
+      b.applyGradients({ [ref.name]: g })
+      expect(Array.from(await ours.data())).toEqual(Array.from(await ref.data()))
+      const vOurs = await (await a.getWeights())[2]!.tensor.data()
+      const vRef = await (await b.getWeights())[2]!.tensor.data()
+      expect(Array.from(vRef).some((x) => x !== 0 && Math.abs(x) < 1.1754943508222875e-38)).toBe(true)
+      expect(Array.from(vOurs)).toEqual([0, 0, 0, 0])
+      a.dispose()
+      b.dispose()
+      tf.dispose([start, ours, ref, g])
+    }
+  )
 })

@@ -4,6 +4,9 @@
 // reordered by oneDNN into whatever its fastest implementation wants.
 #include <napi.h>
 #include <omp.h>
+#if defined(__SSE2__)
+#include <xmmintrin.h>
+#endif
 
 #include <oneapi/dnnl/dnnl.hpp>
 #include <oneapi/dnnl/dnnl_version.h>
@@ -436,10 +439,22 @@ Napi::Value MaskGradSums(const Napi::CallbackInfo& info) {
   return jsEnv.Undefined();
 }
 
+// Denormal floats (below 1.2e-38) flushed to zero on this thread while it lives (x86 MXCSR FTZ + DAZ). Adam's second
+// moment drifts into that range for weights with tiny gradients (590k of 3.7M moment values above layer 100 of
+// MobileNetV2 1.0 after a few steps), and x86 computes with denormals about 50x slower.
+struct FlushDenormals {
+#if defined(__SSE2__)
+  unsigned int saved = _mm_getcsr();
+  FlushDenormals() { _mm_setcsr(saved | 0x8040); }
+  ~FlushDenormals() { _mm_setcsr(saved); }
+#endif
+};
+
 // adamUpdate(w, m, v, g, wOut, mOut, vOut, beta1, oneMinusBeta1, beta2, oneMinusBeta2, c1, c2, eps, negLr): one pass
 // of tfjs' Adam (same float32 operations in the same order, so the same numbers):
 //   m' = m*beta1 + g*(1-beta1); v' = v*beta2 + (g*g)*(1-beta2); w' = ((m'/c1) / (sqrt(v'/c2) + eps))*(-lr) + w
-// where c1 = 1 - beta1^t and c2 = 1 - beta2^t. Writes new buffers (tfjs tensors may share the old ones).
+// where c1 = 1 - beta1^t and c2 = 1 - beta2^t. Writes new buffers (tfjs tensors may share the old ones). One
+// difference: denormal values are flushed to zero (see FlushDenormals; next to epsilon they change nothing).
 Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
   auto jsEnv = info.Env();
   auto wa = info[0].As<Napi::Float32Array>();
@@ -456,13 +471,17 @@ Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
   const float beta1 = k[0], omb1 = k[1], beta2 = k[2], omb2 = k[3], c1 = k[4], c2 = k[5], eps = k[6], negLr = k[7];
   const float* w = wa.Data();
   const int64_t len = static_cast<int64_t>(n);
-#pragma omp parallel for simd schedule(static) if (len > 32768)
-  for (int64_t i = 0; i < len; i++) {
-    const float mi = m[i] * beta1 + g[i] * omb1;
-    const float vi = v[i] * beta2 + (g[i] * g[i]) * omb2;
-    mOut[i] = mi;
-    vOut[i] = vi;
-    wOut[i] = ((mi / c1) / (std::sqrt(vi / c2) + eps)) * negLr + w[i];
+#pragma omp parallel if (len > 32768)
+  {
+    FlushDenormals flush;
+#pragma omp for simd schedule(static)
+    for (int64_t i = 0; i < len; i++) {
+      const float mi = m[i] * beta1 + g[i] * omb1;
+      const float vi = v[i] * beta2 + (g[i] * g[i]) * omb2;
+      mOut[i] = mi;
+      vOut[i] = vi;
+      wOut[i] = ((mi / c1) / (std::sqrt(vi / c2) + eps)) * negLr + w[i];
+    }
   }
   return jsEnv.Undefined();
 }
