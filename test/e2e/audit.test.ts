@@ -5,35 +5,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { tempDir } from '../helpers/synthetic'
-import type { RunningServer } from '@server/server'
-import { startTestServer } from '@test/helpers/serve'
-import { ensureBuilt, RENDERER_DIR } from '@test/helpers/rendererBuild'
+import { CHROMIUM, HAS_CHROMIUM, openApp, SHOTS, TM_WEIGHTS as TM_V2, type AppInChromium } from '@test/helpers/e2e'
 import { SHARED_DATA } from '@test/helpers/sharedData'
 import { projectKeyOf } from '@main/services/projects'
 import { dispatch } from '@main/handlers'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run']
 const CATS_DOGS = join(SHARED_DATA, 'cats_and_dogs_filtered', 'validation')
-const TM_V2 = join(SHARED_DATA, 'weights', 'tfjs_teachable_machine_mobilenetv2_0.35_dog')
-const SHOTS = process.env['TUNELAB_SCREENSHOTS'] ?? null
 const MISFILED = ['cat.2000.jpg', 'cat.2001.jpg']
 
-describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CATS_DOGS) || !existsSync(TM_V2))(
+describe.skipIf(!HAS_CHROMIUM || !existsSync(CATS_DOGS) || !existsSync(TM_V2))(
   `label audit in Chromium (needs ${CHROMIUM} and /work/shared/data)`,
   () => {
     const tmp = tempDir('tunelab-e2e-audit-')
     const project = join(tmp.dir, 'pets')
-    let server: RunningServer
-    let browser: Browser
+    let app: AppInChromium
     let page: Page
-    const pageErrors: string[] = []
     let found: string | null = null
 
     beforeAll(async () => {
-      ensureBuilt()
       for (const c of ['cats', 'dogs']) mkdirSync(join(project, c), { recursive: true })
       for (const c of ['cats', 'dogs']) {
         const files = readdirSync(join(CATS_DOGS, c)).sort().slice(0, 24)
@@ -47,23 +38,16 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CATS_DOGS) || !existsSync(T
         { encoding: 'utf8' }
       )
       expect(split.status, split.stderr).toBe(0)
-      server = await startTestServer(tmp.dir, RENDERER_DIR)
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
-      page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-      page.on('pageerror', (e) => pageErrors.push(e.message))
+      app = await openApp(tmp.dir, project, { width: 1280, height: 900 })
+      page = app.page
     }, 300_000)
 
     afterAll(async () => {
-      await browser?.close()
-      await server?.close()
+      await app?.close()
       tmp.cleanup()
     })
 
     it('runs the audit from the Audit screen with progress and lists the misfiled cats as label issues', async () => {
-      await page.goto(server.url)
-      await page.fill('[data-test=project-path]', project)
-      await page.click('[data-test=open]')
-      await page.waitForSelector('[data-test=class-table]', { timeout: 60_000 })
       await page.click('[data-test=nav-audit]')
       await page.fill('[data-test=audit-base]', 'mobilenet_v2_0.35_224')
       await page.selectOption('[data-test=audit-weights]', 'file')
@@ -89,14 +73,14 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CATS_DOGS) || !existsSync(T
         found as string,
         { timeout: 30_000 }
       )
-      const env = await dispatch('labels.list', { projectKey: projectKeyOf(project) }, server.ctx)
+      const env = await dispatch('labels.list', { projectKey: projectKeyOf(project) }, app.server.ctx)
       const labels = env.ok
         ? (env.result as { overrides: { relPath: string; newClass: string | null; excluded: boolean }[] }).overrides
         : []
       expect(labels).toContainEqual(
         expect.objectContaining({ relPath: `dogs/${found}`, newClass: 'cats', excluded: false })
       )
-      expect(pageErrors).toEqual([])
+      expect(app.pageErrors).toEqual([])
     }, 120_000)
   }
 )
