@@ -1,32 +1,23 @@
 // Results -> Export… in Chromium against the real serve mode: a run trained by the core beforehand is exported as
 // TF.js + web page + ONNX; the dialog shows progress and the second-runtime check, and the files are there.
 // A second export to the same folder is refused until "Replace" is ticked.
-import { existsSync, readdirSync } from 'node:fs'
+import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { NO_AUGMENTATION } from '@shared/domain'
-import type { RunningServer } from '@server/server'
 import { trainProject } from '@core/run/trainProject'
 import { makeProject, tempDir } from '../helpers/synthetic'
-import { startTestServer } from '@test/helpers/serve'
-import { ensureBuilt, RENDERER_DIR } from '@test/helpers/rendererBuild'
 import { useWasmBackend } from '@test/helpers/exportFixtures'
-import { SHOTS } from '@test/helpers/e2e'
+import { CHROMIUM, HAS_CHROMIUM, openApp, SHOTS, type AppInChromium } from '@test/helpers/e2e'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run']
-
-describe.skipIf(!existsSync(CHROMIUM))(`Export dialog in Chromium (needs ${CHROMIUM})`, () => {
+describe.skipIf(!HAS_CHROMIUM)(`Export dialog in Chromium (needs ${CHROMIUM})`, () => {
   const tmp = tempDir('tunelab-export-dialog-')
   const project = join(tmp.dir, 'pets')
-  let server: RunningServer
-  let browser: Browser
+  let app: AppInChromium
   let page: Page
-  const pageErrors: string[] = []
 
   beforeAll(async () => {
-    ensureBuilt()
     await useWasmBackend()
     await makeProject(project, {
       layout: 'presplit',
@@ -48,23 +39,16 @@ describe.skipIf(!existsSync(CHROMIUM))(`Export dialog in Chromium (needs ${CHROM
       seed: 2
     })
     outcome.result.dispose()
-    server = await startTestServer(tmp.dir, RENDERER_DIR)
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
-    page = await browser.newPage({ viewport: { width: 1280, height: 860 } })
-    page.on('pageerror', (e) => pageErrors.push(e.message))
+    app = await openApp(tmp.dir, project, { width: 1280, height: 860 })
+    page = app.page
   }, 300_000)
 
   afterAll(async () => {
-    await browser?.close()
-    await server?.close()
+    await app?.close()
     tmp.cleanup()
   })
 
   it('exports the run with progress and shows both checks', async () => {
-    await page.goto(server.url)
-    await page.fill('[data-test=project-path]', project)
-    await page.click('[data-test=open]')
-    await page.waitForSelector('[data-test=class-table]', { timeout: 60_000 })
     await page.click('[data-test=nav-results]')
     await page.click('[data-test=export-open]', { timeout: 60_000 })
     await page.waitForSelector('[data-test=export-dialog]')
@@ -101,6 +85,6 @@ describe.skipIf(!existsSync(CHROMIUM))(`Export dialog in Chromium (needs ${CHROM
     expect(readdirSync(join(tmp.dir, 'exported')).sort()).toEqual(['README.md', 'model.onnx', 'tunelab.json'])
     await page.click('[data-test=export-close]')
     expect(await page.$('[data-test=export-dialog]')).toBeNull()
-    expect(pageErrors).toEqual([])
+    expect(app.pageErrors).toEqual([])
   }, 300_000)
 })
