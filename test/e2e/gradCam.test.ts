@@ -6,29 +6,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { tempDir } from '@test/helpers/synthetic'
-import type { RunningServer } from '@server/server'
-import { startTestServer } from '@test/helpers/serve'
-import { ensureBuilt, RENDERER_DIR } from '@test/helpers/rendererBuild'
+import { CHROMIUM, HAS_CHROMIUM, openApp, pickBase, PRETRAINED, SHOTS, type AppInChromium } from '@test/helpers/e2e'
 import { SHARED_DATA } from '@test/helpers/sharedData'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run']
 const CATS_DOGS = join(SHARED_DATA, 'cats_and_dogs_filtered', 'validation')
-const TM_V2 = join(SHARED_DATA, 'weights', 'tfjs_teachable_machine_mobilenetv2_0.35_dog')
-/** TUNELAB_SCREENSHOTS=docs/screenshots keeps the screenshot (docs/screenshots/gradcam.png). */
-const SHOTS = process.env['TUNELAB_SCREENSHOTS'] ?? null
 
-describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CATS_DOGS) || !existsSync(TM_V2))(
+describe.skipIf(!HAS_CHROMIUM || !existsSync(CATS_DOGS) || !PRETRAINED)(
   `Grad-CAM overlay in the image modal in Chromium (needs ${CHROMIUM} and the shared data)`,
   () => {
     const tmp = tempDir('tunelab-e2e-gradcam-')
     const project = join(tmp.dir, 'pets')
-    let server: RunningServer
-    let browser: Browser
+    let app: AppInChromium
     let page: Page
-    const pageErrors: string[] = []
 
     /** The modal image once decoded: its shape, shown size and share of strongly coloured pixels. */
     function look(): Promise<{ natural: number; aspect: number; width: number; height: number; coloured: number }> {
@@ -59,34 +50,23 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CATS_DOGS) || !existsSync(T
     }
 
     beforeAll(async () => {
-      ensureBuilt()
       for (const c of ['cats', 'dogs']) {
         mkdirSync(join(project, c), { recursive: true })
         for (const f of readdirSync(join(CATS_DOGS, c)).sort().slice(0, 10))
           copyFileSync(join(CATS_DOGS, c, f), join(project, c, f))
       }
-      server = await startTestServer(tmp.dir, RENDERER_DIR)
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
-      page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-      page.on('pageerror', (e) => pageErrors.push(e.message))
+      app = await openApp(tmp.dir, project, { width: 1280, height: 900 })
+      page = app.page
     }, 300_000)
 
     afterAll(async () => {
-      await browser?.close()
-      await server?.close()
+      await app?.close()
       tmp.cleanup()
     })
 
     it('trains a tiny run', async () => {
-      await page.goto(server.url)
-      await page.fill('[data-test=project-path]', project)
-      await page.click('[data-test=open]')
-      await page.waitForSelector('[data-test=class-table]', { timeout: 60_000 })
       await page.click('[data-test=nav-training]')
-      await page.waitForSelector('[data-test=base]', { timeout: 30_000 })
-      await page.selectOption('[data-test=base]', 'mobilenet_v2_0.35_224')
-      await page.selectOption('[data-test=weights]', 'file')
-      await page.fill('[data-test=weights-path]', TM_V2)
+      await pickBase(page)
       await page.fill('[data-test=epochs]', '3')
       await page.fill('[data-test=batch]', '8')
       await page.click('[data-test=start]')
@@ -139,7 +119,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CATS_DOGS) || !existsSync(T
         (src) => document.querySelector('[data-test=modal] img')?.getAttribute('src') === src,
         photo
       )
-      expect(pageErrors).toEqual([])
+      expect(app.pageErrors).toEqual([])
     }, 180_000)
   }
 )
