@@ -2,36 +2,21 @@
 // a few mislabelled images, train, open the confidently-wrong gallery, relabel one image with the keyboard and
 // exclude another, retrain, and the run diff shows both images.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs'
+import { mkdirSync, readdirSync, renameSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { ensureBuilt, RENDERER_DIR } from '@test/helpers/rendererBuild'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { makeProject, tempDir } from '@test/helpers/synthetic'
-import type { RunningServer } from '@server/server'
-import { startTestServer } from '@test/helpers/serve'
+import { CHROMIUM, HAS_CHROMIUM, openApp, SHOTS as SHOTS_ENV, type AppInChromium } from '@test/helpers/e2e'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run'
-]
 const BASE = 'mobilenet_v2_0.35_96'
-/** Set TUNELAB_UPDATE_SCREENSHOTS=1 to refresh docs/screenshots/ from this run. */
-const SHOTS = process.env['TUNELAB_UPDATE_SCREENSHOTS'] === '1' ? resolve('docs/screenshots') : null
+/** TUNELAB_SCREENSHOTS=docs/screenshots refreshes docs/screenshots/ from this run. */
+const SHOTS = SHOTS_ENV ? resolve(SHOTS_ENV) : null
 
-describe.skipIf(!existsSync(CHROMIUM))(`fixing labels from the galleries in Chromium (needs ${CHROMIUM})`, () => {
+describe.skipIf(!HAS_CHROMIUM)(`fixing labels from the galleries in Chromium (needs ${CHROMIUM})`, () => {
   const tmp = tempDir('tunelab-fixdata-')
   const project = join(tmp.dir, 'pets')
-  let server: RunningServer
-  let browser: Browser
+  let app: AppInChromium
   let page: Page
-  const pageErrors: string[] = []
   let relabelled = ''
   let excluded = ''
 
@@ -58,28 +43,20 @@ describe.skipIf(!existsSync(CHROMIUM))(`fixing labels from the galleries in Chro
   }
 
   beforeAll(async () => {
-    ensureBuilt()
     await makeProject(project, { classes: ['cat', 'dog'], perClass: 12, size: 48 })
     // Three cats filed under dog: what the confidently-wrong gallery is for.
     for (const f of readdirSync(join(project, 'cat')).sort().slice(0, 3))
       renameSync(join(project, 'cat', f), join(project, 'dog', `x-${f}`))
-    server = await startTestServer(tmp.dir, RENDERER_DIR)
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-    page.on('pageerror', (e) => pageErrors.push(e.message))
+    app = await openApp(tmp.dir, project, { width: 1280, height: 900 })
+    page = app.page
   }, 300_000)
 
   afterAll(async () => {
-    await browser?.close()
-    await server?.close()
+    await app?.close()
     tmp.cleanup()
   })
 
   it('opens the project and trains with the training images predicted too', async () => {
-    await page.goto(server.url)
-    await page.fill('[data-test=project-path]', project)
-    await page.click('[data-test=open]')
-    await page.waitForSelector('[data-test=class-table]', { timeout: 60_000 })
     await page.click('[data-test=nav-training]')
     await page.waitForSelector('[data-test=base]', { timeout: 30_000 })
     await page.selectOption('[data-test=base]', BASE)
@@ -172,6 +149,6 @@ describe.skipIf(!existsSync(CHROMIUM))(`fixing labels from the galleries in Chro
     expect(await page.textContent('[data-test=diff-pvalue]')).toMatch(/p = \d/)
     await page.locator('[data-test=run-diff]').scrollIntoViewIfNeeded()
     await shot('run-diff.png')
-    expect(pageErrors).toEqual([])
+    expect(app.pageErrors).toEqual([])
   }, 300_000)
 })
