@@ -2,138 +2,115 @@
 // open the project, set the split, set augmentation and see the preview, train a tiny random-weight base, watch the
 // chart grow and the run finish, open a gallery image and a confusion-matrix cell, move the threshold.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { makeProject, tempDir } from '../helpers/synthetic'
-import type { RunningServer } from '@server/server'
-import { startTestServer } from '@test/helpers/serve'
-import { ensureBuilt, RENDERER_DIR } from '@test/helpers/rendererBuild'
+import { CHROMIUM, HAS_CHROMIUM, openApp, type AppInChromium } from '@test/helpers/e2e'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run'
-]
 const BASE = 'mobilenet_v2_0.35_96'
 
-describe.skipIf(!existsSync(CHROMIUM))(
-  `user journey in Chromium (needs ${CHROMIUM}: apt-get install -y chromium)`,
-  () => {
-    const tmp = tempDir('tunelab-journey-')
-    const project = join(tmp.dir, 'pets')
-    let server: RunningServer
-    let browser: Browser
-    let page: Page
-    const pageErrors: string[] = []
+describe.skipIf(!HAS_CHROMIUM)(`user journey in Chromium (needs ${CHROMIUM}: apt-get install -y chromium)`, () => {
+  const tmp = tempDir('tunelab-journey-')
+  const project = join(tmp.dir, 'pets')
+  let app: AppInChromium
+  let page: Page
 
-    beforeAll(async () => {
-      ensureBuilt() // rebuilt when any source is newer than the last build, once across test files
-      await makeProject(project, { classes: ['cat', 'dog'], perClass: 10, size: 48 })
-      server = await startTestServer(tmp.dir, RENDERER_DIR)
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
-      page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
-      page.on('pageerror', (e) => pageErrors.push(e.message))
-    }, 300_000)
+  beforeAll(async () => {
+    await makeProject(project, { classes: ['cat', 'dog'], perClass: 10, size: 48 })
+    // No project yet: opening it is the journey's first step.
+    app = await openApp(tmp.dir, undefined, { width: 1280, height: 800 })
+    page = app.page
+  }, 300_000)
 
-    afterAll(async () => {
-      await browser?.close()
-      await server?.close()
-      tmp.cleanup()
-    })
+  afterAll(async () => {
+    await app?.close()
+    tmp.cleanup()
+  })
 
-    it('opens the project and lists its classes', async () => {
-      await page.goto(server.url)
-      await page.fill('[data-test=project-path]', project)
-      await page.click('[data-test=open]')
-      await page.waitForSelector('[data-test=class-table]', { timeout: 60_000 })
-      expect(await page.textContent('[data-test=class-table]')).toMatch(/cat[\s\S]*10[\s\S]*dog[\s\S]*10/)
-      expect(await page.textContent('[data-test=layout]')).toContain('Flat')
-    })
+  it('opens the project and lists its classes', async () => {
+    await page.fill('[data-test=project-path]', project)
+    await page.click('[data-test=open]')
+    await page.waitForSelector('[data-test=class-table]', { timeout: 60_000 })
+    expect(await page.textContent('[data-test=class-table]')).toMatch(/cat[\s\S]*10[\s\S]*dog[\s\S]*10/)
+    expect(await page.textContent('[data-test=layout]')).toContain('Flat')
+  })
 
-    it('previews the split counts before anything runs', async () => {
-      await page.click('[data-test=nav-dataset]')
-      await page.fill('[data-test=train]', '60')
-      await page.fill('[data-test=validation]', '20')
-      await page.fill('[data-test=test]', '20')
-      await page.waitForFunction(
-        () => document.querySelector('[data-test=total-train]')?.textContent?.trim() === '12',
-        undefined,
-        { timeout: 20_000 }
-      )
-      expect(await page.textContent('[data-test=total-validation]')).toContain('4')
-      expect(await page.textContent('[data-test=total-test]')).toContain('4')
-      await page.fill('[data-test=train]', '90')
-      expect(await page.textContent('[data-test=split-error]')).toContain('add up to 100')
-      await page.fill('[data-test=train]', '60')
-    })
+  it('previews the split counts before anything runs', async () => {
+    await page.click('[data-test=nav-dataset]')
+    await page.fill('[data-test=train]', '60')
+    await page.fill('[data-test=validation]', '20')
+    await page.fill('[data-test=test]', '20')
+    await page.waitForFunction(
+      () => document.querySelector('[data-test=total-train]')?.textContent?.trim() === '12',
+      undefined,
+      { timeout: 20_000 }
+    )
+    expect(await page.textContent('[data-test=total-validation]')).toContain('4')
+    expect(await page.textContent('[data-test=total-test]')).toContain('4')
+    await page.fill('[data-test=train]', '90')
+    expect(await page.textContent('[data-test=split-error]')).toContain('add up to 100')
+    await page.fill('[data-test=train]', '60')
+  })
 
-    it('sets augmentation and shows the augmented samples', async () => {
-      await page.click('[data-test=preset-tf-tutorial]')
-      await page.waitForFunction(
-        () => document.querySelectorAll('[data-test=augment-preview] img').length === 8,
-        undefined,
-        { timeout: 30_000 }
-      )
-      const src = await page.getAttribute('[data-test=augment-preview] img', 'src')
-      expect(src).toMatch(/^data:image\/png;base64,/)
-    })
+  it('sets augmentation and shows the augmented samples', async () => {
+    await page.click('[data-test=preset-tf-tutorial]')
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-test=augment-preview] img').length === 8,
+      undefined,
+      { timeout: 30_000 }
+    )
+    const src = await page.getAttribute('[data-test=augment-preview] img', 'src')
+    expect(src).toMatch(/^data:image\/png;base64,/)
+  })
 
-    it('trains a tiny random-weight base, the chart grows and the run finishes', async () => {
-      await page.click('[data-test=nav-training]')
-      await page.waitForSelector('[data-test=base]', { timeout: 30_000 })
-      await page.selectOption('[data-test=base]', BASE)
-      await page.selectOption('[data-test=weights]', 'random')
-      await page.fill('[data-test=epochs]', '2')
-      await page.fill('[data-test=batch]', '8')
-      await page.fill('[data-test=lr]', '0.001')
-      await page.click('[data-test=start]')
-      await page.waitForFunction(
-        () => Number(document.querySelector('[data-test=curves]')?.getAttribute('data-epochs')) >= 1,
-        undefined,
-        { timeout: 180_000 }
-      )
-      await page.waitForFunction(
-        () => document.querySelector('[data-test=run-status]')?.textContent?.trim() === 'completed',
-        undefined,
-        { timeout: 180_000 }
-      )
-      expect(await page.getAttribute('[data-test=curves]', 'data-epochs')).toBe('2')
-    })
+  it('trains a tiny random-weight base, the chart grows and the run finishes', async () => {
+    await page.click('[data-test=nav-training]')
+    await page.waitForSelector('[data-test=base]', { timeout: 30_000 })
+    await page.selectOption('[data-test=base]', BASE)
+    await page.selectOption('[data-test=weights]', 'random')
+    await page.fill('[data-test=epochs]', '2')
+    await page.fill('[data-test=batch]', '8')
+    await page.fill('[data-test=lr]', '0.001')
+    await page.click('[data-test=start]')
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-test=curves]')?.getAttribute('data-epochs')) >= 1,
+      undefined,
+      { timeout: 180_000 }
+    )
+    await page.waitForFunction(
+      () => document.querySelector('[data-test=run-status]')?.textContent?.trim() === 'completed',
+      undefined,
+      { timeout: 180_000 }
+    )
+    expect(await page.getAttribute('[data-test=curves]', 'data-epochs')).toBe('2')
+  })
 
-    it('shows results: gallery image, confusion-matrix cell, threshold', async () => {
-      await page.click('[data-test=view-results]')
-      await page.waitForSelector('[data-test=confusion]', { timeout: 60_000 })
-      const cell = page.locator('[data-test=confusion] button.cell').first()
-      await cell.click()
-      await page.waitForSelector('[data-test=cell-images] [data-test=gallery-item]')
-      await page.locator('[data-test=gallery-least-confident] [data-test=gallery-item]').first().click()
-      await page.waitForSelector('[data-test=modal] img')
-      const ok = await page.$eval(
-        '[data-test=modal] img',
-        (img) =>
-          new Promise<boolean>((res) => {
-            const i = img as HTMLImageElement
-            if (i.complete) res(i.naturalWidth > 0)
-            else i.onload = () => res(i.naturalWidth > 0)
-          })
-      )
-      expect(ok).toBe(true)
-      await page.keyboard.press('Escape')
-      expect(await page.$('[data-test=modal]')).toBeNull()
-      const before = await page.textContent('[data-test=coverage]')
-      await page.fill('[data-test=threshold]', '0.99')
-      await page.waitForTimeout(200)
-      const after = await page.textContent('[data-test=coverage]')
-      expect(before).toMatch(/%/)
-      expect(after).toMatch(/%/)
-      expect(pageErrors).toEqual([])
-    })
-  }
-)
+  it('shows results: gallery image, confusion-matrix cell, threshold', async () => {
+    await page.click('[data-test=view-results]')
+    await page.waitForSelector('[data-test=confusion]', { timeout: 60_000 })
+    const cell = page.locator('[data-test=confusion] button.cell').first()
+    await cell.click()
+    await page.waitForSelector('[data-test=cell-images] [data-test=gallery-item]')
+    await page.locator('[data-test=gallery-least-confident] [data-test=gallery-item]').first().click()
+    await page.waitForSelector('[data-test=modal] img')
+    const ok = await page.$eval(
+      '[data-test=modal] img',
+      (img) =>
+        new Promise<boolean>((res) => {
+          const i = img as HTMLImageElement
+          if (i.complete) res(i.naturalWidth > 0)
+          else i.onload = () => res(i.naturalWidth > 0)
+        })
+    )
+    expect(ok).toBe(true)
+    await page.keyboard.press('Escape')
+    expect(await page.$('[data-test=modal]')).toBeNull()
+    const before = await page.textContent('[data-test=coverage]')
+    await page.fill('[data-test=threshold]', '0.99')
+    await page.waitForTimeout(200)
+    const after = await page.textContent('[data-test=coverage]')
+    expect(before).toMatch(/%/)
+    expect(after).toMatch(/%/)
+    expect(app.pageErrors).toEqual([])
+  })
+})
