@@ -97,6 +97,29 @@ export async function probeImage(buf: Buffer): Promise<ProbedImage> {
   }
 }
 
+/**
+ * probeImage and the training pixels in one decode: the resize pipeline reads the whole stream too, so truncated
+ * files fail the same way. For a scan whose images are about to be trained on at this size.
+ */
+export async function probeImageResized(
+  buf: Buffer,
+  size: number,
+  mode: ResizeMode
+): Promise<ProbedImage & { pixels: Uint8Array }> {
+  let probed: ProbedImage
+  try {
+    if (buf.length === 0) throw new ImageDecodeError('empty file (0 bytes)')
+    if (isBmp(buf)) return { ...(await probeImage(buf)), pixels: await decodeBufferResized(buf, size, mode) }
+    const meta = await sharp(buf, { failOn: 'error' }).metadata()
+    if (!meta.width || !meta.height) throw new ImageDecodeError('image has no dimensions')
+    const oriented = meta.autoOrient ?? { width: meta.width, height: meta.height }
+    probed = { width: oriented.width, height: oriented.height, format: meta.format ?? 'unknown' }
+  } catch (err) {
+    throw explain(err)
+  }
+  return { ...probed, pixels: await decodeBufferResized(buf, size, mode) }
+}
+
 function resizeOptions(size: number, mode: ResizeMode): sharp.ResizeOptions {
   switch (mode) {
     case 'squash':

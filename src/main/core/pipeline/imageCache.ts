@@ -63,6 +63,13 @@ export class ImageCache {
     return p
   }
 
+  /** Stores pixels decoded elsewhere (a scan that decoded the file anyway) under (hash, size, mode). */
+  async put(hash: string, size: number, mode: ResizeMode, pixels: Uint8Array): Promise<void> {
+    if (pixels.length !== size * size * 3)
+      throw new RangeError(`pixels have ${pixels.length} bytes, expected ${size}x${size}x3`)
+    await this.writeAtomic(this.pathFor(hash, size, mode), pixels)
+  }
+
   private async load(absPath: string, file: string, size: number, mode: ResizeMode): Promise<Uint8Array> {
     const expected = size * size * 3
     try {

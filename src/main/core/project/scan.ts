@@ -8,7 +8,7 @@ import { resolve } from 'node:path'
 import type { ScanFileRecord, ScanResult } from '@shared/domain'
 import { ProjectError } from './errors'
 import { walkProject } from './scanWalk'
-import { probeFiles } from './scanProbe'
+import { probeFiles, type ScanWarm } from './scanProbe'
 import { countClasses, identicalFiles, type DuplicateGroup } from './scanCount'
 
 export type { DuplicateGroup } from './scanCount'
@@ -26,6 +26,8 @@ export interface ScanOptions {
   previous?: ReadonlyMap<string, ScanFileRecord>
   /** Ignore `previous`: read, hash and decode every file (a full validation). */
   full?: boolean
+  /** Decode the images read at a training size into the image cache (see ScanWarm); only with 2+ classes. */
+  warm?: ScanWarm
   /** Called with the relative path of every file whose bytes are read (test and benchmark hook). */
   onRead?: (relPath: string) => void
 }
@@ -69,7 +71,9 @@ export async function scanProject(root: string, opts: ScanOptions = {}): Promise
     concurrency,
     previous: opts.full ? undefined : opts.previous,
     onProgress: opts.onProgress,
-    onRead: opts.onRead
+    onRead: opts.onRead,
+    // A folder that cannot be trained on (one class) gets no state folder from its scan.
+    warm: new Set(walk.candidates.map((c) => c.className)).size >= 2 ? opts.warm : undefined
   })
   const { images } = probed
   const unreadable = [...walk.refused, ...probed.unreadable].sort((a, b) =>

@@ -3,8 +3,9 @@
 // as unreadable with the reason.
 import { createHash } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
-import type { ScanFileRecord, ScannedImage, UnreadableFile } from '@shared/domain'
-import { probeImage } from '../pipeline/decode'
+import type { ResizeMode, ScanFileRecord, ScannedImage, UnreadableFile } from '@shared/domain'
+import { probeImage, probeImageResized } from '../pipeline/decode'
+import type { ImageCache } from '../pipeline/imageCache'
 import { mapLimit } from '../util/pool'
 import type { Candidate } from './scanWalk'
 
@@ -20,8 +21,21 @@ function unchanged(before: ScanFileRecord, st: { size: number; mtimeMs: number; 
   return before.bytes === st.size && before.mtimeMs === st.mtimeMs && before.ctimeMs === st.ctimeMs
 }
 
+/**
+ * Pixels a training run is about to need: each file the scan decodes is decoded at this size and mode instead,
+ * and stored in the image cache, so training does not decode it a second time. `cache()` is called on the first
+ * readable image (it may create the project's state folder).
+ */
+export interface ScanWarm {
+  size: number
+  mode: ResizeMode
+  /** Null: the cache cannot be written (the scan then just probes). */
+  cache: () => ImageCache | null
+}
+
 export interface ProbeOptions {
   concurrency: number
+  warm?: ScanWarm
   previous?: ReadonlyMap<string, ScanFileRecord>
   onProgress?: (done: number, total: number) => void
   onRead?: (relPath: string) => void
@@ -44,6 +58,7 @@ export async function probeFiles(candidates: readonly Candidate[], opts: ProbeOp
   const unreadable: UnreadableFile[] = []
   let reused = 0
   let read = 0
+  let cache: ImageCache | null | undefined
   const results = await mapLimit(candidates, concurrency, async (c): Promise<ScannedImage | null> => {
     try {
       let st
@@ -90,12 +105,25 @@ export async function probeFiles(candidates: readonly Candidate[], opts: ProbeOp
         return null
       }
       try {
-        const probed = await probeImage(buf)
+        const warm = opts.warm
+        const probed = warm
+          ? await probeImageResized(buf, warm.size, warm.mode)
+          : { ...(await probeImage(buf)), pixels: null }
+        const hash = hashHex(buf)
+        if (warm && probed.pixels && cache !== null) {
+          // Warming is only a head start: a cache that cannot be written (full disk) leaves the decode to training.
+          try {
+            cache ??= warm.cache()
+            await cache?.put(hash, warm.size, warm.mode, probed.pixels)
+          } catch {
+            cache = null
+          }
+        }
         return {
           path: c.rel,
           className: c.className,
           folderSplit: c.folderSplit,
-          hash: hashHex(buf),
+          hash,
           width: probed.width,
           height: probed.height,
           bytes: buf.length,

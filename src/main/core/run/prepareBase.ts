@@ -11,6 +11,15 @@ function resolvedBaseId(opts: TrainOptions): string {
   return opts.size === undefined ? formatBaseId(parsed) : formatBaseId({ ...parsed, size: opts.size })
 }
 
+/** The base's input size, or null when the id is bad (prepareBase reports that). */
+export function baseInputSize(opts: TrainOptions): number | null {
+  try {
+    return parseBaseId(resolvedBaseId(opts)).size
+  } catch {
+    return null
+  }
+}
+
 export async function prepareBase(opts: TrainOptions, emit: RunEventListener): Promise<BaseNetwork> {
   const id = resolvedBaseId(opts)
   const w = opts.weights

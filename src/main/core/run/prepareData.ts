@@ -3,6 +3,7 @@
 import type { ScannedImage, ScanResult, SplitName, SplitStrategy } from '@shared/domain'
 import { SPLIT_NAMES } from '@shared/domain'
 import { scanProject } from '../project/scan'
+import type { ScanWarm } from '../project/scanProbe'
 import { assignSplits } from '../project/split'
 import { checkTrainSplit } from '../project/splitCheck'
 import { readScanRecords } from '../store/scanRecords'
@@ -29,10 +30,16 @@ export interface PreparedData {
 }
 
 /** Scans `root`; files unchanged since the last stored scan are not read again (readScanRecords creates nothing). */
-export async function scanStep(root: string, opts: TrainOptions, emit: RunEventListener): Promise<ScanResult> {
+export async function scanStep(
+  root: string,
+  opts: TrainOptions,
+  emit: RunEventListener,
+  warm?: ScanWarm
+): Promise<ScanResult> {
   emit({ type: 'stage', stage: 'scan', detail: root })
   return scanProject(root, {
     previous: opts.rescan === true ? undefined : readScanRecords(root),
+    warm,
     onProgress: (done, total) => emit({ type: 'scan-progress', done, total })
   })
 }

@@ -2,7 +2,7 @@
 // train -> evaluate -> save. Used by the CLI `train` command and by the app's training worker alike.
 import { resolve } from 'node:path'
 import type { SplitName } from '@shared/domain'
-import { openProjectState, type ProjectState } from '../store/projectState'
+import { openProjectState, writableCacheDir, type ProjectState } from '../store/projectState'
 import type { JsonValue } from '../store/rows'
 import { ImageCache } from '../pipeline/imageCache'
 import { initBackend, type BackendInfo } from '../tf/backend'
@@ -13,7 +13,8 @@ import { createFeaturePool, type FeaturePool } from '../parallel/featurePool'
 import type { RunEvent, RunEventListener } from './events'
 import type { TrainOptions } from './options'
 import { scanStep, splitSets, splitStep } from './prepareData'
-import { foldedBase, prepareBase } from './prepareBase'
+import { baseInputSize, foldedBase, prepareBase } from './prepareBase'
+import type { ScanWarm } from '../project/scanProbe'
 import { createRunStep } from './createRun'
 import { trainStep } from './trainStep'
 import { evaluateStep } from './evaluateStep'
@@ -38,6 +39,20 @@ export interface RunOutcome {
   base: BaseNetwork
   /** The saved model of a completed run (runModelDir), null otherwise. */
   modelDir: string | null
+}
+
+/** The scan decodes new images straight to the size the run trains at (phase 1 then reads them from the cache). */
+function scanWarm(root: string, opts: TrainOptions): ScanWarm | undefined {
+  const size = baseInputSize(opts)
+  if (size === null) return undefined
+  return {
+    size,
+    mode: opts.resizeMode,
+    cache: () => {
+      const dir = writableCacheDir(root)
+      return dir === null ? null : new ImageCache(dir)
+    }
+  }
 }
 
 /** Where the run's events and rows go: a run row begun by the caller (the app does, to know its id up front). */
@@ -65,7 +80,7 @@ export async function trainProject(
   let state: ProjectState | null = null
   let pool: FeaturePool | null = null
   try {
-    const scan = await scanStep(root, opts, emit)
+    const scan = await scanStep(root, opts, emit, scanWarm(root, opts))
     timer.lap('scan')
     checkTrainingFits({ ...opts, classes: scan.classes.length })
 

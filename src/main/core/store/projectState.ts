@@ -41,6 +41,12 @@ export class ReadOnlyStateError extends Error {
   }
 }
 
+/** The image and feature cache folder of a writable project state (created), or null when it is read-only. */
+export function writableCacheDir(root: string, opts: StateDirOptions = {}): string | null {
+  const where = resolveStateDir(resolve(root), opts)
+  return where.readOnly ? null : join(where.dir, 'cache')
+}
+
 export function openProjectState(root: string, opts: OpenProjectStateOptions = {}): ProjectState {
   const abs = resolve(root)
   const where = resolveStateDir(abs, opts)

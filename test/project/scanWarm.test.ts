@@ -1,0 +1,65 @@
+// A scan for a training run decodes each new image at the run's size into the image cache, once.
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { scanProject } from '@core/project/scan'
+import { ImageCache } from '@core/pipeline/imageCache'
+import { decodeResized } from '@core/pipeline/decode'
+import { makeProject, tempDir, writeOddFiles } from '../helpers/synthetic'
+
+const tmp = tempDir('tunelab-scanwarm-')
+afterAll(() => tmp.cleanup())
+
+describe('scan warming the image cache', () => {
+  it('stores every readable image at the run size, the same pixels training would decode; odd files fail alike', async () => {
+    const root = join(tmp.dir, 'p')
+    await makeProject(root, { classes: ['a', 'b'], perClass: 3, size: 40, formats: ['jpg', 'png'] })
+    await writeOddFiles(join(root, 'odd'))
+    const cacheDir = join(tmp.dir, 'cache')
+    let made = 0
+    const warmed = await scanProject(root, {
+      warm: { size: 24, mode: 'squash', cache: () => (made++, new ImageCache(cacheDir)) }
+    })
+    const plain = await scanProject(root)
+    // Same images, same reasons for the unreadable ones (probing and warming read the whole file alike).
+    expect(warmed.images.map((i) => [i.path, i.hash, i.width, i.height])).toEqual(
+      plain.images.map((i) => [i.path, i.hash, i.width, i.height])
+    )
+    expect(warmed.unreadable.map((u) => [u.path, u.reason])).toEqual(plain.unreadable.map((u) => [u.path, u.reason]))
+    expect(plain.unreadable.length).toBeGreaterThan(3)
+    expect(made).toBe(1)
+
+    const cache = new ImageCache(cacheDir)
+    for (const im of warmed.images) {
+      const abs = join(root, im.path)
+      expect(existsSync(cache.pathFor(im.hash, 24, 'squash')), im.path).toBe(true)
+      expect(Buffer.from(await cache.get(abs, im.hash, 24, 'squash'))).toEqual(
+        Buffer.from(await decodeResized(abs, 24, 'squash'))
+      )
+    }
+    expect(cache.stats).toMatchObject({ hits: warmed.images.length, decodes: 0 })
+  })
+
+  it('a folder with one class gets nothing written (no state for a folder that cannot train)', async () => {
+    const root = join(tmp.dir, 'one')
+    await makeProject(root, { classes: ['only'], perClass: 2 })
+    let made = 0
+    await expect(
+      scanProject(root, { warm: { size: 24, mode: 'squash', cache: () => (made++, new ImageCache(root)) } })
+    ).rejects.toThrow(/only one class/)
+    expect(made).toBe(0)
+  })
+
+  it('a cache that cannot be written leaves the scan as it was', async () => {
+    const root = join(tmp.dir, 'ro')
+    await makeProject(root, { classes: ['a', 'b'], perClass: 2 })
+    const blocker = join(tmp.dir, 'not-a-dir')
+    mkdirSync(tmp.dir, { recursive: true })
+    await import('node:fs').then((fs) => fs.writeFileSync(blocker, 'x'))
+    const scan = await scanProject(root, {
+      warm: { size: 24, mode: 'squash', cache: () => new ImageCache(join(blocker, 'cache')) }
+    })
+    expect(scan.images).toHaveLength(4)
+    expect(scan.unreadable).toHaveLength(0)
+  })
+})
