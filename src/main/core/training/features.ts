@@ -81,9 +81,14 @@ export interface ExtractOptions {
   onProgress?(p: FeatureProgress): void
   /** Pooled features [count, C] for RGB uint8 pixels, e.g. from a worker pool; default: the base on this thread. */
   forward?: PooledForward
+  /** Also keep the activations at the fine-tuning cut of every image computed (not of those read from disk). */
+  cut?: { forward: CutForward; write(rows: readonly number[], cut: Float32Array[]): void }
 }
 
 export type PooledForward = (pixels: Uint8Array, count: number) => Promise<Float32Array>
+
+/** Pooled features [count, C] first, then each tensor crossing the fine-tuning cut ([count, ...] flattened). */
+export type CutForward = (pixels: Uint8Array, count: number) => Promise<Float32Array[]>
 
 /** Pooled features for every image of the set; reads/writes `<dir>/features/<key>/<hash>.f32` when a cache is given. */
 export async function extractFeatures(
@@ -120,25 +125,42 @@ export async function extractFeatures(
   const batches: number[][] = []
   for (let start = 0; start < missing.length; start += opts.batchSize)
     batches.push(missing.slice(start, start + opts.batchSize))
-  // Decoding the next batch overlaps the forward pass of this one.
-  const load = (b: number): Promise<Uint8Array> | null => {
+  // Batch b+1 is decoded while batch b runs forward, and runs forward while batch b's results are stored.
+  const loads = new Map<number, Promise<Uint8Array>>()
+  const loadOf = (b: number): Promise<Uint8Array> | null => {
     const idx = batches[b]
     if (!idx) return null
-    const p = set.load(idx)
-    p.catch(() => undefined)
+    let p = loads.get(b)
+    if (!p) {
+      p = set.load(idx)
+      p.catch(() => undefined)
+      loads.set(b, p)
+    }
     return p
   }
-  let next = load(0)
+  const outputsOf = (b: number): Promise<Float32Array[]> | null => {
+    const pixels = loadOf(b)
+    if (!pixels) return null
+    loadOf(b + 1)
+    const count = (batches[b] as number[]).length
+    const outs = pixels.then((px) => {
+      loads.delete(b)
+      return opts.cut ? opts.cut.forward(px, count) : forward(px, count).then((rows) => [rows])
+    })
+    outs.catch(() => undefined)
+    return outs
+  }
+  let next = outputsOf(0)
   let start = 0
   for (let b = 0; b < batches.length; b++) {
     if (opts.signal?.aborted) throw abortError()
     const idx = batches[b] as number[]
-    const pixels = await (next as Promise<Uint8Array>)
-    next = load(b + 1)
-    const rows = await forward(pixels, idx.length)
+    const [rows, ...cut] = await (next as Promise<Float32Array[]>)
+    next = outputsOf(b + 1)
+    if (opts.cut) opts.cut.write(idx, cut)
     for (let k = 0; k < idx.length; k++) {
       const i = idx[k] as number
-      const row = rows.subarray(k * dim, (k + 1) * dim)
+      const row = (rows as Float32Array).subarray(k * dim, (k + 1) * dim)
       data.set(row, i * dim)
       if (dir) await writeAtomic(join(dir, `${set.keys[i]}.f32`), row)
     }
