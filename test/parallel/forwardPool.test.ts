@@ -71,6 +71,7 @@ describe('ForwardPool', () => {
       backends: [],
       inputSize: S,
       outputDim: 16,
+      extraDims: [],
       preprocessing: TF_MODE_PREPROCESSING,
       output: 'pooled',
       foldedBn: false

@@ -44,7 +44,7 @@ describe('inference fast paths', () => {
   it('inferenceForward gives model.predict on a whole batch', () => {
     const base = buildBase('mobilenet_v2_0.35_96')
     const x = tf.randomUniform([5, 96, 96, 3], -1, 1, 'float32', 3)
-    const fast = inferenceForward(base.model, x)
+    const fast = inferenceForward(base.model, x) as tf.Tensor
     const ref = base.model.predict(x) as tf.Tensor
     expect(fast.shape).toEqual(ref.shape)
     expect(maxAbsDiff(fast, ref)).toBe(0)

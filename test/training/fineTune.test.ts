@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs'
-import { readdirSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { NO_AUGMENTATION } from '@shared/domain'
 import { trainRun } from '@core/training/trainer'
-import type { AugmentBatch, TrainEvent, TrainParams } from '@core/training/types'
+import type { AugmentBatch, FeatureCacheOptions, TrainEvent, TrainParams } from '@core/training/types'
 import {
   colourImages,
   countingBase,
@@ -145,9 +146,42 @@ describe('phase 2 (fine-tuning from layer N)', () => {
     })
     const starts = events.filter((e) => e.type === 'phase-start')
     expect(starts.map((e) => e.path)).toEqual(['augmented-forward', 'augmented-forward'])
-    // 8 train images x 3 epochs, + 4 validation images once for phase-1 features and once for the phase-2 cache.
-    expect(base.calls.images).toBe(8 * 3 + 4 + 4)
+    // 8 train images x 3 epochs, + 4 validation images once: phase 1's feature pass also fills phase 2's cache.
+    expect(base.calls.images).toBe(8 * 3 + 4)
     r.dispose()
+  })
+
+  it('without augmentation the base runs once per image over both phases (phase 1 fills the cut cache)', async () => {
+    const run = async (
+      features?: FeatureCacheOptions
+    ): Promise<{ images: number; detail: string; losses: number[] }> => {
+      const base = countingBase(tinyBase(S))
+      let detail = ''
+      const r = await trainRun(params({ epochs: 2, fineTuneAt: 7, fineTuneEpochs: 2 }), {
+        base,
+        train: memorySet(colourImages(2, 5, S, 93), S),
+        validation: memorySet(colourImages(2, 3, S, 94), S),
+        featureCache: features,
+        onEvent: (e) => {
+          if (e.type === 'phase-start' && e.phase === 'fine-tune') detail = e.detail
+        }
+      })
+      r.dispose()
+      return { images: base.calls.images, detail, losses: r.epochs.flatMap((e) => [e.loss, e.valLoss ?? NaN]) }
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'tunelab-cut-'))
+    try {
+      const cold = await run({ dir, resizeMode: 'squash' })
+      expect(cold.images).toBe(10 + 6)
+      expect(cold.detail).toContain("16 images' from phase 1's pass")
+      // Features from the disk cache: phase 1 runs no base, so phase 2 computes the activations itself.
+      const warm = await run({ dir, resizeMode: 'squash' })
+      expect(warm.images).toBe(10 + 6)
+      expect(warm.detail).not.toContain('phase 1')
+      warm.losses.forEach((l, i) => expect(l).toBeCloseTo(cold.losses[i] as number, 5))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('phase 2 leaks no tensors between epochs', async () => {

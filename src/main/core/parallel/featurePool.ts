@@ -3,7 +3,8 @@
 import { availableParallelism } from 'node:os'
 import type * as tf from '@tensorflow/tfjs'
 import { ForwardPool } from './forwardPool'
-import { poolFeatures } from '../training/features'
+import { poolFeatures, type CutForward } from '../training/features'
+import { cutForwardOnThisThread, withCutOutputs } from '../training/cutActivations'
 import type { BaseLike } from '../training/types'
 import type { BackendInfo } from '../tf/backend'
 import type { BaseNetwork } from '../models'
@@ -11,6 +12,11 @@ import type { BaseNetwork } from '../models'
 export interface FeaturePool {
   /** Undefined when the pool is not worth it (native backend, one core): features then run on this thread. */
   forward?: (pixels: Uint8Array, count: number) => Promise<Float32Array>
+  /**
+   * Pooled features followed by the activations crossing the fine-tuning cut at layer `at` (phase 2's cached
+   * input), from workers running the base with those tensors as extra outputs. Undefined like `forward`.
+   */
+  cutForward?: (at: number) => CutForward
   /** Stops the workers (their memory goes back to the system); a later forward starts them again. */
   close(): Promise<void>
 }
@@ -31,7 +37,28 @@ export function createFeaturePool(
   const workers = featureWorkers()
   // The native backends use every core already; the pool is for wasm.
   if (backend.name !== 'wasm' || workers < 2) return { close: async () => undefined }
-  let starting: Promise<ForwardPool | null> | null = null
+  // One set of workers at a time (each holds a wasm heap): the plain base, or the base with cut outputs at `at`.
+  let running: { at: number | null; pool: Promise<ForwardPool | null> } | null = null
+  const poolFor = (at: number | null): Promise<ForwardPool | null> => {
+    if (running?.at === at) return running.pool
+    const before = running?.pool
+    const model = at === null ? base.model : withCutOutputs(base.model, at)
+    const pool = (async () => {
+      await before?.then((p) => p?.close())
+      return ForwardPool.forBase({ model, spec: base.spec }, { workers, foldBn: true })
+    })().then(
+      (p) => {
+        onInfo(`features: ${workers} worker threads, each with its own wasm backend`)
+        return p
+      },
+      (err: unknown) => {
+        onInfo(`features: worker pool unavailable (${(err as Error).message}); computing on the main thread`)
+        return null
+      }
+    )
+    running = { at, pool }
+    return pool
+  }
   const onThisThread = async (pixels: Uint8Array, count: number): Promise<Float32Array> => {
     const t = poolFeatures(frozenBase, pixels, count)
     const rows = (await t.data()) as Float32Array
@@ -40,23 +67,22 @@ export function createFeaturePool(
   }
   return {
     forward: async (pixels, count) => {
-      starting ??= ForwardPool.forBase(base, { workers, foldBn: true }).then(
-        (pool) => {
-          onInfo(`features: ${workers} worker threads, each with its own wasm backend`)
-          return pool
-        },
-        (err: unknown) => {
-          onInfo(`features: worker pool unavailable (${(err as Error).message}); computing on the main thread`)
-          return null
-        }
-      )
-      const pool = await starting
+      const pool = await poolFor(null)
       return pool ? pool.run(pixels, count) : onThisThread(pixels, count)
     },
+    cutForward: (at) => {
+      let local: ReturnType<typeof cutForwardOnThisThread> | null = null
+      return async (pixels, count) => {
+        const pool = await poolFor(at)
+        if (pool) return pool.runAll(pixels, count)
+        local ??= cutForwardOnThisThread(base, at)
+        return local.forward(pixels, count)
+      }
+    },
     close: async () => {
-      const pool = starting ? await starting : null
-      starting = null
-      pool?.close()
+      const pool = running ? await running.pool : null
+      running = null
+      await pool?.close()
     }
   }
 }

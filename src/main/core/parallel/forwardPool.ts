@@ -39,6 +39,8 @@ export interface ForwardPoolInfo {
   backends: string[]
   inputSize: number
   outputDim: number
+  /** Floats per image of each further model output (runAll's outputs after the first). */
+  extraDims: number[]
   /** What the workers apply to the pixels before the model. */
   preprocessing: PreprocessingSpec
   output: ForwardOutput
@@ -47,7 +49,7 @@ export interface ForwardPoolInfo {
 
 interface Task {
   msg: RunMessage
-  resolve(data: Float32Array): void
+  resolve(data: Float32Array[]): void
   reject(err: Error): void
 }
 
@@ -128,6 +130,7 @@ export class ForwardPool {
       backends: readies.map((r) => r.backend),
       inputSize: first.inputShape[0] as number,
       outputDim: first.outputDim,
+      extraDims: first.extraDims,
       preprocessing: { ...opts.preprocessing },
       output: opts.output,
       foldedBn: opts.foldBn ?? false
@@ -150,6 +153,11 @@ export class ForwardPool {
 
   /** Outputs [count, info.outputDim] for RGB uint8 [count, S, S, 3]; `pixels` is not modified or detached. */
   async run(pixels: Uint8Array, count: number): Promise<Float32Array> {
+    return (await this.runAll(pixels, count))[0] as Float32Array
+  }
+
+  /** run's output, then each further model output ([count, info.extraDims[k]], flattened per image). */
+  async runAll(pixels: Uint8Array, count: number): Promise<Float32Array[]> {
     if (this.closed) throw new Error('ForwardPool: closed')
     if (this.failure) throw this.failure
     const S = this.info.inputSize
@@ -157,27 +165,26 @@ export class ForwardPool {
     if (!Number.isInteger(count) || count < 0 || pixels.length !== count * per) {
       throw new Error(`ForwardPool.run: expected ${count}x${S}x${S}x3 = ${count * per} bytes, got ${pixels.length}`)
     }
-    const dim = this.info.outputDim
-    const out = new Float32Array(count * dim)
-    if (count === 0) return out
+    const dims = [this.info.outputDim, ...this.info.extraDims]
+    const outs = dims.map((d) => new Float32Array(count * d))
+    if (count === 0) return outs
     const chunk = Math.min(this.maxBatch, Math.ceil(count / this.slots.length))
     const parts: Promise<void>[] = []
     for (let s = 0; s < count; s += chunk) {
       const n = Math.min(chunk, count - s)
       // One copy into a fresh buffer that is then transferred (moved, not cloned) to the worker.
       const buf = pixels.slice(s * per, (s + n) * per).buffer
-      const at = s * dim
       parts.push(
-        new Promise<Float32Array>((resolve, reject) => {
+        new Promise<Float32Array[]>((resolve, reject) => {
           this.queue.push({ msg: { type: 'run', id: this.nextId++, pixels: buf, count: n }, resolve, reject })
           this.dispatch()
-        }).then((data) => out.set(data, at))
+        }).then((datas) => datas.forEach((d, k) => outs[k]?.set(d, s * (dims[k] as number))))
       )
     }
     const settled = await Promise.allSettled(parts)
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failed) throw failed.reason
-    return out
+    return outs
   }
 
   /** Terminates every worker; pending runs fail with 'closed'. Resolves when all threads have exited. */
@@ -215,7 +222,7 @@ export class ForwardPool {
       if (!task || !('id' in m) || m.id !== task.msg.id) return
       slot.busy = null
       slot.worker.unref()
-      if (m.type === 'result') task.resolve(new Float32Array(m.data))
+      if (m.type === 'result') task.resolve([m.data, ...m.extra].map((b) => new Float32Array(b)))
       else if (m.type === 'error') task.reject(new Error(`ForwardPool worker ${slot.index}: ${m.message}`))
       this.dispatch()
     })

@@ -15,6 +15,7 @@ const port = parentPort
 let model: tf.LayersModel | null = null
 let init: InitMessage | null = null
 let outputDim = 0
+let extraDims: number[] = []
 
 const send = (m: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer)
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err))
@@ -43,8 +44,16 @@ async function setup(m: InitMessage): Promise<void> {
     if (!Number.isFinite(outputDim))
       throw new Error(`output 'raw' needs a fixed output shape, got ${JSON.stringify(outShape)}`)
   }
+  extraDims = model.outputs.slice(1).map((t) => t.shape.slice(1).reduce<number>((a, b) => a * (b ?? NaN), 1))
+  if (!extraDims.every(Number.isFinite)) throw new Error('further model outputs need fixed shapes')
   init = m
-  send({ type: 'ready', backend: describeBackend(info), inputShape: inShape.slice(1) as number[], outputDim })
+  send({
+    type: 'ready',
+    backend: describeBackend(info),
+    inputShape: inShape.slice(1) as number[],
+    outputDim,
+    extraDims
+  })
 }
 
 async function run(m: RunMessage): Promise<void> {
@@ -53,15 +62,22 @@ async function run(m: RunMessage): Promise<void> {
   const size = S as number
   const cfg = init
   const net = model
-  const y = tf.tidy(() => {
+  const ys = tf.tidy(() => {
     const x = pixelsToInput(new Uint8Array(m.pixels), m.count, size, cfg.preprocessing)
-    const out = inferenceForward(net, x)
-    return cfg.output === 'pooled' ? spatialMean(out as tf.Tensor4D) : out.reshape([m.count, outputDim])
+    const outs = inferenceForward(net, x)
+    const [out, ...extra] = Array.isArray(outs) ? outs : [outs]
+    const main =
+      cfg.output === 'pooled' ? spatialMean(out as tf.Tensor4D) : (out as tf.Tensor).reshape([m.count, outputDim])
+    return [main, ...extra]
   })
-  const data = (await y.data()) as Float32Array
-  y.dispose()
-  const buf = data.buffer.byteLength === data.byteLength ? data.buffer : data.slice().buffer
-  send({ type: 'result', id: m.id, data: buf as ArrayBuffer }, [buf as ArrayBuffer])
+  const bufs: ArrayBuffer[] = []
+  for (const y of ys) {
+    const data = (await y.data()) as Float32Array
+    bufs.push((data.buffer.byteLength === data.byteLength ? data.buffer : data.slice().buffer) as ArrayBuffer)
+  }
+  tf.dispose(ys)
+  const [data, ...extra] = bufs as [ArrayBuffer, ...ArrayBuffer[]]
+  send({ type: 'result', id: m.id, data, extra }, bufs)
 }
 
 port.on('message', (m: ToWorker) => {

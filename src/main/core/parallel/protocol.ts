@@ -40,6 +40,8 @@ export interface ReadyMessage {
   inputShape: number[]
   /** Floats per image in a result. */
   outputDim: number
+  /** Floats per image of each further model output (ResultMessage.extra), in model output order. */
+  extraDims: number[]
 }
 
 export interface ResultMessage {
@@ -47,6 +49,8 @@ export interface ResultMessage {
   id: number
   /** Float32 [count, outputDim]; transferred. */
   data: ArrayBuffer
+  /** Float32 [count, extraDims[k]] per further model output, flattened per image; transferred. */
+  extra: ArrayBuffer[]
 }
 
 export interface ErrorMessage {

@@ -76,6 +76,7 @@ export async function trainStep(input: TrainStepInput, pool: FeaturePool, signal
     base,
     frozenBase,
     featureForward: pool.forward,
+    featureCutForward: pool.cutForward,
     train: sets.train.set,
     validation: counts.validation > 0 ? sets.validation.set : undefined,
     featureCache: featureCacheOptions(input.cacheDir, opts, base),

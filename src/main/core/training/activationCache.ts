@@ -1,7 +1,7 @@
 // Phase 2's cache of the frozen lower part's activations at the cut, one row per image: in memory when small,
 // else in temporary files read back a batch at a time, so the process's memory stays bounded by configuration
 // (TrainIO.activationMemoryBytes) rather than by the data set size.
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, read, readSync, rmSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -10,10 +10,12 @@ export const DEFAULT_ACTIVATION_MEMORY_BYTES = 256 * 1024 ** 2
 
 export interface ActivationStore {
   readonly where: 'memory' | 'disk'
-  /** Writes rows [start, start + count) of boundary tensor k (rows are written in order, once). */
-  write(k: number, start: number, data: Float32Array): void
+  /** Writes the rows `idx` of boundary tensor k (data: idx.length * perImage[k] floats, in idx order). */
+  write(k: number, idx: readonly number[], data: Float32Array): void
   /** Copies the rows `idx` of boundary tensor k into `out` (idx.length * perImage[k] floats). */
   read(k: number, idx: readonly number[], out: Float32Array): void
+  /** read, off this thread where the store is on disk (a batch read ahead while the current one computes). */
+  readAsync(k: number, idx: readonly number[], out: Float32Array): Promise<void>
   dispose(): void
 }
 
@@ -21,11 +23,18 @@ function memoryStore(n: number, perImage: readonly number[]): ActivationStore {
   const data = perImage.map((p) => new Float32Array(n * p))
   return {
     where: 'memory',
-    write: (k, start, rows) => (data[k] as Float32Array).set(rows, start * (perImage[k] as number)),
+    write(k, idx, rows) {
+      const d = data[k] as Float32Array
+      const p = perImage[k] as number
+      idx.forEach((i, j) => d.set(rows.subarray(j * p, (j + 1) * p), i * p))
+    },
     read(k, idx, out) {
       const d = data[k] as Float32Array
       const p = perImage[k] as number
       idx.forEach((i, j) => out.set(d.subarray(i * p, (i + 1) * p), j * p))
+    },
+    async readAsync(k, idx, out) {
+      this.read(k, idx, out)
     },
     dispose: () => undefined
   }
@@ -34,18 +43,43 @@ function memoryStore(n: number, perImage: readonly number[]): ActivationStore {
 function diskStore(perImage: readonly number[], parent: string): ActivationStore {
   const dir = mkdtempSync(join(parent, 'tunelab-activations-'))
   const fds = perImage.map((_, k) => openSync(join(dir, `cut-${k}.f32`), 'w+'))
+  const shortRead = (got: number, bytes: number): Error =>
+    new Error(`activation cache: short read (${got} of ${bytes} bytes) in ${dir}`)
   return {
     where: 'disk',
-    write(k, start, rows) {
-      writeSync(fds[k] as number, rows, 0, rows.byteLength, start * (perImage[k] as number) * 4)
+    write(k, idx, rows) {
+      const bytes = (perImage[k] as number) * 4
+      const view = new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength)
+      // Consecutive rows go out in one write.
+      for (let j = 0; j < idx.length; ) {
+        let run = 1
+        while (j + run < idx.length && idx[j + run] === (idx[j] as number) + run) run++
+        writeSync(fds[k] as number, view, j * bytes, run * bytes, (idx[j] as number) * bytes)
+        j += run
+      }
     },
     read(k, idx, out) {
       const bytes = (perImage[k] as number) * 4
       const view = new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
       idx.forEach((i, j) => {
         const got = readSync(fds[k] as number, view, j * bytes, bytes, i * bytes)
-        if (got !== bytes) throw new Error(`activation cache: short read (${got} of ${bytes} bytes) in ${dir}`)
+        if (got !== bytes) throw shortRead(got, bytes)
       })
+    },
+    async readAsync(k, idx, out) {
+      const bytes = (perImage[k] as number) * 4
+      const view = new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
+      const fd = fds[k] as number
+      await Promise.all(
+        idx.map(
+          (i, j) =>
+            new Promise<void>((resolve, reject) =>
+              read(fd, view, j * bytes, bytes, i * bytes, (err, got) =>
+                err ? reject(err) : got !== bytes ? reject(shortRead(got, bytes)) : resolve()
+              )
+            )
+        )
+      )
     },
     dispose() {
       for (const fd of fds) closeSync(fd)

@@ -1,5 +1,6 @@
 // State shared by the two phases of one run.
 import * as tf from '@tensorflow/tfjs'
+import type { CutPlan } from './cutActivations'
 import type { ClassifierHead } from './head'
 import type { RunRandom } from './random'
 import type { ImageSet, TrainEvent, TrainIO, TrainParams } from './types'
@@ -14,6 +15,8 @@ export interface RunContext {
   /** Per-class training weight (all 1 without class weights). */
   classWeight: number[] | null
   augmenting: boolean
+  /** Phase 2's cached activations at the cut, planned before phase 1 fills them; null without fine-tuning. */
+  cut: CutPlan | null
   emit(e: TrainEvent): void
   signal?: AbortSignal
 }

@@ -5,74 +5,14 @@
 import * as tf from '@tensorflow/tfjs'
 import { augmentLoaded, labelTensor, LossAccumulator, weightTensor, type RunContext } from './context'
 import { runPhase, type PhaseLoopResult } from './epochLoop'
-import { abortError, baseInput } from './features'
 import { foldBatchNorm, foldForTraining } from '../tf/foldBatchNorm'
 import { spatialMeanWithGradient } from '../tf/spatialMean'
 import { createOptimizer } from './optimizers'
 import { nextSeed } from './random'
-import { splitModelAt, type SplitModel } from './splitModel'
+import { splitModelAt } from './splitModel'
 import { trainStep, type VarGroup } from './step'
-import type { FineTunePath, ImageSet } from './types'
-import { createActivationStore, DEFAULT_ACTIVATION_MEMORY_BYTES, type ActivationStore } from './activationCache'
-
-const DEFAULT_ACTIVATION_CACHE_BYTES = 1.5 * 1024 ** 3
-
-/** Per-image activations at the cut, one row-major store per boundary tensor. */
-interface ActivationCache {
-  perImage: number[]
-  shapes: number[][]
-  store: ActivationStore
-}
-
-function boundaryDims(split: SplitModel): { perImage: number[]; shapes: number[][] } {
-  const shapes = split.boundaryShapes.map((s) => s.slice(1) as number[])
-  return { shapes, perImage: shapes.map((s) => s.reduce((a, b) => a * b, 1)) }
-}
-
-/** Lower-part activations for a batch of pixels (no tape). */
-function lowerForward(ctx: RunContext, split: SplitModel, pixels: Uint8Array, count: number): tf.Tensor[] {
-  return tf.tidy(() => {
-    const x = baseInput(ctx.io.base, pixels, count, ctx.io.base.spec.size)
-    if (!split.lower) return [x]
-    const out = split.lower.apply(x, { training: false })
-    return Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor]
-  })
-}
-
-async function cacheActivations(
-  ctx: RunContext,
-  split: SplitModel,
-  set: ImageSet,
-  which: 'train' | 'validation',
-  inMemory: boolean
-): Promise<ActivationCache> {
-  const { perImage, shapes } = boundaryDims(split)
-  const n = set.keys.length
-  const store = createActivationStore(n, perImage, inMemory ? Infinity : 0, ctx.io.featureCache?.dir)
-  try {
-    const bs = ctx.params.batchSize
-    for (let s = 0; s < n; s += bs) {
-      if (ctx.signal?.aborted) throw abortError()
-      const idx = Array.from({ length: Math.min(bs, n - s) }, (_, k) => s + k)
-      const outs = lowerForward(ctx, split, await set.load(idx), idx.length)
-      for (let k = 0; k < outs.length; k++) store.write(k, s, (await (outs[k] as tf.Tensor).data()) as Float32Array)
-      tf.dispose(outs)
-      ctx.emit({ type: 'activations', split: which, done: s + idx.length, total: n })
-    }
-  } catch (err) {
-    store.dispose()
-    throw err
-  }
-  return { perImage, shapes, store }
-}
-
-function cachedInputs(cache: ActivationCache, idx: readonly number[]): tf.Tensor[] {
-  return cache.perImage.map((p, k) => {
-    const out = new Float32Array(idx.length * p)
-    cache.store.read(k, idx, out)
-    return tf.tensor(out, [idx.length, ...(cache.shapes[k] as number[])])
-  })
-}
+import type { ImageSet } from './types'
+import { fillMissing, lowerForward, planCut, readAheadInputs, type CutCache } from './cutActivations'
 
 /** Makes exactly layers >= at trainable; returns a function that restores the previous layer and variable flags. */
 function setTrainableFrom(model: tf.LayersModel, at: number): () => void {
@@ -126,21 +66,13 @@ export async function runFineTunePhase(
     )
   }
 
-  const { perImage } = boundaryDims(split)
-  const bytesPerImage = perImage.reduce((a, b) => a + b, 0) * 4
-  const limit = io.activationCacheBytes ?? DEFAULT_ACTIVATION_CACHE_BYTES
-  const nTrain = io.train.keys.length
-  const nVal = io.validation?.keys.length ?? 0
-  const cacheTrain = !ctx.augmenting && (nTrain + nVal) * bytesPerImage <= limit
-  const cacheVal = nVal * bytesPerImage + (cacheTrain ? nTrain * bytesPerImage : 0) <= limit
-  const path: FineTunePath = ctx.augmenting
-    ? 'augmented-forward'
-    : cacheTrain
-      ? 'cached-activations'
-      : 'recomputed-activations'
-  // Beyond this the cached activations live in temporary files (read a batch at a time), not in memory.
-  const inMemory = (nTrain + nVal) * bytesPerImage <= (io.activationMemoryBytes ?? DEFAULT_ACTIVATION_MEMORY_BYTES)
+  const plan = ctx.cut?.at === at ? ctx.cut : planCut(ctx, at)
+  const { path, bytes, limit, inMemory } = plan
+  const trainCache = plan.train
+  const valCache = plan.validation
   const mib = (b: number): string => `${(b / 1024 ** 2).toFixed(1)} MiB`
+  const fromPhase1 = (c: CutCache | null): number => (c ? c.filled.reduce((a, f) => a + f, 0) : 0)
+  const harvested = fromPhase1(trainCache) + fromPhase1(valCache)
   ctx.emit({
     type: 'phase-start',
     phase: 'fine-tune',
@@ -148,29 +80,21 @@ export async function runFineTunePhase(
     epochs: params.fineTuneEpochs ?? 0,
     fineTuneAt: at,
     detail:
-      `layers ${at}..${base.model.layers.length - 1} train (${baseVars.length} base variables), ${perImage.length} tensor(s) cross the cut, ` +
+      `layers ${at}..${base.model.layers.length - 1} train (${baseVars.length} base variables), ${split.boundaryShapes.length} tensor(s) cross the cut, ` +
       (path === 'cached-activations'
-        ? `activations at the cut cached once (${mib((nTrain + nVal) * bytesPerImage)}, ${inMemory ? 'in memory' : 'in temporary files'})`
+        ? `activations at the cut cached once (${mib(bytes)}, ${inMemory ? 'in memory' : 'in temporary files'}` +
+          `${harvested > 0 ? `; ${harvested} images' from phase 1's pass` : ''})`
         : path === 'recomputed-activations'
-          ? `activations at the cut would need ${mib((nTrain + nVal) * bytesPerImage)} > limit ${mib(limit)}: recomputed every batch`
+          ? `activations at the cut would need ${mib(bytes)} > limit ${mib(limit)}: recomputed every batch`
           : 'augmentation on: the frozen lower part runs on every augmented batch')
   })
 
-  let trainCache: ActivationCache | null = null
-  let valCache: ActivationCache | null = null
   try {
-    trainCache = cacheTrain ? await cacheActivations(ctx, split, io.train, 'train', inMemory) : null
-    valCache =
-      io.validation && cacheVal ? await cacheActivations(ctx, split, io.validation, 'validation', inMemory) : null
+    if (trainCache) await fillMissing(ctx, split, io.train, trainCache, 'train')
+    if (io.validation && valCache) await fillMissing(ctx, split, io.validation, valCache, 'validation')
 
-    // epoch = null: no augmentation (validation).
-    const inputsFor = async (
-      set: ImageSet,
-      cache: ActivationCache | null,
-      idx: number[],
-      epoch: number | null
-    ): Promise<tf.Tensor[]> => {
-      if (cache) return cachedInputs(cache, idx)
+    // Without a cache: the lower part on the batch's pixels (augmented when training).
+    const inputsFor = async (set: ImageSet, idx: number[], epoch: number | null): Promise<tf.Tensor[]> => {
       let pixels = await set.load(idx)
       if (epoch !== null && ctx.augmenting) pixels = augmentLoaded(ctx, set, pixels, idx, epoch)
       return lowerForward(ctx, split, pixels, idx.length)
@@ -183,11 +107,13 @@ export async function runFineTunePhase(
         return head.forward(spatialMeanWithGradient(fm), dropoutSeed)
       })
 
+    const trainAhead = trainCache ? readAheadInputs(trainCache) : null
+    const valAhead = valCache ? readAheadInputs(valCache) : null
     const result = await runPhase({
       phase: 'fine-tune',
       firstEpoch,
       epochs: params.fineTuneEpochs ?? 0,
-      trainCount: nTrain,
+      trainCount: io.train.keys.length,
       batchSize: params.batchSize,
       random: ctx.random.shuffle,
       lr,
@@ -196,9 +122,9 @@ export async function runFineTunePhase(
       emit: ctx.emit,
       onEpochEnd: io.onEpochEnd,
       signal: ctx.signal,
-      prefetch: trainCache ? undefined : (next) => io.train.hint?.(next),
+      prefetch: trainAhead ? (next) => trainAhead.ahead(next) : (next) => io.train.hint?.(next),
       step: async (idx, epoch) => {
-        const inputs = await inputsFor(io.train, trainCache, idx, epoch)
+        const inputs = trainAhead ? await trainAhead.inputs(idx) : await inputsFor(io.train, idx, epoch)
         const y = labelTensor(io.train.labels, idx)
         const w = weightTensor(ctx, io.train.labels, idx)
         const seed = nextSeed(ctx.random.dropout)
@@ -219,9 +145,12 @@ export async function runFineTunePhase(
         if (!val) return null
         const acc = new LossAccumulator()
         const n = val.keys.length
-        for (let s = 0; s < n; s += params.batchSize) {
-          const idx = Array.from({ length: Math.min(params.batchSize, n - s) }, (_, k) => s + k)
-          const inputs = await inputsFor(val, valCache, idx, null)
+        const bs = params.batchSize
+        const batchAt = (s: number): number[] => Array.from({ length: Math.min(bs, n - s) }, (_, k) => s + k)
+        for (let s = 0; s < n; s += bs) {
+          const idx = batchAt(s)
+          const inputs = valAhead ? await valAhead.inputs(idx) : await inputsFor(val, idx, null)
+          if (valAhead && s + bs < n) valAhead.ahead(batchAt(s + bs))
           const y = labelTensor(val.labels, idx)
           const logits = logitsOf(inputs)
           await acc.add(logits, y)
@@ -233,8 +162,7 @@ export async function runFineTunePhase(
     return { ...result, fineTuneAt: at }
   } finally {
     for (const o of optimizers) o.dispose()
-    trainCache?.store.dispose()
-    valCache?.store.dispose()
+    if (plan !== ctx.cut) plan.dispose()
     foldedLower?.dispose()
     fusedUpper?.dispose()
     restoreTrainable()

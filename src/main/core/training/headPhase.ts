@@ -8,9 +8,12 @@ import {
   featureCacheKey,
   poolFeatures,
   weightsChecksum,
+  type CutForward,
+  type ExtractOptions,
   type FeatureMatrix,
   type FeatureProgress
 } from './features'
+import { cutForwardOnThisThread, harvestInto } from './cutActivations'
 import { createOptimizer } from './optimizers'
 import { nextSeed } from './random'
 import { trainStep } from './step'
@@ -20,14 +23,30 @@ async function featuresOf(
   ctx: RunContext,
   set: ImageSet,
   split: 'train' | 'validation',
-  key: string | null
+  key: string | null,
+  harvest: CutForward | null
 ): Promise<FeatureMatrix> {
+  const write = harvest ? harvestInto((split === 'train' ? ctx.cut?.train : ctx.cut?.validation) ?? null) : null
   return phaseOneFeatures(ctx.io, set, {
     batchSize: ctx.params.batchSize,
     key,
     signal: ctx.signal,
-    onProgress: (p) => ctx.emit({ type: 'features', split, ...p })
+    onProgress: (p) => ctx.emit({ type: 'features', split, ...p }),
+    cut: harvest && write ? { forward: harvest, write } : undefined
   })
+}
+
+/** The forward that also yields phase 2's cut activations (started on first use), when phase 2 will cache them. */
+function harvester(ctx: RunContext): { forward: CutForward; dispose(): void } | null {
+  const plan = ctx.cut
+  if (!plan || (!plan.train && !plan.validation)) return null
+  const { io } = ctx
+  if (io.featureCutForward) return { forward: io.featureCutForward(plan.at), dispose: () => undefined }
+  let local: ReturnType<typeof cutForwardOnThisThread> | null = null
+  return {
+    forward: (pixels, count) => (local ??= cutForwardOnThisThread(io.base, plan.at)).forward(pixels, count),
+    dispose: () => local?.dispose()
+  }
 }
 
 /**
@@ -37,7 +56,13 @@ async function featuresOf(
 export async function phaseOneFeatures(
   io: Pick<TrainIO, 'base' | 'frozenBase' | 'featureForward' | 'featureCache'>,
   set: ImageSet,
-  opts: { batchSize: number; key?: string | null; signal?: AbortSignal; onProgress?(p: FeatureProgress): void }
+  opts: {
+    batchSize: number
+    key?: string | null
+    signal?: AbortSignal
+    onProgress?(p: FeatureProgress): void
+    cut?: ExtractOptions['cut']
+  }
 ): Promise<FeatureMatrix & { fromDisk: number }> {
   const key = opts.key === undefined ? featureCacheKeyOf(io) : opts.key
   const cache = io.featureCache && key ? { ...io.featureCache, key } : undefined
@@ -46,7 +71,8 @@ export async function phaseOneFeatures(
     forward: io.featureForward,
     cache,
     signal: opts.signal,
-    onProgress: opts.onProgress
+    onProgress: opts.onProgress,
+    cut: opts.cut
   })
 }
 
@@ -81,8 +107,17 @@ export async function runHeadPhase(ctx: RunContext): Promise<PhaseLoopResult> {
       ? 'augmentation on: the frozen base runs on every augmented batch'
       : `augmentation off: base features computed once${key ? ' (disk cache ' + key + ')' : ''}, the head trains on pooled features`
   })
-  const trainFeatures = ctx.augmenting ? null : await featuresOf(ctx, io.train, 'train', key)
-  const valFeatures = io.validation ? await featuresOf(ctx, io.validation, 'validation', key) : null
+  const harvest = harvester(ctx)
+  let trainFeatures: FeatureMatrix | null
+  let valFeatures: FeatureMatrix | null
+  try {
+    trainFeatures = ctx.augmenting ? null : await featuresOf(ctx, io.train, 'train', key, harvest?.forward ?? null)
+    valFeatures = io.validation
+      ? await featuresOf(ctx, io.validation, 'validation', key, harvest?.forward ?? null)
+      : null
+  } finally {
+    harvest?.dispose()
+  }
 
   const optimizer = createOptimizer(params.optimizer, params.lr, params.momentum)
   const groups = [{ optimizer, vars: head.variables() }]

@@ -29,7 +29,8 @@ function firstNode(layer: Layer): {
   }
 }
 
-export function splitModelAt(model: tf.LayersModel, at: number): SplitModel {
+/** The tensors produced below layer `at` and read at or above it (what crosses the cut), in a stable order. */
+export function cutTensors(model: tf.LayersModel, at: number): tf.SymbolicTensor[] {
   const layers = model.layers
   if (!Number.isInteger(at) || at < 1 || at >= layers.length) {
     throw new Error(
@@ -59,6 +60,12 @@ export function splitModelAt(model: tf.LayersModel, at: number): SplitModel {
     if (indexOf(out.sourceLayer as Layer) < at)
       throw new Error(`fineTuneAt: ${at} is above the model output layer '${out.sourceLayer.name}'`)
   }
+  return boundary
+}
+
+export function splitModelAt(model: tf.LayersModel, at: number): SplitModel {
+  const layers = model.layers
+  const boundary = cutTensors(model, at)
 
   const onlyInputs = boundary.every((t) => model.inputs.some((inp) => inp.id === t.id))
   const lower = onlyInputs

@@ -5,6 +5,7 @@ import { baseInput, featureDim } from './features'
 import { runFineTunePhase } from './fineTunePhase'
 import { ClassifierHead } from './head'
 import { runHeadPhase } from './headPhase'
+import { fineTuneLayer, planCut } from './cutActivations'
 import { balancedClassWeights } from './loss'
 import { runRandom } from './random'
 import { bestEpoch, keepBetter, snapshotForPhase2 } from './keepBetterPhase'
@@ -74,6 +75,7 @@ export async function trainRun(params: TrainParams, io: TrainIO, signal?: AbortS
     random: runRandom(params.seed),
     classWeight: params.classWeights === 'balanced' ? balancedClassWeights(io.train.labels, numClasses) : null,
     augmenting: isAugmenting(params),
+    cut: null,
     emit: (e) => io.onEvent?.(e),
     signal
   }
@@ -91,6 +93,8 @@ export async function trainRun(params: TrainParams, io: TrainIO, signal?: AbortS
   let restoredEpoch: number | null = null
   let keptPhase: TrainPhase | null = null
   try {
+    const at = (params.fineTuneEpochs ?? 0) > 0 ? fineTuneLayer(ctx) : undefined
+    ctx.cut = at === undefined ? null : planCut(ctx, at)
     const p1 = await runHeadPhase(ctx)
     epochs.push(...p1.records)
     cancelled = p1.cancelled
@@ -118,6 +122,8 @@ export async function trainRun(params: TrainParams, io: TrainIO, signal?: AbortS
       throw err
     }
     cancelled = true
+  } finally {
+    ctx.cut?.dispose()
   }
   return finish(ctx, { epochs, cancelled, stoppedEarly, restoredEpoch, keptPhase })
 }

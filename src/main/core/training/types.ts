@@ -2,6 +2,7 @@
 import type * as tf from '@tensorflow/tfjs'
 import type { AugmentSpec, ResizeMode } from '@shared/domain'
 import type { Rng } from '../util/rng'
+import type { CutForward } from './features'
 
 import type { OptimizerName } from '@shared/runConfig'
 export type { OptimizerName }
@@ -140,6 +141,8 @@ export interface TrainIO {
   frozenBase?: BaseLike
   /** Pooled features of the frozen base for RGB uint8 pixels (e.g. a worker pool); default: frozenBase on this thread. */
   featureForward?: (pixels: Uint8Array, count: number) => Promise<Float32Array>
+  /** Pooled features plus the activations at fine-tuning layer `at` (e.g. a worker pool); default: this thread. */
+  featureCutForward?: (at: number) => CutForward
   train: ImageSet
   validation?: ImageSet
   /** Used when params.augment is active; default: the pipeline's augmentRgb with augmentRng(seed, epoch, image key). */
