@@ -1,5 +1,5 @@
 // Incremental scan: files whose size, mtime and ctime match the previous scan are not read again.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { ScanFileRecord } from '@shared/domain'
@@ -156,6 +156,28 @@ describe('scan records in the store', () => {
     expect(readPaths).toEqual([])
     expect(second.images).toEqual(scan.images)
     expect(second.unreadable).toEqual(scan.unreadable)
+  })
+
+  it('a read-only project folder keeps its state in the fallback folder, and its records are reused from there', async () => {
+    const root = await project()
+    const dataDir = join(tmp.dir, 'data-ro')
+    const scan = await scanProject(root)
+    chmodSync(root, 0o555)
+    try {
+      const state = openProjectState(root, { dataDir })
+      try {
+        expect(state.fallback).toBe(true)
+        state.store.saveScan(state.project.id, scan)
+      } finally {
+        state.store.close()
+      }
+      const records = readScanRecords(root, { dataDir })
+      expect(records).toEqual(recordsFromScan(scan))
+      const { readPaths } = await scanCounting(root, { previous: records })
+      expect(readPaths).toEqual([])
+    } finally {
+      chmodSync(root, 0o755)
+    }
   })
 
   it('a folder without state gives no records and gets no state folder', () => {

@@ -18,7 +18,7 @@ describe('scan warming the image cache', () => {
     const cacheDir = join(tmp.dir, 'cache')
     let made = 0
     const warmed = await scanProject(root, {
-      warm: { size: 24, mode: 'squash', cache: () => (made++, new ImageCache(cacheDir)) }
+      warm: { size: 24, mode: 'squash', cache: () => (made++, new ImageCache(cacheDir)), has: () => false }
     })
     const plain = await scanProject(root)
     // Same images, same reasons for the unreadable ones (probing and warming read the whole file alike).
@@ -40,12 +40,27 @@ describe('scan warming the image cache', () => {
     expect(cache.stats).toMatchObject({ hits: warmed.images.length, decodes: 0 })
   })
 
+  it('images the cache already holds are only probed', async () => {
+    const root = join(tmp.dir, 'held')
+    await makeProject(root, { classes: ['a', 'b'], perClass: 2 })
+    const asked: string[] = []
+    let made = 0
+    const scan = await scanProject(root, {
+      warm: { size: 24, mode: 'squash', cache: () => (made++, null), has: (h) => (asked.push(h), true) }
+    })
+    expect(scan.images).toHaveLength(4)
+    expect(asked.sort()).toEqual(scan.images.map((i) => i.hash).sort())
+    expect(made).toBe(0)
+  })
+
   it('a folder with one class gets nothing written (no state for a folder that cannot train)', async () => {
     const root = join(tmp.dir, 'one')
     await makeProject(root, { classes: ['only'], perClass: 2 })
     let made = 0
     await expect(
-      scanProject(root, { warm: { size: 24, mode: 'squash', cache: () => (made++, new ImageCache(root)) } })
+      scanProject(root, {
+        warm: { size: 24, mode: 'squash', cache: () => (made++, new ImageCache(root)), has: () => false }
+      })
     ).rejects.toThrow(/only one class/)
     expect(made).toBe(0)
   })
@@ -57,7 +72,7 @@ describe('scan warming the image cache', () => {
     mkdirSync(tmp.dir, { recursive: true })
     await import('node:fs').then((fs) => fs.writeFileSync(blocker, 'x'))
     const scan = await scanProject(root, {
-      warm: { size: 24, mode: 'squash', cache: () => new ImageCache(join(blocker, 'cache')) }
+      warm: { size: 24, mode: 'squash', cache: () => new ImageCache(join(blocker, 'cache')), has: () => false }
     })
     expect(scan.images).toHaveLength(4)
     expect(scan.unreadable).toHaveLength(0)

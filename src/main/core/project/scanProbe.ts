@@ -31,6 +31,8 @@ export interface ScanWarm {
   mode: ResizeMode
   /** Null: the cache cannot be written (the scan then just probes). */
   cache: () => ImageCache | null
+  /** Whether the cache already holds this content hash at this size and mode. */
+  has(hash: string): boolean
 }
 
 export interface ProbeOptions {
@@ -105,11 +107,12 @@ export async function probeFiles(candidates: readonly Candidate[], opts: ProbeOp
         return null
       }
       try {
-        const warm = opts.warm
+        const hash = hashHex(buf)
+        // Already in the cache (an earlier run at this size): probing is enough.
+        const warm = opts.warm && !opts.warm.has(hash) ? opts.warm : undefined
         const probed = warm
           ? await probeImageResized(buf, warm.size, warm.mode)
           : { ...(await probeImage(buf)), pixels: null }
-        const hash = hashHex(buf)
         if (warm && probed.pixels && cache !== null) {
           // Warming is only a head start: a cache that cannot be written (full disk) leaves the decode to training.
           try {

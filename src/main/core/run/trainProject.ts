@@ -1,6 +1,8 @@
 // One training run end to end, as named steps: prepare data (scan, split) -> backend and base -> create run ->
 // train -> evaluate -> save. Used by the CLI `train` command and by the app's training worker alike.
-import { resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { fallbackStateDir, STATE_DIR_NAME } from '../store/stateDir'
 import type { SplitName } from '@shared/domain'
 import { openProjectState, writableCacheDir, type ProjectState } from '../store/projectState'
 import type { JsonValue } from '../store/rows'
@@ -45,13 +47,21 @@ export interface RunOutcome {
 function scanWarm(root: string, opts: TrainOptions): ScanWarm | undefined {
   const size = baseInputSize(opts)
   if (size === null) return undefined
+  let cache: ImageCache | null | undefined
+  const places = [join(root, STATE_DIR_NAME), fallbackStateDir(root)].map((d) => new ImageCache(join(d, 'cache')))
+  const open = (): ImageCache | null => {
+    if (cache === undefined) {
+      const dir = writableCacheDir(root)
+      cache = dir === null ? null : new ImageCache(dir)
+    }
+    return cache
+  }
   return {
     size,
     mode: opts.resizeMode,
-    cache: () => {
-      const dir = writableCacheDir(root)
-      return dir === null ? null : new ImageCache(dir)
-    }
+    cache: open,
+    // Looks in both places a project's cache can be, without creating either.
+    has: (hash) => places.some((c) => existsSync(c.pathFor(hash, size, opts.resizeMode)))
   }
 }
 

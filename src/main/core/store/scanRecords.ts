@@ -16,11 +16,14 @@ import { fallbackStateDir, markedReadOnly, probeWritableDir, STATE_DIR_NAME, typ
  */
 export function readScanRecords(root: string, opts: StateDirOptions = {}): Map<string, ScanFileRecord> {
   const abs = resolve(root)
-  for (const dir of [join(abs, STATE_DIR_NAME), fallbackStateDir(abs, opts)]) {
+  const inProject = join(abs, STATE_DIR_NAME)
+  for (const dir of [inProject, fallbackStateDir(abs, opts)]) {
     const dbPath = join(dir, DB_FILE_NAME)
     // Even a read-only connection writes -shm/-wal files beside the database: not in a folder that must not be
-    // written (marked read-only, or not writable at all, e.g. a full disk).
-    if (!existsSync(dbPath) || markedReadOnly(abs, dir) || !probeWritableDir(dir).ok) continue
+    // written (marked read-only, or not writable at all, e.g. a full disk). A read-only project folder marks
+    // only its own .tunelab so; the fallback folder is elsewhere, and is what such a project uses.
+    const marked = dir === inProject ? markedReadOnly(abs, dir) : markedReadOnly(dir, dir)
+    if (!existsSync(dbPath) || marked || !probeWritableDir(dir).ok) continue
     let db: Database.Database | undefined
     try {
       db = new Database(dbPath, { readonly: true, fileMustExist: true, ...sqliteNativeBinding() })
