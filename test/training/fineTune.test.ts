@@ -173,7 +173,7 @@ describe('phase 2 (fine-tuning from layer N)', () => {
     try {
       const cold = await run({ dir, resizeMode: 'squash' })
       expect(cold.images).toBe(10 + 6)
-      expect(cold.detail).toContain("16 images' from phase 1's pass")
+      expect(cold.detail).toContain("phase 1's feature pass computed those of 16 images")
       // Features from the disk cache: phase 1 runs no base, so phase 2 computes the activations itself.
       const warm = await run({ dir, resizeMode: 'squash' })
       expect(warm.images).toBe(10 + 6)

@@ -83,7 +83,7 @@ export async function runFineTunePhase(
       `layers ${at}..${base.model.layers.length - 1} train (${baseVars.length} base variables), ${split.boundaryShapes.length} tensor(s) cross the cut, ` +
       (path === 'cached-activations'
         ? `activations at the cut cached once (${mib(bytes)}, ${inMemory ? 'in memory' : 'in temporary files'}` +
-          `${harvested > 0 ? `; ${harvested} images' from phase 1's pass` : ''})`
+          `${harvested > 0 ? `; phase 1's feature pass computed those of ${harvested} images` : ''})`
         : path === 'recomputed-activations'
           ? `activations at the cut would need ${mib(bytes)} > limit ${mib(limit)}: recomputed every batch`
           : 'augmentation on: the frozen lower part runs on every augmented batch')

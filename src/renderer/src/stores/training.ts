@@ -19,6 +19,8 @@ import { useDatasetStore } from './dataset'
 import { useModelsStore } from './models'
 import { useProjectStore } from './project'
 
+const PHASE_NAME = { head: 'Phase 1', 'fine-tune': 'Phase 2' } as const
+
 export interface BatchProgress {
   phase: 'head' | 'fine-tune'
   epoch: number
@@ -116,6 +118,8 @@ export const useTrainingStore = defineStore('training', () => {
     switch (e.type) {
       case 'phase':
         phase.value = { phase: e.phase, epochs: e.epochs, detail: e.detail }
+        // How the phase computes (cached features or activations, augmented passes) stays readable in the log.
+        if (e.detail) messages.value = [...messages.value.slice(-19), `${PHASE_NAME[e.phase]}: ${e.detail}`]
         // The previous phase's last batch would otherwise stay on screen while the new phase prepares.
         batch.value = null
         features.value = null
