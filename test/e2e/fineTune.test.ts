@@ -44,10 +44,10 @@ describe.skipIf(!HAS_CHROMIUM)(`fine-tuning in Chromium (needs ${CHROMIUM})`, ()
     )
     await page.click('details summary:has-text("Log")')
     const log = (await page.textContent('details ul')) ?? ''
-    expect(log).toContain('Phase 1: augmentation off: base features computed once')
+    expect(log).toContain('phase 1 (head, base frozen): 2 epoch(s), cached-features: augmentation off')
     // 24 training + 10 validation images (the recipe moves 20 % of validation to test): all computed in phase 1.
     expect(log).toMatch(
-      /Phase 2: layers 100\.\.\d+ train .*activations at the cut cached once \([\d.]+ MiB, in memory; phase 1's feature pass computed those of 34 images\)/
+      /phase 2 \(fine-tuning from layer 100\): 2 epoch\(s\), cached-activations: layers 100\.\.\d+ train .*activations at the cut cached once \([\d.]+ MiB, in memory; phase 1's feature pass computed those of 34 images\)/
     )
     if (SHOTS) {
       mkdirSync(SHOTS, { recursive: true })

@@ -150,9 +150,18 @@ describe('training store', () => {
     ev({ type: 'epoch', epoch: epoch(1, 1) }, 99) // another run: ignored
     ev({ type: 'epoch', epoch: epoch(2, 1) })
     expect(t.batch?.etaSeconds).toBe(9)
-    ev({ type: 'phase', phase: 'fine-tune', epochs: 1, fineTuneAt: 100, detail: 'layers 100..153 train' })
+    ev({
+      type: 'phase',
+      phase: 'fine-tune',
+      epochs: 1,
+      fineTuneAt: 100,
+      detail: 'layers 100..153 train',
+      line: 'phase 2 (fine-tuning from layer 100): 1 epoch(s), cached-activations: layers 100..153 train'
+    })
     expect(t.batch).toBeNull() // phase 1's last batch does not linger while phase 2 prepares
-    expect(t.messages.at(-1)).toBe('Phase 2: layers 100..153 train')
+    expect(t.messages.at(-1)).toBe(
+      'phase 2 (fine-tuning from layer 100): 1 epoch(s), cached-activations: layers 100..153 train'
+    )
     ev({ type: 'activations', split: 'train', done: 1234, total: 2000 })
     expect(t.activations).toEqual({ split: 'train', done: 1234, total: 2000 })
     ev({

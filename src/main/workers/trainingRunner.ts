@@ -42,7 +42,8 @@ export function toProgressEvent(e: RunEvent): TrainingProgressEvent | null {
         phase: e.phase,
         epochs: e.epochs,
         fineTuneAt: e.phase === 'fine-tune' ? e.fineTuneAt : null,
-        detail: e.detail
+        detail: e.detail,
+        line: describeRunEvent(e)?.text ?? e.detail
       }
     case 'features':
       return { type: 'features', split: e.split, done: e.done, total: e.total }

@@ -154,7 +154,9 @@ export const trainingProgressSchema = z.object({
       phase: trainPhaseSchema,
       epochs: z.number().int(),
       fineTuneAt: z.number().int().nullable(),
-      detail: z.string()
+      detail: z.string(),
+      /** The run log's line for this phase, worded as the CLI prints it. */
+      line: z.string()
     }),
     z.object({
       type: z.literal('features'),

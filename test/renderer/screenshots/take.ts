@@ -129,10 +129,24 @@ async function main(): Promise<void> {
   await page.click('[data-test=start]')
   await page.waitForSelector('[data-test=run-status]')
   event({ type: 'backend', name: 'wasm', notes: ['tensorflow-gpu: not installed'] })
-  event({ type: 'phase', phase: 'head', epochs: 5, fineTuneAt: null, detail: 'cached features' })
+  event({
+    type: 'phase',
+    phase: 'head',
+    epochs: 5,
+    fineTuneAt: null,
+    detail: 'cached features',
+    line: 'phase 1 (head, base frozen): 5 epoch(s), cached-features: cached features'
+  })
   for (const e of DEMO_EPOCHS.slice(0, 7)) {
     if (e.epoch === 6)
-      event({ type: 'phase', phase: 'fine-tune', epochs: 5, fineTuneAt: 100, detail: 'from layer 100' })
+      event({
+        type: 'phase',
+        phase: 'fine-tune',
+        epochs: 5,
+        fineTuneAt: 100,
+        detail: 'from layer 100',
+        line: 'phase 2 (fine-tuning from layer 100): 5 epoch(s), cached-activations: from layer 100'
+      })
     event({ type: 'epoch', epoch: e })
   }
   event({

@@ -19,8 +19,6 @@ import { useDatasetStore } from './dataset'
 import { useModelsStore } from './models'
 import { useProjectStore } from './project'
 
-const PHASE_NAME = { head: 'Phase 1', 'fine-tune': 'Phase 2' } as const
-
 export interface BatchProgress {
   phase: 'head' | 'fine-tune'
   epoch: number
@@ -119,7 +117,7 @@ export const useTrainingStore = defineStore('training', () => {
       case 'phase':
         phase.value = { phase: e.phase, epochs: e.epochs, detail: e.detail }
         // How the phase computes (cached features or activations, augmented passes) stays readable in the log.
-        if (e.detail) messages.value = [...messages.value.slice(-19), `${PHASE_NAME[e.phase]}: ${e.detail}`]
+        messages.value = [...messages.value.slice(-19), e.line]
         // The previous phase's last batch would otherwise stay on screen while the new phase prepares.
         batch.value = null
         features.value = null
