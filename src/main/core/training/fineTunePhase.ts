@@ -12,7 +12,7 @@ import { nextSeed } from './random'
 import { splitModelAt } from './splitModel'
 import { trainStep, type VarGroup } from './step'
 import type { ImageSet } from './types'
-import { fillMissing, lowerForward, planCut, readAheadInputs, type CutCache } from './cutActivations'
+import { fillMissing, lowerForward, planCut, readAheadInputs, type CutCache, type CutPlan } from './cutActivations'
 
 /** Makes exactly layers >= at trainable; returns a function that restores the previous layer and variable flags. */
 function setTrainableFrom(model: tf.LayersModel, at: number): () => void {
@@ -66,30 +66,31 @@ export async function runFineTunePhase(
     )
   }
 
-  const plan = ctx.cut?.at === at ? ctx.cut : planCut(ctx, at)
-  const { path, bytes, limit, inMemory } = plan
-  const trainCache = plan.train
-  const valCache = plan.validation
-  const mib = (b: number): string => `${(b / 1024 ** 2).toFixed(1)} MiB`
-  const fromPhase1 = (c: CutCache | null): number => (c ? c.filled.reduce((a, f) => a + f, 0) : 0)
-  const harvested = fromPhase1(trainCache) + fromPhase1(valCache)
-  ctx.emit({
-    type: 'phase-start',
-    phase: 'fine-tune',
-    path,
-    epochs: params.fineTuneEpochs ?? 0,
-    fineTuneAt: at,
-    detail:
-      `layers ${at}..${base.model.layers.length - 1} train (${baseVars.length} base variables), ${split.boundaryShapes.length} tensor(s) cross the cut, ` +
-      (path === 'cached-activations'
-        ? `activations at the cut cached once (${mib(bytes)}, ${inMemory ? 'in memory' : 'in temporary files'}` +
-          `${harvested > 0 ? `; phase 1's feature pass computed those of ${harvested} images` : ''})`
-        : path === 'recomputed-activations'
-          ? `activations at the cut would need ${mib(bytes)} > limit ${mib(limit)}: recomputed every batch`
-          : 'augmentation on: the frozen lower part runs on every augmented batch')
-  })
-
+  let plan: CutPlan | null = null
   try {
+    plan = ctx.cut?.at === at ? ctx.cut : planCut(ctx, at)
+    const { path, bytes, limit, inMemory } = plan
+    const trainCache = plan.train
+    const valCache = plan.validation
+    const mib = (b: number): string => `${(b / 1024 ** 2).toFixed(1)} MiB`
+    const fromPhase1 = (c: CutCache | null): number => (c ? c.filled.reduce((a, f) => a + f, 0) : 0)
+    const harvested = fromPhase1(trainCache) + fromPhase1(valCache)
+    ctx.emit({
+      type: 'phase-start',
+      phase: 'fine-tune',
+      path,
+      epochs: params.fineTuneEpochs ?? 0,
+      fineTuneAt: at,
+      detail:
+        `layers ${at}..${base.model.layers.length - 1} train (${baseVars.length} base variables), ${split.boundaryShapes.length} tensor(s) cross the cut, ` +
+        (path === 'cached-activations'
+          ? `activations at the cut cached once (${mib(bytes)}, ${inMemory ? 'in memory' : 'in temporary files'}` +
+            `${harvested > 0 ? `; phase 1's feature pass computed those of ${harvested} images` : ''})`
+          : path === 'recomputed-activations'
+            ? `activations at the cut would need ${mib(bytes)} > limit ${mib(limit)}: recomputed every batch`
+            : 'augmentation on: the frozen lower part runs on every augmented batch')
+    })
+
     if (trainCache) await fillMissing(ctx, split, io.train, trainCache, 'train')
     if (io.validation && valCache) await fillMissing(ctx, split, io.validation, valCache, 'validation')
 
@@ -162,7 +163,7 @@ export async function runFineTunePhase(
     return { ...result, fineTuneAt: at }
   } finally {
     for (const o of optimizers) o.dispose()
-    if (plan !== ctx.cut) plan.dispose()
+    if (plan && plan !== ctx.cut) plan.dispose()
     foldedLower?.dispose()
     fusedUpper?.dispose()
     restoreTrainable()
