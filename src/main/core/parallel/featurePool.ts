@@ -59,6 +59,7 @@ export function createFeaturePool(
     running = { at, pool }
     return pool
   }
+  const fallbacks: { dispose(): void }[] = []
   const onThisThread = async (pixels: Uint8Array, count: number): Promise<Float32Array> => {
     const t = poolFeatures(frozenBase, pixels, count)
     const rows = (await t.data()) as Float32Array
@@ -75,11 +76,16 @@ export function createFeaturePool(
       return async (pixels, count) => {
         const pool = await poolFor(at)
         if (pool) return pool.runAll(pixels, count)
-        local ??= cutForwardOnThisThread(base, at)
+        if (!local) {
+          local = cutForwardOnThisThread(base, at)
+          fallbacks.push(local)
+        }
         return local.forward(pixels, count)
       }
     },
     close: async () => {
+      // The folded copies used when the workers could not start hold weights of their own.
+      for (const f of fallbacks.splice(0)) f.dispose()
       const pool = running ? await running.pool : null
       running = null
       await pool?.close()

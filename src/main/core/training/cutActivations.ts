@@ -168,8 +168,9 @@ export async function fillMissing(
 }
 
 /**
- * The cached rows as the upper part's input tensors, the next batch read ahead: `ahead(next)` starts reading those rows while the current batch
- * computes (on disk the reads run on libuv's threads), and `inputs(idx)` uses them when idx is that batch.
+ * The cached rows as the upper part's input tensors, the next batch read ahead: `ahead(next)` starts reading
+ * those rows while the current batch computes (on disk the reads run on libuv's threads), and `inputs(idx)` uses
+ * them when idx is that batch.
  */
 export function readAheadInputs(cache: CutCache): {
   ahead(idx: readonly number[]): void

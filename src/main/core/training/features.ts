@@ -145,27 +145,34 @@ export async function extractFeatures(
     const count = (batches[b] as number[]).length
     const outs = pixels.then((px) => {
       loads.delete(b)
+      // The loop ended (cancelled or failed) while this batch decoded: no forward pass after the run.
+      if (stopped) throw abortError()
       return opts.cut ? opts.cut.forward(px, count) : forward(px, count).then((rows) => [rows])
     })
     outs.catch(() => undefined)
     return outs
   }
+  let stopped = false
   let next = outputsOf(0)
   let start = 0
-  for (let b = 0; b < batches.length; b++) {
-    if (opts.signal?.aborted) throw abortError()
-    const idx = batches[b] as number[]
-    const [rows, ...cut] = await (next as Promise<Float32Array[]>)
-    next = outputsOf(b + 1)
-    if (opts.cut) opts.cut.write(idx, cut)
-    for (let k = 0; k < idx.length; k++) {
-      const i = idx[k] as number
-      const row = (rows as Float32Array).subarray(k * dim, (k + 1) * dim)
-      data.set(row, i * dim)
-      if (dir) await writeAtomic(join(dir, `${set.keys[i]}.f32`), row)
+  try {
+    for (let b = 0; b < batches.length; b++) {
+      if (opts.signal?.aborted) throw abortError()
+      const idx = batches[b] as number[]
+      const [rows, ...cut] = await (next as Promise<Float32Array[]>)
+      next = outputsOf(b + 1)
+      if (opts.cut) opts.cut.write(idx, cut)
+      for (let k = 0; k < idx.length; k++) {
+        const i = idx[k] as number
+        const row = (rows as Float32Array).subarray(k * dim, (k + 1) * dim)
+        data.set(row, i * dim)
+        if (dir) await writeAtomic(join(dir, `${set.keys[i]}.f32`), row)
+      }
+      start += idx.length
+      opts.onProgress?.({ done: fromDisk + start, total: n, fromDisk })
     }
-    start += idx.length
-    opts.onProgress?.({ done: fromDisk + start, total: n, fromDisk })
+  } finally {
+    stopped = true
   }
   return { data, dim, count: n, fromDisk }
 }
