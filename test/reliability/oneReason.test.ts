@@ -42,4 +42,26 @@ describe('one reason per file', () => {
       expect([...reasons]).toEqual(['truncated image: the file ends before its image data does'])
     }
   })
+  it('keeps that reason when many files fail at once (libvips shares one error buffer between threads)', async () => {
+    const w = 40
+    const img = sharp(Buffer.alloc(w * w * 3, 120), { raw: { width: w, height: w, channels: 3 } })
+    const jpg = await img.clone().jpeg({ quality: 95 }).toBuffer()
+    const png = await img.clone().png().toBuffer()
+    const cutJpg = jpg.subarray(0, Math.floor(jpg.length / 2))
+    const cutPng = png.subarray(0, Math.floor(png.length * 0.6))
+    // A complete JPEG whose frame header says 0 rows: broken, but not cut short.
+    const badJpg = Buffer.from(jpg)
+    badJpg.writeUInt16BE(0, badJpg.indexOf(Buffer.from([0xff, 0xc0])) + 5)
+    const files = [cutJpg, cutPng, badJpg]
+    const seen = new Map<number, Set<string>>([0, 1, 2].map((k) => [k, new Set<string>()]))
+    await Promise.all(
+      Array.from({ length: 450 }, async (_, i) => {
+        seen.get(i % 3)!.add(await reason(decodeBufferResized(files[i % 3]!, 24, 'squash')))
+      })
+    )
+    const truncated = 'truncated image: the file ends before its image data does'
+    expect([...seen.get(0)!]).toEqual([truncated])
+    expect([...seen.get(1)!]).toEqual([truncated])
+    expect(seen.get(2)!.has(truncated)).toBe(false)
+  })
 })

@@ -32,17 +32,35 @@ export class ImageDecodeError extends Error {
   }
 }
 
-function explain(err: unknown): ImageDecodeError {
+const TRUNCATED = 'truncated image: the file ends before its image data does'
+
+/**
+ * Whether a JPEG or PNG that failed to decode is cut short, read from its own structure: libvips keeps one error
+ * buffer for all threads, so under concurrent decodes its message can be empty or name another file's problem.
+ * Undefined for other formats (their reason comes from the message).
+ */
+function endsEarly(buf: Buffer): boolean | undefined {
+  if (buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) {
+    // Entropy-coded data stuffs 0xFF as FF 00, so FF D9 after the last start-of-scan can only be the end marker.
+    const lastScan = buf.lastIndexOf(Buffer.from([0xff, 0xda]))
+    return buf.indexOf(Buffer.from([0xff, 0xd9]), Math.max(lastScan, 0)) < 0
+  }
+  if (buf.length >= 8 && buf.readUInt32BE(0) === 0x89504e47) return buf.lastIndexOf('IEND') < 0
+  return undefined
+}
+
+function explain(err: unknown, buf?: Buffer): ImageDecodeError {
   if (err instanceof ImageDecodeError) return err
   if (err instanceof BmpError) return new ImageDecodeError(err.message)
   const msg = err instanceof Error ? err.message : String(err)
-  const first = msg.split('\n')[0] ?? msg
+  const first = (msg.split('\n')[0] ?? msg).replace(/:\s*$/, '')
   if (/Input Buffer is empty/i.test(msg)) return new ImageDecodeError('empty file (0 bytes)')
   if (/unsupported image format/i.test(msg))
     return new ImageDecodeError('not a recognised image format (corrupt or not an image)')
+  const early = buf ? endsEarly(buf) : undefined
+  if (early === true) return new ImageDecodeError(TRUNCATED)
   // One reason per file: libvips words truncation differently on each path (probe, resize, full decode).
-  if (/premature end|truncated|unexpected end/i.test(msg))
-    return new ImageDecodeError('truncated image: the file ends before its image data does')
+  if (early === undefined && /premature end|truncated|unexpected end/i.test(msg)) return new ImageDecodeError(TRUNCATED)
   return new ImageDecodeError(`cannot decode: ${first}`)
 }
 
@@ -93,7 +111,7 @@ export async function probeImage(buf: Buffer): Promise<ProbedImage> {
     else await img.resize(64, 64, { fit: 'fill' }).raw().toBuffer()
     return { width: oriented.width, height: oriented.height, format: meta.format ?? 'unknown' }
   } catch (err) {
-    throw explain(err)
+    throw explain(err, buf)
   }
 }
 
@@ -115,7 +133,7 @@ export async function probeImageResized(
     const oriented = meta.autoOrient ?? { width: meta.width, height: meta.height }
     probed = { width: oriented.width, height: oriented.height, format: meta.format ?? 'unknown' }
   } catch (err) {
-    throw explain(err)
+    throw explain(err, buf)
   }
   return { ...probed, pixels: await decodeBufferResized(buf, size, mode) }
 }
@@ -146,7 +164,7 @@ export async function decodeBufferResized(buf: Buffer, size: number, mode: Resiz
   try {
     out = await toRgb(openBuffer(buf)).resize(opts).raw().toBuffer()
   } catch (err) {
-    throw explain(err)
+    throw explain(err, buf)
   }
   if (out.length !== size * size * 3)
     throw new ImageDecodeError(`decoder returned ${out.length} bytes, expected ${size * size * 3}`)
@@ -171,6 +189,6 @@ export async function decodeFull(absPath: string): Promise<{ data: Uint8Array; w
     const { data, info } = await toRgb(openBuffer(buf)).raw().toBuffer({ resolveWithObject: true })
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height }
   } catch (err) {
-    throw new ImageDecodeError(`${absPath}: ${explain(err).message}`)
+    throw new ImageDecodeError(`${absPath}: ${explain(err, buf).message}`)
   }
 }
