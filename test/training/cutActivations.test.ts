@@ -112,4 +112,34 @@ describe('cut activations from the feature pass', () => {
       memory.store.dispose()
     }
   })
+  it('settle() returns only after every read ahead has landed, used or not', async () => {
+    const perImage = [6]
+    const n = 40
+    const store = createActivationStore(n, perImage, 0)
+    store.write(0, [...Array(n).keys()], new Float32Array(n * 6))
+    let running = 0
+    let started = 0
+    const counted: CutCache['store'] = Object.assign(Object.create(store) as CutCache['store'], {
+      readAsync: async (...args: Parameters<CutCache['store']['readAsync']>) => {
+        running++
+        try {
+          // The earliest reads finish last.
+          await new Promise((r) => setTimeout(r, 100 - 10 * started++))
+          return await store.readAsync(...args)
+        } finally {
+          running--
+        }
+      }
+    })
+    try {
+      const ahead = readAheadInputs({ perImage, shapes: [[6]], store: counted, filled: new Uint8Array(n).fill(1) })
+      // More batches than the reader keeps, as a cancelled epoch leaves them.
+      for (let b = 0; b < 8; b++) ahead.ahead([b * 5, b * 5 + 1])
+      expect(running).toBe(8)
+      await ahead.settle()
+      expect(running).toBe(0)
+    } finally {
+      store.dispose()
+    }
+  })
 })

@@ -71,11 +71,14 @@ async function run(m: RunMessage): Promise<void> {
     return [main, ...extra]
   })
   const bufs: ArrayBuffer[] = []
-  for (const y of ys) {
-    const data = (await y.data()) as Float32Array
-    bufs.push((data.buffer.byteLength === data.byteLength ? data.buffer : data.slice().buffer) as ArrayBuffer)
+  try {
+    for (const y of ys) {
+      const data = (await y.data()) as Float32Array
+      bufs.push((data.buffer.byteLength === data.byteLength ? data.buffer : data.slice().buffer) as ArrayBuffer)
+    }
+  } finally {
+    tf.dispose(ys) // also when a read fails: the worker serves the next batch
   }
-  tf.dispose(ys)
   const [data, ...extra] = bufs as [ArrayBuffer, ...ArrayBuffer[]]
   send({ type: 'result', id: m.id, data, extra }, bufs)
 }

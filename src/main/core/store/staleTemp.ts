@@ -1,11 +1,15 @@
 // Temporary files a killed process left in a project's state folder (a cache entry or model being written when
-// the process died). Each name carries its writer's pid: removed when that process is gone, or after a day.
-import { readdirSync, statSync, unlinkSync } from 'node:fs'
+// the process died, phase 2's activation folder). Each name carries its writer's pid: removed when that process is
+// gone, or after a day.
+import { readdirSync, rmSync, statSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
+import { ACTIVATION_DIR_PREFIX } from '../training/activationCache'
 import { pidLiveness } from './runOwner'
 
 /** `<name>.<pid>.tmp`, `<name>.<pid>.<hex>.tmp` (cache writers) and `<name>.tmp-<pid>-<time>` (model writer). */
 const TEMP_NAME = /\.(\d+)(?:\.[0-9a-f]+)?\.tmp$|\.tmp-(\d+)-\d+$/
+/** Phase 2's activation folder: `tunelab-activations-<pid>-<random>`. */
+const TEMP_DIR_NAME = new RegExp(`^${ACTIVATION_DIR_PREFIX}(\\d+)-`)
 const MAX_AGE_MS = 24 * 3600 * 1000
 
 export function removeStaleTempFiles(dirs: readonly string[], now = Date.now()): string[] {
@@ -18,14 +22,15 @@ export function removeStaleTempFiles(dirs: readonly string[], now = Date.now()):
       continue
     }
     for (const e of entries) {
-      const m = e.isFile() ? TEMP_NAME.exec(e.name) : null
+      const m = e.isFile() ? TEMP_NAME.exec(e.name) : e.isDirectory() ? TEMP_DIR_NAME.exec(e.name) : null
       if (!m) continue
       const path = join(e.parentPath, e.name)
       const pid = Number(m[1] ?? m[2])
       try {
         const old = now - statSync(path).mtimeMs > MAX_AGE_MS
         if (pid !== process.pid && (old || pidLiveness(pid) === 'dead')) {
-          unlinkSync(path)
+          if (e.isDirectory()) rmSync(path, { recursive: true })
+          else unlinkSync(path)
           removed.push(path)
         }
       } catch {

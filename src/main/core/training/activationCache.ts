@@ -5,6 +5,9 @@ import { closeSync, mkdtempSync, openSync, read, readSync, rmSync, writeSync } f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+/** Temporary activation folders are `<prefix><pid>-<random>`. */
+export const ACTIVATION_DIR_PREFIX = 'tunelab-activations-'
+
 /** Activations up to this many bytes stay in memory; more go to temporary files (default 256 MiB). */
 export const DEFAULT_ACTIVATION_MEMORY_BYTES = 256 * 1024 ** 2
 
@@ -41,7 +44,8 @@ function memoryStore(n: number, perImage: readonly number[]): ActivationStore {
 }
 
 function diskStore(perImage: readonly number[], parent: string): ActivationStore {
-  const dir = mkdtempSync(join(parent, 'tunelab-activations-'))
+  // The pid in the name lets a later run sweep the folder if this process dies holding it (store/staleTemp).
+  const dir = mkdtempSync(join(parent, `${ACTIVATION_DIR_PREFIX}${process.pid}-`))
   const fds = perImage.map((_, k) => openSync(join(dir, `cut-${k}.f32`), 'w+'))
   const shortRead = (got: number, bytes: number): Error =>
     new Error(`activation cache: short read (${got} of ${bytes} bytes) in ${dir}`)

@@ -175,17 +175,28 @@ export async function fillMissing(
 export function readAheadInputs(cache: CutCache): {
   ahead(idx: readonly number[]): void
   inputs(idx: readonly number[]): Promise<tf.Tensor[]>
+  /** Waits for every read still in flight, so the store can be closed under none. */
+  settle(): Promise<void>
 } {
   // Batches read ahead and not yet used, by their indices (the epoch loop announces a batch one step early).
   const pending = new Map<string, Promise<Float32Array[]>>()
-  const start = (idx: readonly number[]): Promise<Float32Array[]> =>
-    Promise.all(
+  const inFlight = new Set<Promise<unknown>>()
+  const start = (idx: readonly number[]): Promise<Float32Array[]> => {
+    const rows = Promise.all(
       cache.perImage.map(async (p, k) => {
         const out = new Float32Array(idx.length * p)
         await cache.store.readAsync(k, idx, out)
         return out
       })
     )
+    const done = rows.then(
+      () => undefined,
+      () => undefined
+    )
+    inFlight.add(done)
+    void done.then(() => inFlight.delete(done))
+    return rows
+  }
   return {
     ahead(idx) {
       const rows = start(idx)
@@ -199,6 +210,10 @@ export function readAheadInputs(cache: CutCache): {
       pending.delete(key)
       const rows = await (ahead ?? start(idx))
       return rows.map((r, k) => tf.tensor(r, [idx.length, ...(cache.shapes[k] as number[])]))
+    },
+    async settle() {
+      pending.clear()
+      await Promise.all([...inFlight])
     }
   }
 }

@@ -67,6 +67,7 @@ export async function runFineTunePhase(
   }
 
   let plan: CutPlan | null = null
+  const readers: ReturnType<typeof readAheadInputs>[] = []
   try {
     plan = ctx.cut?.at === at ? ctx.cut : planCut(ctx, at)
     const { path, bytes, limit, inMemory } = plan
@@ -108,8 +109,8 @@ export async function runFineTunePhase(
         return head.forward(spatialMeanWithGradient(fm), dropoutSeed)
       })
 
-    const trainAhead = trainCache ? readAheadInputs(trainCache) : null
-    const valAhead = valCache ? readAheadInputs(valCache) : null
+    const [trainRows, valRows] = [trainCache, valCache].map((c) => (c ? readAheadInputs(c) : null))
+    for (const r of [trainRows, valRows]) if (r) readers.push(r)
     const result = await runPhase({
       phase: 'fine-tune',
       firstEpoch,
@@ -123,9 +124,9 @@ export async function runFineTunePhase(
       emit: ctx.emit,
       onEpochEnd: io.onEpochEnd,
       signal: ctx.signal,
-      prefetch: trainAhead ? (next) => trainAhead.ahead(next) : (next) => io.train.hint?.(next),
+      prefetch: trainRows ? (next) => trainRows.ahead(next) : (next) => io.train.hint?.(next),
       step: async (idx, epoch) => {
-        const inputs = trainAhead ? await trainAhead.inputs(idx) : await inputsFor(io.train, idx, epoch)
+        const inputs = trainRows ? await trainRows.inputs(idx) : await inputsFor(io.train, idx, epoch)
         const y = labelTensor(io.train.labels, idx)
         const w = weightTensor(ctx, io.train.labels, idx)
         const seed = nextSeed(ctx.random.dropout)
@@ -150,8 +151,8 @@ export async function runFineTunePhase(
         const batchAt = (s: number): number[] => Array.from({ length: Math.min(bs, n - s) }, (_, k) => s + k)
         for (let s = 0; s < n; s += bs) {
           const idx = batchAt(s)
-          const inputs = valAhead ? await valAhead.inputs(idx) : await inputsFor(val, idx, null)
-          if (valAhead && s + bs < n) valAhead.ahead(batchAt(s + bs))
+          const inputs = valRows ? await valRows.inputs(idx) : await inputsFor(val, idx, null)
+          if (valRows && s + bs < n) valRows.ahead(batchAt(s + bs))
           const y = labelTensor(val.labels, idx)
           const logits = logitsOf(inputs)
           await acc.add(logits, y)
@@ -162,6 +163,8 @@ export async function runFineTunePhase(
     })
     return { ...result, fineTuneAt: at }
   } finally {
+    // A cancelled or failed epoch can leave reads ahead in flight; the cut's stores close after them.
+    await Promise.all(readers.map((r) => r.settle()))
     for (const o of optimizers) o.dispose()
     if (plan && plan !== ctx.cut) plan.dispose()
     foldedLower?.dispose()
