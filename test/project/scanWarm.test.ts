@@ -53,6 +53,19 @@ describe('scan warming the image cache', () => {
     expect(made).toBe(0)
   })
 
+  it('once the cache cannot be written, the rest of the scan only probes', async () => {
+    const root = join(tmp.dir, 'nocache')
+    await makeProject(root, { classes: ['a', 'b'], perClass: 10 })
+    let asked = 0
+    let made = 0
+    const scan = await scanProject(root, {
+      concurrency: 1,
+      warm: { size: 24, mode: 'squash', cache: () => (made++, null), has: () => (asked++, false) }
+    })
+    expect(scan.images).toHaveLength(20)
+    expect([made, asked]).toEqual([1, 1])
+  })
+
   it('a folder with one class gets nothing written (no state for a folder that cannot train)', async () => {
     const root = join(tmp.dir, 'one')
     await makeProject(root, { classes: ['only'], perClass: 2 })

@@ -109,7 +109,7 @@ export async function probeFiles(candidates: readonly Candidate[], opts: ProbeOp
       try {
         const hash = hashHex(buf)
         // Already in the cache (an earlier run at this size): probing is enough.
-        const warm = opts.warm && !opts.warm.has(hash) ? opts.warm : undefined
+        const warm = opts.warm && cache !== null && !opts.warm.has(hash) ? opts.warm : undefined
         const probed = warm
           ? await probeImageResized(buf, warm.size, warm.mode)
           : { ...(await probeImage(buf)), pixels: null }

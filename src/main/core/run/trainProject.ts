@@ -90,6 +90,9 @@ export async function trainProject(
   let state: ProjectState | null = null
   let pool: FeaturePool | null = null
   try {
+    // With the fewest classes a run can have: a head that cannot fit even then fails before the scan warms the
+    // image cache (which would create the project's state folder for a run that never starts).
+    checkTrainingFits({ ...opts, classes: 2 })
     const scan = await scanStep(root, opts, emit, scanWarm(root, opts))
     timer.lap('scan')
     checkTrainingFits({ ...opts, classes: scan.classes.length })
