@@ -3,65 +3,57 @@
 // A second export to the same folder is refused until "Replace" is ticked.
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { NO_AUGMENTATION } from '@shared/domain'
 import { trainProject } from '@core/run/trainProject'
-import { makeProject, tempDir } from '../helpers/synthetic'
+import { makeProject } from '../helpers/synthetic'
 import { useWasmBackend } from '@test/helpers/exportFixtures'
-import { CHROMIUM, HAS_CHROMIUM, openApp, SHOTS, type AppInChromium } from '@test/helpers/e2e'
+import { CHROMIUM, HAS_CHROMIUM, appForBlock, SHOTS } from '@test/helpers/e2e'
 
 describe.skipIf(!HAS_CHROMIUM)(`Export dialog in Chromium (needs ${CHROMIUM})`, () => {
-  const tmp = tempDir('tunelab-export-dialog-')
-  const project = join(tmp.dir, 'pets')
-  let app: AppInChromium
-  let page: Page
-
-  beforeAll(async () => {
-    await useWasmBackend()
-    await makeProject(project, {
-      layout: 'presplit',
-      classes: ['cat', 'dog'],
-      perClass: { train: 8, val: 3, test: 3 },
-      size: 48
-    })
-    const outcome = await trainProject(project, {
-      baseId: 'mobilenet_v2_0.35_96',
-      weights: { kind: 'random' },
-      resizeMode: 'squash',
-      split: { kind: 'folder', testFromVal: 0, seed: 1 },
-      augment: NO_AUGMENTATION,
-      epochs: 1,
-      batchSize: 8,
-      lr: 1e-3,
-      optimizer: 'adam',
-      dropout: 0.2,
-      seed: 2
-    })
-    outcome.result.dispose()
-    app = await openApp(tmp.dir, project, { width: 1280, height: 860 })
-    page = app.page
-  }, 300_000)
-
-  afterAll(async () => {
-    await app?.close()
-    tmp.cleanup()
+  const e2e = appForBlock({
+    prefix: 'tunelab-export-dialog-',
+    name: 'pets',
+    viewport: { width: 1280, height: 860 },
+    prepare: async (project) => {
+      await useWasmBackend()
+      await makeProject(project, {
+        layout: 'presplit',
+        classes: ['cat', 'dog'],
+        perClass: { train: 8, val: 3, test: 3 },
+        size: 48
+      })
+      const outcome = await trainProject(project, {
+        baseId: 'mobilenet_v2_0.35_96',
+        weights: { kind: 'random' },
+        resizeMode: 'squash',
+        split: { kind: 'folder', testFromVal: 0, seed: 1 },
+        augment: NO_AUGMENTATION,
+        epochs: 1,
+        batchSize: 8,
+        lr: 1e-3,
+        optimizer: 'adam',
+        dropout: 0.2,
+        seed: 2
+      })
+      outcome.result.dispose()
+    }
   })
 
   it('exports the run with progress and shows both checks', async () => {
-    await page.click('[data-test=nav-results]')
-    await page.click('[data-test=export-open]', { timeout: 60_000 })
-    await page.waitForSelector('[data-test=export-dialog]')
-    const out = join(tmp.dir, 'exported')
-    await page.fill('[data-test=export-out]', out)
-    await page.selectOption('[data-test=export-format]', 'all')
-    await page.click('[data-test=export-start]')
-    await page.waitForSelector('[data-test=export-progress]', { timeout: 30_000 })
-    await page.waitForSelector('[data-test=export-result]', { timeout: 240_000 })
+    await e2e.page.click('[data-test=nav-results]')
+    await e2e.page.click('[data-test=export-open]', { timeout: 60_000 })
+    await e2e.page.waitForSelector('[data-test=export-dialog]')
+    const out = join(e2e.dir, 'exported')
+    await e2e.page.fill('[data-test=export-out]', out)
+    await e2e.page.selectOption('[data-test=export-format]', 'all')
+    await e2e.page.click('[data-test=export-start]')
+    await e2e.page.waitForSelector('[data-test=export-progress]', { timeout: 30_000 })
+    await e2e.page.waitForSelector('[data-test=export-result]', { timeout: 240_000 })
     for (const f of ['tfjs', 'onnx'])
-      expect(await page.textContent(`[data-test=export-check-${f}]`)).toContain('passed')
-    expect(await page.textContent('[data-test=export-check-onnx]')).toContain('onnxruntime-node')
-    if (SHOTS) await page.screenshot({ path: join(SHOTS, 'export-dialog.png') })
+      expect(await e2e.page.textContent(`[data-test=export-check-${f}]`)).toContain('passed')
+    expect(await e2e.page.textContent('[data-test=export-check-onnx]')).toContain('onnxruntime-node')
+    if (SHOTS) await e2e.page.screenshot({ path: join(SHOTS, 'export-dialog.png') })
     expect(readdirSync(out).sort()).toEqual([
       'README.md',
       'index.html',
@@ -75,16 +67,16 @@ describe.skipIf(!HAS_CHROMIUM)(`Export dialog in Chromium (needs ${CHROMIUM})`, 
   }, 300_000)
 
   it('refuses to overwrite the export until Replace is ticked', async () => {
-    await page.click('[data-test=export-start]')
-    await page.waitForSelector('[data-test=export-error]', { timeout: 60_000 })
-    expect(await page.textContent('[data-test=export-error]')).toMatch(/already holds an export/)
-    await page.check('[data-test=export-force]')
-    await page.selectOption('[data-test=export-format]', 'onnx')
-    await page.click('[data-test=export-start]')
-    await page.waitForSelector('[data-test=export-check-onnx]', { timeout: 240_000 })
-    expect(readdirSync(join(tmp.dir, 'exported')).sort()).toEqual(['README.md', 'model.onnx', 'tunelab.json'])
-    await page.click('[data-test=export-close]')
-    expect(await page.$('[data-test=export-dialog]')).toBeNull()
-    expect(app.pageErrors).toEqual([])
+    await e2e.page.click('[data-test=export-start]')
+    await e2e.page.waitForSelector('[data-test=export-error]', { timeout: 60_000 })
+    expect(await e2e.page.textContent('[data-test=export-error]')).toMatch(/already holds an export/)
+    await e2e.page.check('[data-test=export-force]')
+    await e2e.page.selectOption('[data-test=export-format]', 'onnx')
+    await e2e.page.click('[data-test=export-start]')
+    await e2e.page.waitForSelector('[data-test=export-check-onnx]', { timeout: 240_000 })
+    expect(readdirSync(join(e2e.dir, 'exported')).sort()).toEqual(['README.md', 'model.onnx', 'tunelab.json'])
+    await e2e.page.click('[data-test=export-close]')
+    expect(await e2e.page.$('[data-test=export-dialog]')).toBeNull()
+    expect(e2e.app.pageErrors).toEqual([])
   }, 300_000)
 })

@@ -1,34 +1,28 @@
 // Fine-tuning from the Training screen in Chromium against the real serve mode: the TF tutorial recipe with
 // phase 2 on, and the run's log says how each phase computed. Phase 2 trains on the activations at the cut that
 // phase 1's feature pass kept (each image goes through the frozen layers once over both phases).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { makeProject, tempDir } from '@test/helpers/synthetic'
-import { CHROMIUM, HAS_CHROMIUM, openApp, pickBase, SHOTS, type AppInChromium } from '@test/helpers/e2e'
+import { makeProject } from '@test/helpers/synthetic'
+import { CHROMIUM, HAS_CHROMIUM, appForBlock, pickBase, SHOTS, waitForRunStatus } from '@test/helpers/e2e'
 
 describe.skipIf(!HAS_CHROMIUM)(`fine-tuning in Chromium (needs ${CHROMIUM})`, () => {
-  const tmp = tempDir('tunelab-finetune-e2e-')
-  const project = join(tmp.dir, 'shapes')
-  let app: AppInChromium
-
-  beforeAll(async () => {
-    await makeProject(project, {
-      layout: 'presplit',
-      classes: ['red', 'blue'],
-      perClass: { train: 12, validation: 6 },
-      size: 48
-    })
-    app = await openApp(tmp.dir, project, { width: 1280, height: 1300 })
-  }, 300_000)
-
-  afterAll(async () => {
-    await app?.close()
-    tmp.cleanup()
+  const e2e = appForBlock({
+    prefix: 'tunelab-finetune-e2e-',
+    name: 'shapes',
+    viewport: { width: 1280, height: 1300 },
+    prepare: (project) =>
+      makeProject(project, {
+        layout: 'presplit',
+        classes: ['red', 'blue'],
+        perClass: { train: 12, validation: 6 },
+        size: 48
+      })
   })
 
   it('runs phase 2 on the activations phase 1 kept, and the log says so', async () => {
-    const { page } = app
+    const { page } = e2e
     await page.click('[data-test=nav-training]')
     await pickBase(page)
     await page.selectOption('[data-test=recipe]', 'tf-tutorial')
@@ -37,11 +31,7 @@ describe.skipIf(!HAS_CHROMIUM)(`fine-tuning in Chromium (needs ${CHROMIUM})`, ()
     await page.fill('[data-test=fine-tune-at]', '100')
     await page.fill('[data-test=fine-tune-epochs]', '2')
     await page.click('[data-test=start]')
-    await page.waitForFunction(
-      () => document.querySelector('[data-test=run-status]')?.textContent?.trim() === 'completed',
-      undefined,
-      { timeout: 300_000 }
-    )
+    await waitForRunStatus(page, 'completed')
     await page.click('details summary:has-text("Log")')
     const log = (await page.textContent('details ul')) ?? ''
     expect(log).toContain('phase 1 (head, base frozen): 2 epoch(s), cached-features: augmentation off')
@@ -54,6 +44,6 @@ describe.skipIf(!HAS_CHROMIUM)(`fine-tuning in Chromium (needs ${CHROMIUM})`, ()
       await page.locator('details ul').scrollIntoViewIfNeeded()
       await page.screenshot({ path: join(SHOTS, 'fine-tune-log.png'), fullPage: true })
     }
-    expect(app.pageErrors).toEqual([])
+    expect(e2e.app.pageErrors).toEqual([])
   }, 400_000)
 })

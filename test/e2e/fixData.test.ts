@@ -1,100 +1,88 @@
 // Fixing data from the galleries, in Debian's Chromium against the real serve mode and core: open a project with
 // a few mislabelled images, train, open the confidently-wrong gallery, relabel one image with the keyboard and
 // exclude another, retrain, and the run diff shows both images.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { mkdirSync, readdirSync, renameSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import type { Page } from 'playwright-core'
-import { makeProject, tempDir } from '@test/helpers/synthetic'
-import { CHROMIUM, HAS_CHROMIUM, openApp, SHOTS as SHOTS_ENV, type AppInChromium } from '@test/helpers/e2e'
+import { makeProject } from '@test/helpers/synthetic'
+import { CHROMIUM, HAS_CHROMIUM, appForBlock, SHOTS as SHOTS_ENV, waitForRunStatus } from '@test/helpers/e2e'
 
 const BASE = 'mobilenet_v2_0.35_96'
 /** TUNELAB_SCREENSHOTS=docs/screenshots refreshes docs/screenshots/ from this run. */
 const SHOTS = SHOTS_ENV ? resolve(SHOTS_ENV) : null
 
 describe.skipIf(!HAS_CHROMIUM)(`fixing labels from the galleries in Chromium (needs ${CHROMIUM})`, () => {
-  const tmp = tempDir('tunelab-fixdata-')
-  const project = join(tmp.dir, 'pets')
-  let app: AppInChromium
-  let page: Page
+  const e2e = appForBlock({
+    prefix: 'tunelab-fixdata-',
+    name: 'pets',
+    viewport: { width: 1280, height: 900 },
+    prepare: async (project) => {
+      await makeProject(project, { classes: ['cat', 'dog'], perClass: 12, size: 48 })
+      // Three cats filed under dog: what the confidently-wrong gallery is for.
+      for (const f of readdirSync(join(project, 'cat')).sort().slice(0, 3))
+        renameSync(join(project, 'cat', f), join(project, 'dog', `x-${f}`))
+    }
+  })
   let relabelled = ''
   let excluded = ''
 
   async function shot(name: string): Promise<void> {
     if (!SHOTS) return
     mkdirSync(SHOTS, { recursive: true })
-    await page.screenshot({ path: join(SHOTS, name), fullPage: false })
+    await e2e.page.screenshot({ path: join(SHOTS, name), fullPage: false })
   }
 
   /** The path of the image the review modal shows (its first detail line). */
   async function shownPath(): Promise<string> {
-    return ((await page.locator('[data-test=modal] .details li').first().textContent()) ?? '').trim()
+    return ((await e2e.page.locator('[data-test=modal] .details li').first().textContent()) ?? '').trim()
   }
 
   async function train(): Promise<void> {
-    await page.click('[data-test=nav-training]')
-    await page.waitForSelector('[data-test=start]', { timeout: 30_000 })
-    await page.click('[data-test=start]')
-    await page.waitForFunction(
-      () => document.querySelector('[data-test=run-status]')?.textContent?.trim() === 'completed',
-      undefined,
-      { timeout: 240_000 }
-    )
+    await e2e.page.click('[data-test=nav-training]')
+    await e2e.page.waitForSelector('[data-test=start]', { timeout: 30_000 })
+    await e2e.page.click('[data-test=start]')
+    await waitForRunStatus(e2e.page, 'completed', 240_000)
   }
 
-  beforeAll(async () => {
-    await makeProject(project, { classes: ['cat', 'dog'], perClass: 12, size: 48 })
-    // Three cats filed under dog: what the confidently-wrong gallery is for.
-    for (const f of readdirSync(join(project, 'cat')).sort().slice(0, 3))
-      renameSync(join(project, 'cat', f), join(project, 'dog', `x-${f}`))
-    app = await openApp(tmp.dir, project, { width: 1280, height: 900 })
-    page = app.page
-  }, 300_000)
-
-  afterAll(async () => {
-    await app?.close()
-    tmp.cleanup()
-  })
-
   it('opens the project and trains with the training images predicted too', async () => {
-    await page.click('[data-test=nav-training]')
-    await page.waitForSelector('[data-test=base]', { timeout: 30_000 })
-    await page.selectOption('[data-test=base]', BASE)
-    await page.selectOption('[data-test=weights]', 'random')
-    await page.fill('[data-test=epochs]', '3')
-    await page.fill('[data-test=batch]', '8')
-    await page.fill('[data-test=lr]', '0.001')
-    await page.check('[data-test=evaluate-train]')
+    await e2e.page.click('[data-test=nav-training]')
+    await e2e.page.waitForSelector('[data-test=base]', { timeout: 30_000 })
+    await e2e.page.selectOption('[data-test=base]', BASE)
+    await e2e.page.selectOption('[data-test=weights]', 'random')
+    await e2e.page.fill('[data-test=epochs]', '3')
+    await e2e.page.fill('[data-test=batch]', '8')
+    await e2e.page.fill('[data-test=lr]', '0.001')
+    await e2e.page.check('[data-test=evaluate-train]')
     await train()
   }, 300_000)
 
   it('relabels a confidently-wrong image with the keyboard and excludes another', async () => {
-    await page.click('[data-test=view-results]')
-    await page.waitForSelector('[data-test=confusion]', { timeout: 60_000 })
-    await page.click('[data-test=split-train]')
+    await e2e.page.click('[data-test=view-results]')
+    await e2e.page.waitForSelector('[data-test=confusion]', { timeout: 60_000 })
+    await e2e.page.click('[data-test=split-train]')
     // The gallery (true class × split) with the most confidently-wrong images.
     const wrong = '[data-test=gallery-confidently-wrong] [data-test=gallery-item]'
     let best = { cls: 'cat', n: -1 }
     for (const cls of ['cat', 'dog']) {
-      await page.click(`[data-test=class-${cls}]`)
-      await page.waitForFunction(() => !document.querySelector('[data-test=gallery-loading], .gallery.stale'))
-      const n = await page.locator(wrong).count()
+      await e2e.page.click(`[data-test=class-${cls}]`)
+      await e2e.page.waitForFunction(() => !document.querySelector('[data-test=gallery-loading], .gallery.stale'))
+      const n = await e2e.page.locator(wrong).count()
       if (n > best.n) best = { cls, n }
     }
     expect(best.n, 'the trained model gets some training image wrong').toBeGreaterThan(0)
-    await page.click(`[data-test=class-${best.cls}]`)
-    await page.waitForFunction(() => !document.querySelector('.gallery.stale'))
+    await e2e.page.click(`[data-test=class-${best.cls}]`)
+    await e2e.page.waitForFunction(() => !document.querySelector('.gallery.stale'))
 
-    await page.locator(wrong).first().click()
-    await page.waitForSelector('[data-test=modal] [data-test=label-actions]')
+    await e2e.page.locator(wrong).first().click()
+    await e2e.page.waitForSelector('[data-test=modal] [data-test=label-actions]')
     await shot('fix-modal.png')
-    const details = await page.locator('[data-test=modal] .details li').allTextContents()
+    const details = await e2e.page.locator('[data-test=modal] .details li').allTextContents()
     relabelled = await shownPath()
     const predicted = details.map((d) => d.match(/^predicted: (\w+)$/)?.[1]).find((x) => x !== undefined)
     expect(predicted).toBeDefined()
     // Number keys pick a class: 1 = cat, 2 = dog. The action moves on to the next image.
-    await page.keyboard.press(predicted === 'cat' ? '1' : '2')
-    await page.waitForFunction(
+    await e2e.page.keyboard.press(predicted === 'cat' ? '1' : '2')
+    await e2e.page.waitForFunction(
       (p) =>
         !document.querySelector('[data-test=modal] .details')?.textContent?.startsWith(p) ||
         document.querySelector('[data-test=modal-mark]') !== null,
@@ -102,53 +90,58 @@ describe.skipIf(!HAS_CHROMIUM)(`fixing labels from the galleries in Chromium (ne
     )
     if (best.n >= 2) {
       excluded = await shownPath()
-      await page.keyboard.press('x')
-      await page.keyboard.press('Escape')
+      await e2e.page.keyboard.press('x')
+      await e2e.page.keyboard.press('Escape')
     } else {
       // Only one wrong image here: exclude the least confident one of the same class instead.
-      await page.keyboard.press('Escape')
-      await page.locator('[data-test=gallery-least-confident] li:not(.fixed) [data-test=gallery-item]').first().click()
+      await e2e.page.keyboard.press('Escape')
+      await e2e.page
+        .locator('[data-test=gallery-least-confident] li:not(.fixed) [data-test=gallery-item]')
+        .first()
+        .click()
       excluded = await shownPath()
-      await page.keyboard.press('x')
-      await page.keyboard.press('Escape')
+      await e2e.page.keyboard.press('x')
+      await e2e.page.keyboard.press('Escape')
     }
     expect(relabelled).not.toBe('')
     expect(excluded).not.toBe('')
     expect(excluded).not.toBe(relabelled)
     // The galleries mark both as fixed, and the Dataset screen counts them.
-    await page.waitForFunction(() => document.querySelectorAll('[data-test=fixed-mark]').length >= 2)
-    const marks = await page.locator('[data-test=gallery-confidently-wrong] [data-test=fixed-mark]').allTextContents()
+    await e2e.page.waitForFunction(() => document.querySelectorAll('[data-test=fixed-mark]').length >= 2)
+    const marks = await e2e.page
+      .locator('[data-test=gallery-confidently-wrong] [data-test=fixed-mark]')
+      .allTextContents()
     expect(marks[0]).toMatch(/→ (cat|dog)/)
-    await page.locator('[data-test=gallery-confidently-wrong]').scrollIntoViewIfNeeded()
+    await e2e.page.locator('[data-test=gallery-confidently-wrong]').scrollIntoViewIfNeeded()
     await shot('fix-gallery.png')
-    await page.click('[data-test=nav-dataset]')
-    await page.waitForSelector('[data-test=label-counts]')
-    expect(await page.textContent('[data-test=label-counts]')).toMatch(/1\s*relabelled,\s*1\s*excluded/)
+    await e2e.page.click('[data-test=nav-dataset]')
+    await e2e.page.waitForSelector('[data-test=label-counts]')
+    expect(await e2e.page.textContent('[data-test=label-counts]')).toMatch(/1\s*relabelled,\s*1\s*excluded/)
     // The scan summary counts after the fixes: 24 images, one excluded.
-    await page.click('[data-test=nav-projects]')
-    await page.click('[data-test=rescan]')
-    await page.waitForSelector('[data-test=scan-overrides]', { timeout: 60_000 })
-    expect(await page.textContent('[data-test=scan-overrides]')).toMatch(/1 relabelled · 1 excluded/)
-    const totals = await page.locator('[data-test=class-table] tbody tr td:last-child').allTextContents()
+    await e2e.page.click('[data-test=nav-projects]')
+    await e2e.page.click('[data-test=rescan]')
+    await e2e.page.waitForSelector('[data-test=scan-overrides]', { timeout: 60_000 })
+    expect(await e2e.page.textContent('[data-test=scan-overrides]')).toMatch(/1 relabelled · 1 excluded/)
+    const totals = await e2e.page.locator('[data-test=class-table] tbody tr td:last-child').allTextContents()
     expect(totals.map(Number).reduce((a, b) => a + b, 0)).toBe(23)
   }, 120_000)
 
   it('retrains, and the run diff shows the relabelled and the excluded image', async () => {
     await train()
-    await page.click('[data-test=nav-runs]')
-    await page.waitForSelector('[data-test=runs-table]')
-    const boxes = page.locator('[data-test^=compare-]')
+    await e2e.page.click('[data-test=nav-runs]')
+    await e2e.page.waitForSelector('[data-test=runs-table]')
+    const boxes = e2e.page.locator('[data-test^=compare-]')
     expect(await boxes.count()).toBe(2)
     await boxes.nth(0).check()
     await boxes.nth(1).check()
-    await page.waitForSelector('[data-test=diff-per-class]', { timeout: 30_000 })
+    await e2e.page.waitForSelector('[data-test=diff-per-class]', { timeout: 30_000 })
     const name = (p: string): string => p.split('/').at(-1) ?? p
-    expect(await page.textContent('[data-test=diff-relabelled]')).toContain(name(relabelled))
-    expect(await page.textContent('[data-test=diff-only-a]')).toContain(name(excluded))
-    expect(await page.textContent('[data-test=diff-only-a]')).toContain('excluded')
-    expect(await page.textContent('[data-test=diff-pvalue]')).toMatch(/p = \d/)
-    await page.locator('[data-test=run-diff]').scrollIntoViewIfNeeded()
+    expect(await e2e.page.textContent('[data-test=diff-relabelled]')).toContain(name(relabelled))
+    expect(await e2e.page.textContent('[data-test=diff-only-a]')).toContain(name(excluded))
+    expect(await e2e.page.textContent('[data-test=diff-only-a]')).toContain('excluded')
+    expect(await e2e.page.textContent('[data-test=diff-pvalue]')).toMatch(/p = \d/)
+    await e2e.page.locator('[data-test=run-diff]').scrollIntoViewIfNeeded()
     await shot('run-diff.png')
-    expect(app.pageErrors).toEqual([])
+    expect(e2e.app.pageErrors).toEqual([])
   }, 300_000)
 })

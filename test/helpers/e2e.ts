@@ -3,10 +3,12 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
 import type { RunningServer } from '@server/server'
 import { startTestServer } from './serve'
 import { ensureBuilt, RENDERER_DIR } from './rendererBuild'
 import { SHARED_DATA } from './sharedData'
+import { tempDir } from './synthetic'
 
 export const CHROMIUM = '/usr/bin/chromium'
 export const HAS_CHROMIUM = existsSync(CHROMIUM)
@@ -67,4 +69,62 @@ export async function pickBase(page: Page): Promise<void> {
     await page.selectOption('[data-test=base]', 'mobilenet_v2_0.35_96')
     await page.selectOption('[data-test=weights]', 'random')
   }
+}
+
+/** The app of one describe block (`app` and `page` once its beforeAll has run). */
+export interface BlockApp {
+  /** The temporary folder: the serve mode's state and the project live in it. */
+  readonly dir: string
+  readonly project: string
+  readonly app: AppInChromium
+  readonly page: Page
+}
+
+/**
+ * Registers the block's setup and teardown: a temporary folder, `prepare` writes the project (`<dir>/<name>`),
+ * then the app opens over the folder with the project open (unless `open` is false); closed and removed after.
+ */
+export function appForBlock(o: {
+  prefix: string
+  name?: string
+  viewport: { width: number; height: number }
+  open?: boolean
+  prepare(project: string, dir: string): Promise<unknown> | void
+}): BlockApp {
+  const tmp = tempDir(o.prefix)
+  const project = join(tmp.dir, o.name ?? 'project')
+  let app: AppInChromium | null = null
+  const opened = (): AppInChromium => {
+    if (!app) throw new Error('the app opens in beforeAll')
+    return app
+  }
+  beforeAll(async () => {
+    await o.prepare(project, tmp.dir)
+    app = await openApp(tmp.dir, o.open === false ? undefined : project, o.viewport)
+  }, 300_000)
+  afterAll(async () => {
+    await app?.close()
+    tmp.cleanup()
+  })
+  return {
+    dir: tmp.dir,
+    project,
+    get app() {
+      return opened()
+    },
+    get page() {
+      return opened().page
+    }
+  }
+}
+
+/** Waits until the Training screen's run status reads `status`. */
+export async function waitForRunStatus(page: Page, status: string, timeout = 300_000): Promise<void> {
+  await page.waitForFunction(
+    (s) => document.querySelector('[data-test=run-status]')?.textContent?.trim() === s,
+    status,
+    {
+      timeout
+    }
+  )
 }
