@@ -1,10 +1,12 @@
 // A scan for a training run decodes each new image at the run's size into the image cache, once.
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { scanProject } from '@core/project/scan'
 import { ImageCache } from '@core/pipeline/imageCache'
 import { decodeResized } from '@core/pipeline/decode'
+import { DEFAULT_TRAIN_OPTIONS } from '@core/run/options'
+import { trainProject } from '@core/run/trainProject'
 import { makeProject, tempDir, writeOddFiles } from '../helpers/synthetic'
 
 const tmp = tempDir('tunelab-scanwarm-')
@@ -89,5 +91,24 @@ describe('scan warming the image cache', () => {
     })
     expect(scan.images).toHaveLength(4)
     expect(scan.unreadable).toHaveLength(0)
+  })
+
+  it('a run its scan refuses (a class of broken files) takes back the state folder its warming created, not an older one', async () => {
+    const opts = { ...DEFAULT_TRAIN_OPTIONS, baseId: 'mobilenet_v2_0.35_96', weights: { kind: 'random' as const } }
+    const make = async (name: string): Promise<string> => {
+      const root = join(tmp.dir, name)
+      await makeProject(root, { classes: ['good'], perClass: 3 })
+      mkdirSync(join(root, 'broken'))
+      writeFileSync(join(root, 'broken', 'x.jpg'), 'not a picture')
+      return root
+    }
+    const fresh = await make('refused')
+    await expect(trainProject(fresh, opts)).rejects.toThrow(/class "broken" has no readable images/)
+    expect(existsSync(join(fresh, '.tunelab'))).toBe(false)
+
+    const older = await make('refused-again')
+    mkdirSync(join(older, '.tunelab'))
+    await expect(trainProject(older, opts)).rejects.toThrow(/no readable images/)
+    expect(existsSync(join(older, '.tunelab', 'cache', 'img'))).toBe(true)
   })
 })

@@ -1,10 +1,8 @@
 // One training run end to end, as named steps: prepare data (scan, split) -> backend and base -> create run ->
 // train -> evaluate -> save. Used by the CLI `train` command and by the app's training worker alike.
-import { existsSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import { fallbackStateDir, STATE_DIR_NAME } from '../store/stateDir'
+import { resolve } from 'node:path'
 import type { SplitName } from '@shared/domain'
-import { openProjectState, writableCacheDir, type ProjectState } from '../store/projectState'
+import { openProjectState, type ProjectState } from '../store/projectState'
 import type { JsonValue } from '../store/rows'
 import { ImageCache } from '../pipeline/imageCache'
 import { initBackend, type BackendInfo } from '../tf/backend'
@@ -15,8 +13,8 @@ import { createFeaturePool, type FeaturePool } from '../parallel/featurePool'
 import type { RunEvent, RunEventListener } from './events'
 import type { TrainOptions } from './options'
 import { scanStep, splitSets, splitStep } from './prepareData'
-import { baseInputSize, foldedBase, prepareBase } from './prepareBase'
-import type { ScanWarm } from '../project/scanProbe'
+import { foldedBase, prepareBase } from './prepareBase'
+import { runScanWarm } from './runScanWarm'
 import { createRunStep } from './createRun'
 import { trainStep } from './trainStep'
 import { evaluateStep } from './evaluateStep'
@@ -41,28 +39,6 @@ export interface RunOutcome {
   base: BaseNetwork
   /** The saved model of a completed run (runModelDir), null otherwise. */
   modelDir: string | null
-}
-
-/** The scan decodes new images straight to the size the run trains at (phase 1 then reads them from the cache). */
-function scanWarm(root: string, opts: TrainOptions): ScanWarm | undefined {
-  const size = baseInputSize(opts)
-  if (size === null) return undefined
-  let cache: ImageCache | null | undefined
-  const places = [join(root, STATE_DIR_NAME), fallbackStateDir(root)].map((d) => new ImageCache(join(d, 'cache')))
-  const open = (): ImageCache | null => {
-    if (cache === undefined) {
-      const dir = writableCacheDir(root)
-      cache = dir === null ? null : new ImageCache(dir)
-    }
-    return cache
-  }
-  return {
-    size,
-    mode: opts.resizeMode,
-    cache: open,
-    // Looks in both places a project's cache can be, without creating either.
-    has: (hash) => places.some((c) => existsSync(c.pathFor(hash, size, opts.resizeMode)))
-  }
 }
 
 /** Where the run's events and rows go: a run row begun by the caller (the app does, to know its id up front). */
@@ -93,7 +69,11 @@ export async function trainProject(
     // With the fewest classes a run can have: a head that cannot fit even then fails before the scan warms the
     // image cache (which would create the project's state folder for a run that never starts).
     checkTrainingFits({ ...opts, classes: 2 })
-    const scan = await scanStep(root, opts, emit, scanWarm(root, opts))
+    const warming = runScanWarm(root, opts)
+    const scan = await scanStep(root, opts, emit, warming.warm).catch((err: unknown) => {
+      warming.discard()
+      throw err
+    })
     timer.lap('scan')
     checkTrainingFits({ ...opts, classes: scan.classes.length })
 
