@@ -36,25 +36,37 @@ export async function openApp(
 ): Promise<AppInChromium> {
   ensureBuilt()
   const server = await startTestServer(stateDir, RENDERER_DIR)
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
-  const page = await browser.newPage({ viewport })
-  const pageErrors: string[] = []
-  page.on('pageerror', (e) => pageErrors.push(e.message))
-  await page.goto(server.url)
-  if (project) {
-    await page.fill('[data-test=project-path]', project)
-    await page.click('[data-test=open]')
-    await page.waitForSelector('[data-test=class-table]', { timeout: 60_000 })
-  }
-  return {
-    server,
-    browser,
-    page,
-    pageErrors,
-    close: async () => {
-      await browser.close()
-      await server.close()
+  let browser: Browser | null = null
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+    const page = await browser.newPage({ viewport })
+    const pageErrors: string[] = []
+    page.on('pageerror', (e) => pageErrors.push(e.message))
+    await page.goto(server.url)
+    if (project) {
+      await page.fill('[data-test=project-path]', project)
+      await page.click('[data-test=open]')
+      await page.waitForSelector('[data-test=class-table]', { timeout: 60_000 })
     }
+    const opened = browser
+    return {
+      server,
+      browser: opened,
+      page,
+      pageErrors,
+      close: async () => {
+        try {
+          await opened.close()
+        } finally {
+          await server.close()
+        }
+      }
+    }
+  } catch (err) {
+    // A failed start leaves no browser or server behind.
+    await browser?.close().catch(() => undefined)
+    await server.close().catch(() => undefined)
+    throw err
   }
 }
 
@@ -91,29 +103,38 @@ export function appForBlock(o: {
   open?: boolean
   prepare(project: string, dir: string): Promise<unknown> | void
 }): BlockApp {
-  const tmp = tempDir(o.prefix)
-  const project = join(tmp.dir, o.name ?? 'project')
+  // Made in beforeAll, so a block skipped by skipIf leaves no folder behind.
+  let tmp: { dir: string; cleanup: () => void } | null = null
   let app: AppInChromium | null = null
-  const opened = (): AppInChromium => {
-    if (!app) throw new Error('the app opens in beforeAll')
-    return app
+  const ready = <T>(value: T | null): T => {
+    if (value === null) throw new Error('the app opens in beforeAll')
+    return value
   }
+  const project = (): string => join(ready(tmp).dir, o.name ?? 'project')
   beforeAll(async () => {
-    await o.prepare(project, tmp.dir)
-    app = await openApp(tmp.dir, o.open === false ? undefined : project, o.viewport)
+    tmp = tempDir(o.prefix)
+    await o.prepare(project(), tmp.dir)
+    app = await openApp(tmp.dir, o.open === false ? undefined : project(), o.viewport)
   }, 300_000)
   afterAll(async () => {
-    await app?.close()
-    tmp.cleanup()
+    try {
+      await app?.close()
+    } finally {
+      tmp?.cleanup()
+    }
   })
   return {
-    dir: tmp.dir,
-    project,
+    get dir() {
+      return ready(tmp).dir
+    },
+    get project() {
+      return project()
+    },
     get app() {
-      return opened()
+      return ready(app)
     },
     get page() {
-      return opened().page
+      return ready(app).page
     }
   }
 }

@@ -7,6 +7,7 @@ import { ImageCache } from '@core/pipeline/imageCache'
 import { decodeResized } from '@core/pipeline/decode'
 import { DEFAULT_TRAIN_OPTIONS } from '@core/run/options'
 import { trainProject } from '@core/run/trainProject'
+import { runScanWarm } from '@core/run/runScanWarm'
 import { makeProject, tempDir, writeOddFiles } from '../helpers/synthetic'
 
 const tmp = tempDir('tunelab-scanwarm-')
@@ -110,5 +111,18 @@ describe('scan warming the image cache', () => {
     mkdirSync(join(older, '.tunelab'))
     await expect(trainProject(older, opts)).rejects.toThrow(/no readable images/)
     expect(existsSync(join(older, '.tunelab', 'cache', 'img'))).toBe(true)
+  })
+  it('taking back the state folder never removes what another process wrote into it meanwhile', async () => {
+    const root = join(tmp.dir, 'meanwhile')
+    await makeProject(root, { classes: ['a', 'b'], perClass: 1 })
+    const opts = { ...DEFAULT_TRAIN_OPTIONS, baseId: 'mobilenet_v2_0.35_96', weights: { kind: 'random' as const } }
+    const warming = runScanWarm(root, opts)
+    const cache = warming.warm?.cache()
+    await cache?.put('ab'.repeat(32), 96, opts.resizeMode, new Uint8Array(96 * 96 * 3))
+    expect(existsSync(join(root, '.tunelab', 'cache', 'img'))).toBe(true)
+    writeFileSync(join(root, '.tunelab', 'tunelab.db'), 'another process')
+    warming.discard()
+    expect(existsSync(join(root, '.tunelab', 'cache', 'img'))).toBe(false)
+    expect(existsSync(join(root, '.tunelab', 'tunelab.db'))).toBe(true)
   })
 })

@@ -40,13 +40,50 @@ const TRUNCATED = 'truncated image: the file ends before its image data does'
  * Undefined for other formats (their reason comes from the message).
  */
 function endsEarly(buf: Buffer): boolean | undefined {
-  if (buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) {
-    // Entropy-coded data stuffs 0xFF as FF 00, so FF D9 after the last start-of-scan can only be the end marker.
-    const lastScan = buf.lastIndexOf(Buffer.from([0xff, 0xda]))
-    return buf.indexOf(Buffer.from([0xff, 0xd9]), Math.max(lastScan, 0)) < 0
-  }
-  if (buf.length >= 8 && buf.readUInt32BE(0) === 0x89504e47) return buf.lastIndexOf('IEND') < 0
+  if (buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return !jpegReachesEnd(buf)
+  if (buf.length >= 8 && buf.readUInt32BE(0) === 0x89504e47) return !pngReachesEnd(buf)
   return undefined
+}
+
+/**
+ * Walks the JPEG's segments by their lengths (so an EXIF thumbnail inside APP1 is skipped whole) and each scan's
+ * entropy-coded data to its next marker, up to the first end-of-image marker. Bytes after it do not count.
+ */
+function jpegReachesEnd(buf: Buffer): boolean {
+  let pos = 2
+  while (pos + 1 < buf.length) {
+    if (buf[pos] !== 0xff) return true // not at a marker: broken, but not cut short
+    const marker = buf[pos + 1] as number
+    if (marker === 0xff) {
+      pos++ // fill byte
+      continue
+    }
+    if (marker === 0xd9) return true
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      pos += 2 // no length field
+      continue
+    }
+    if (pos + 4 > buf.length) return false
+    pos += 2 + buf.readUInt16BE(pos + 2)
+    if (marker !== 0xda) continue
+    // Entropy-coded data: 0xFF is followed by 00 (a stuffed byte) or a restart marker inside it.
+    while (pos + 1 < buf.length) {
+      const next = buf[pos + 1] as number
+      if (buf[pos] === 0xff && next !== 0x00 && !(next >= 0xd0 && next <= 0xd7)) break
+      pos++
+    }
+  }
+  return false
+}
+
+/** Walks the PNG's chunks by their lengths up to IEND. */
+function pngReachesEnd(buf: Buffer): boolean {
+  let pos = 8
+  while (pos + 8 <= buf.length) {
+    if (buf.toString('latin1', pos + 4, pos + 8) === 'IEND') return true
+    pos += 12 + buf.readUInt32BE(pos)
+  }
+  return false
 }
 
 function explain(err: unknown, buf?: Buffer): ImageDecodeError {

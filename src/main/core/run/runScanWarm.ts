@@ -1,7 +1,7 @@
 // The scan of a training run decodes new images straight to the run's size into the image cache (phase 1 then
 // reads them from there). The cache lives in the project's state folder; a scan that then refuses the folder
 // (a class with no readable image, one class) takes back the state folder its warming created.
-import { existsSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, rmdirSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fallbackStateDir, STATE_DIR_NAME } from '../store/stateDir'
 import { writableCacheDir } from '../store/projectState'
@@ -39,13 +39,24 @@ export function runScanWarm(root: string, opts: TrainOptions): RunScanWarm {
       if (!cacheDir) return
       const stateDir = dirname(cacheDir)
       if (existed.has(stateDir)) return
-      const only = (dir: string, names: string[]): boolean => readdirSync(dir).every((n) => names.includes(n))
+      // The image cache is ours to drop; the folders above it go only while empty, so a database or model that
+      // another process has just written there stays.
       try {
-        if (only(stateDir, ['cache', 'project-root.txt']) && only(cacheDir, ['img']))
-          rmSync(stateDir, { recursive: true })
+        rmSync(join(cacheDir, 'img'), { recursive: true, force: true })
+        if (removeIfEmpty(cacheDir)) removeIfEmpty(stateDir)
       } catch {
-        // a folder we cannot clean up is only a cache
+        // only a cache: left as it is
       }
     }
+  }
+}
+
+/** rmdir that counts a folder already gone as removed and one with content as kept. */
+function removeIfEmpty(dir: string): boolean {
+  try {
+    rmdirSync(dir)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT'
   }
 }

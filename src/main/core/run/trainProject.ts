@@ -1,7 +1,7 @@
 // One training run end to end, as named steps: prepare data (scan, split) -> backend and base -> create run ->
 // train -> evaluate -> save. Used by the CLI `train` command and by the app's training worker alike.
 import { resolve } from 'node:path'
-import type { SplitName } from '@shared/domain'
+import type { ScanResult, SplitName } from '@shared/domain'
 import { openProjectState, type ProjectState } from '../store/projectState'
 import type { JsonValue } from '../store/rows'
 import { ImageCache } from '../pipeline/imageCache'
@@ -70,12 +70,15 @@ export async function trainProject(
     // image cache (which would create the project's state folder for a run that never starts).
     checkTrainingFits({ ...opts, classes: 2 })
     const warming = runScanWarm(root, opts)
-    const scan = await scanStep(root, opts, emit, warming.warm).catch((err: unknown) => {
+    let scan: ScanResult
+    try {
+      scan = await scanStep(root, opts, emit, warming.warm)
+      timer.lap('scan')
+      checkTrainingFits({ ...opts, classes: scan.classes.length })
+    } catch (err) {
       warming.discard()
       throw err
-    })
-    timer.lap('scan')
-    checkTrainingFits({ ...opts, classes: scan.classes.length })
+    }
 
     state = openProjectState(root)
     const { store } = state

@@ -1,6 +1,6 @@
 // Temporary files a killed process left in a project's state folder (a cache entry or model being written when
 // the process died, phase 2's activation folder). Each name carries its writer's pid: removed when that process is
-// gone, or after a day.
+// gone (a file also after a day).
 import { readdirSync, rmSync, statSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { ACTIVATION_DIR_PREFIX } from '../training/activationCache'
@@ -27,7 +27,8 @@ export function removeStaleTempFiles(dirs: readonly string[], now = Date.now()):
       const path = join(e.parentPath, e.name)
       const pid = Number(m[1] ?? m[2])
       try {
-        const old = now - statSync(path).mtimeMs > MAX_AGE_MS
+        // A folder's time does not move while its run reads it, so only a dead writer frees it.
+        const old = !e.isDirectory() && now - statSync(path).mtimeMs > MAX_AGE_MS
         if (pid !== process.pid && (old || pidLiveness(pid) === 'dead')) {
           if (e.isDirectory()) rmSync(path, { recursive: true })
           else unlinkSync(path)

@@ -74,7 +74,8 @@ function diskStore(perImage: readonly number[], parent: string): ActivationStore
       const bytes = (perImage[k] as number) * 4
       const view = new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
       const fd = fds[k] as number
-      await Promise.all(
+      // Every read ends before this returns, failed or not: the caller may close the store right after.
+      const reads = await Promise.allSettled(
         idx.map(
           (i, j) =>
             new Promise<void>((resolve, reject) =>
@@ -84,6 +85,8 @@ function diskStore(perImage: readonly number[], parent: string): ActivationStore
             )
         )
       )
+      const failed = reads.find((r) => r.status === 'rejected')
+      if (failed) throw failed.reason
     },
     dispose() {
       for (const fd of fds) closeSync(fd)

@@ -182,11 +182,16 @@ export function readAheadInputs(cache: CutCache): {
   const pending = new Map<string, Promise<Float32Array[]>>()
   const inFlight = new Set<Promise<unknown>>()
   const start = (idx: readonly number[]): Promise<Float32Array[]> => {
-    const rows = Promise.all(
+    const rows = Promise.allSettled(
       cache.perImage.map(async (p, k) => {
         const out = new Float32Array(idx.length * p)
         await cache.store.readAsync(k, idx, out)
         return out
+      })
+    ).then((all) =>
+      all.map((r) => {
+        if (r.status === 'rejected') throw r.reason
+        return r.value
       })
     )
     const done = rows.then(
