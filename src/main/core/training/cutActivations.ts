@@ -181,10 +181,11 @@ export function readAheadInputs(cache: CutCache): {
   // Batches read ahead and not yet used, by their indices (the epoch loop announces a batch one step early).
   const pending = new Map<string, Promise<Float32Array[]>>()
   const inFlight = new Set<Promise<unknown>>()
+  const buffers = rowBuffers()
   const start = (idx: readonly number[]): Promise<Float32Array[]> => {
     const rows = Promise.allSettled(
       cache.perImage.map(async (p, k) => {
-        const out = new Float32Array(idx.length * p)
+        const out = buffers.take(idx.length * p)
         await cache.store.readAsync(k, idx, out)
         return out
       })
@@ -214,11 +215,31 @@ export function readAheadInputs(cache: CutCache): {
       const ahead = pending.get(key)
       pending.delete(key)
       const rows = await (ahead ?? start(idx))
-      return rows.map((r, k) => tf.tensor(r, [idx.length, ...(cache.shapes[k] as number[])]))
+      const tensors = rows.map((r, k) => tf.tensor(r, [idx.length, ...(cache.shapes[k] as number[])]))
+      buffers.give(rows)
+      return tensors
     },
     async settle() {
       pending.clear()
       await Promise.all([...inFlight])
+    }
+  }
+}
+
+/**
+ * Row buffers reused from batch to batch: a fresh 5-6 MB array per batch made V8 run a full collection every few
+ * steps. Only where tf.tensor copies its values (WebAssembly); other backends may keep the array.
+ */
+function rowBuffers(): { take(length: number): Float32Array; give(used: Float32Array[]): void } {
+  const free: Float32Array[] = []
+  return {
+    take(length) {
+      const i = free.findIndex((b) => b.length === length)
+      return i >= 0 ? (free.splice(i, 1)[0] as Float32Array) : new Float32Array(length)
+    },
+    give(used) {
+      if (tf.getBackend() !== 'wasm') return
+      for (const b of used) if (free.length < 8) free.push(b)
     }
   }
 }
