@@ -150,6 +150,26 @@ describe.skipIf(!!reason)('oneDNN convolution kernels match the cpu backend', ()
     }
   })
 
+  it('gives each batch its own input on every backend (the wasm path reuses one conversion array)', async () => {
+    const a = new Uint8Array(2 * 7 * 7 * 3).map((_, i) => i % 256)
+    const b = new Uint8Array(3 * 7 * 7 * 3).map((_, i) => 255 - (i % 256))
+    for (const backend of ['wasm', 'cpu']) {
+      await tf.setBackend(backend)
+      try {
+        const first = pixelsToInput(a, 2, 7, TF_MODE_PREPROCESSING)
+        const second = pixelsToInput(b, 3, 7, TF_MODE_PREPROCESSING)
+        const third = pixelsToInput(b, 1, 7, TF_MODE_PREPROCESSING)
+        expect(Array.from(first.dataSync().subarray(0, 3))).toEqual([-1, 1 / 127.5 - 1, 2 / 127.5 - 1].map(Math.fround))
+        expect(first.dataSync()[a.length - 1]).toBeCloseTo((a[a.length - 1] as number) / 127.5 - 1, 6)
+        expect(second.dataSync()[0]).toBe(1)
+        expect(third.shape).toEqual([1, 7, 7, 3])
+        tf.dispose([first, second, third])
+      } finally {
+        await tf.setBackend('wasm')
+      }
+    }
+  })
+
   it('runs the convolutions of MobileNetV2 with JIT kernels, not the reference ones', () => {
     const addon = load.addon!
     const p = {
