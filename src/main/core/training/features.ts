@@ -125,7 +125,7 @@ export async function extractFeatures(
   const batches: number[][] = []
   for (let start = 0; start < missing.length; start += opts.batchSize)
     batches.push(missing.slice(start, start + opts.batchSize))
-  // Batch b+1 is decoded while batch b runs forward, and runs forward while batch b's results are stored.
+  // The next batches are decoded while batch b runs forward, and run forward while batch b's results are stored.
   const loads = new Map<number, Promise<Uint8Array>>()
   const loadOf = (b: number): Promise<Uint8Array> | null => {
     const idx = batches[b]
@@ -153,14 +153,16 @@ export async function extractFeatures(
     return outs
   }
   let stopped = false
-  let next = outputsOf(0)
+  // Two batches in the forward pass at once: a worker pool that splits each batch would otherwise wait for its
+  // slowest part and then for this loop before it gets the next one.
+  const ahead = [outputsOf(0), outputsOf(1)]
   let start = 0
   try {
     for (let b = 0; b < batches.length; b++) {
       if (opts.signal?.aborted) throw abortError()
       const idx = batches[b] as number[]
-      const [rows, ...cut] = await (next as Promise<Float32Array[]>)
-      next = outputsOf(b + 1)
+      const [rows, ...cut] = await (ahead.shift() as Promise<Float32Array[]>)
+      ahead.push(outputsOf(b + 2))
       if (opts.cut) opts.cut.write(idx, cut)
       for (let k = 0; k < idx.length; k++) {
         const i = idx[k] as number
