@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import { loadDnnl } from '../native/dnnl'
+import { tensorCopiesValues } from '../tf/tensorCopiesValues'
 
 /**
  * Serialisable description of a base's input preprocessing, so training,
@@ -50,12 +51,12 @@ const SCRATCH_MAX_FLOATS = 32 * 1024 * 1024
 let scratch: Float32Array | null = null
 
 /**
- * An array for one batch's float input. Where tf.tensor copies its values (WebAssembly) one array serves every
- * batch: a fresh ~19 MB array per batch of 32 at 224 px cost the feature workers more time in allocation,
- * page faults and garbage collection than the conversion itself. Other backends may keep the array: fresh there.
+ * An array for one batch's float input. Where tf.tensor copies its values one array serves every batch: a fresh
+ * ~19 MB array per batch of 32 at 224 px cost the feature workers more time in allocation, page faults and
+ * garbage collection than the conversion itself.
  */
 function floatScratch(n: number): Float32Array {
-  if (tf.getBackend() !== 'wasm' || n > SCRATCH_MAX_FLOATS) return new Float32Array(n)
+  if (!tensorCopiesValues() || n > SCRATCH_MAX_FLOATS) return new Float32Array(n)
   if (!scratch || scratch.length < n) scratch = new Float32Array(n)
   return scratch.subarray(0, n)
 }

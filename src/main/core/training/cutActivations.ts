@@ -9,6 +9,7 @@ import { abortError, baseInput, type CutForward } from './features'
 import { cutTensors, type SplitModel } from './splitModel'
 import { foldBatchNorm } from '../tf/foldBatchNorm'
 import { spatialMean } from '../tf/spatialMean'
+import { tensorCopiesValues } from '../tf/tensorCopiesValues'
 import type { BaseLike, FineTunePath, ImageSet } from './types'
 
 const DEFAULT_ACTIVATION_CACHE_BYTES = 1.5 * 1024 ** 3
@@ -228,7 +229,7 @@ export function readAheadInputs(cache: CutCache): {
 
 /**
  * Row buffers reused from batch to batch: a fresh 5-6 MB array per batch made V8 run a full collection every few
- * steps. Only where tf.tensor copies its values (WebAssembly); other backends may keep the array.
+ * steps. Only where tf.tensor copies its values.
  */
 function rowBuffers(): { take(length: number): Float32Array; give(used: Float32Array[]): void } {
   const free: Float32Array[] = []
@@ -238,7 +239,7 @@ function rowBuffers(): { take(length: number): Float32Array; give(used: Float32A
       return i >= 0 ? (free.splice(i, 1)[0] as Float32Array) : new Float32Array(length)
     },
     give(used) {
-      if (tf.getBackend() !== 'wasm') return
+      if (!tensorCopiesValues()) return
       for (const b of used) if (free.length < 8) free.push(b)
     }
   }
