@@ -4,10 +4,8 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { NO_AUGMENTATION } from '@shared/domain'
-import { trainProject } from '@core/run/trainProject'
 import { makeProject } from '../helpers/synthetic'
-import { useWasmBackend } from '@test/helpers/exportFixtures'
+import { trainOneEpochRun, useWasmBackend } from '@test/helpers/exportFixtures'
 import { CHROMIUM, HAS_CHROMIUM, appForBlock, SHOTS } from '@test/helpers/e2e'
 
 describe.skipIf(!HAS_CHROMIUM)(`Export dialog in Chromium (needs ${CHROMIUM})`, () => {
@@ -23,20 +21,7 @@ describe.skipIf(!HAS_CHROMIUM)(`Export dialog in Chromium (needs ${CHROMIUM})`, 
         perClass: { train: 8, val: 3, test: 3 },
         size: 48
       })
-      const outcome = await trainProject(project, {
-        baseId: 'mobilenet_v2_0.35_96',
-        weights: { kind: 'random' },
-        resizeMode: 'squash',
-        split: { kind: 'folder', testFromVal: 0, seed: 1 },
-        augment: NO_AUGMENTATION,
-        epochs: 1,
-        batchSize: 8,
-        lr: 1e-3,
-        optimizer: 'adam',
-        dropout: 0.2,
-        seed: 2
-      })
-      outcome.result.dispose()
+      await trainOneEpochRun(project, { resizeMode: 'squash', seed: 2 })
     }
   })
 

@@ -4,15 +4,13 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { NO_AUGMENTATION } from '@shared/domain'
 import { compareProbabilities } from '@core/export/check'
 import { ExportDestinationError } from '@core/export/destination'
 import { exportRun, type ExportProgress } from '@core/export/exportRun'
 import { loadExportedModel } from '@core/export'
-import { trainProject } from '@core/run/trainProject'
 import { openProjectState, type ProjectState } from '@core/store/projectState'
 import { makeProject, tempDir } from '../helpers/synthetic'
-import { useWasmBackend } from '@test/helpers/exportFixtures'
+import { trainOneEpochRun, useWasmBackend } from '@test/helpers/exportFixtures'
 
 const tmp = tempDir('tunelab-export-run-')
 const project = join(tmp.dir, 'pets')
@@ -47,21 +45,7 @@ beforeAll(async () => {
     size: 40,
     formats: ['jpg', 'png']
   })
-  const outcome = await trainProject(project, {
-    baseId: 'mobilenet_v2_0.35_96',
-    weights: { kind: 'random' },
-    resizeMode: 'center-crop',
-    split: { kind: 'folder', testFromVal: 0, seed: 1 },
-    augment: NO_AUGMENTATION,
-    epochs: 1,
-    batchSize: 8,
-    lr: 1e-3,
-    optimizer: 'adam',
-    dropout: 0.2,
-    seed: 3
-  })
-  outcome.result.dispose()
-  runId = outcome.runId
+  runId = await trainOneEpochRun(project, { resizeMode: 'center-crop', seed: 3 })
   state = openProjectState(project)
 }, 300_000)
 

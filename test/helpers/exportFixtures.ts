@@ -8,6 +8,7 @@ import type { ResizeMode } from '@shared/domain'
 import { NO_AUGMENTATION } from '@shared/domain'
 import { TF_MODE_PREPROCESSING, applyPreprocessing, buildBase, type PreprocessingSpec } from '@core/models'
 import { decodeResized } from '@core/pipeline/decode'
+import { trainProject } from '@core/run/trainProject'
 import { initBackend } from '@core/tf/backend'
 import { trainRun } from '@core/training/trainer'
 import type { ImageSet, TrainResult } from '@core/training/types'
@@ -134,4 +135,26 @@ export async function trainFixture(
 export function mobileNetBase(): TestBase {
   const b = buildBase(MOBILENET_ID)
   return { spec: b.spec, model: b.model, preprocess: b.preprocess }
+}
+
+/**
+ * One epoch of a random-weight MobileNetV2 0.35 @96 over a presplit project (its folder split, no augmentation):
+ * a stored run to export. Returns the run id.
+ */
+export async function trainOneEpochRun(project: string, o: { resizeMode: ResizeMode; seed: number }): Promise<number> {
+  const outcome = await trainProject(project, {
+    baseId: MOBILENET_ID,
+    weights: { kind: 'random' },
+    resizeMode: o.resizeMode,
+    split: { kind: 'folder', testFromVal: 0, seed: 1 },
+    augment: NO_AUGMENTATION,
+    epochs: 1,
+    batchSize: 8,
+    lr: 1e-3,
+    optimizer: 'adam',
+    dropout: 0.2,
+    seed: o.seed
+  })
+  outcome.result.dispose()
+  return outcome.runId
 }
