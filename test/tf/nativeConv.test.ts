@@ -199,6 +199,27 @@ describe.skipIf(!!reason)('oneDNN convolution kernels match the cpu backend', ()
     }
   })
 
+  it('masks a gradient as a select: edges of the range, NaN and -0 in dy, per-channel sums', () => {
+    const addon = load.addon!
+    const c = 3
+    // y on and around the edges (lo 0, hi 6), dy with values a multiply-by-mask would spoil (NaN, Inf, -0).
+    const y = Float32Array.from([-1, 0, 1e-7, 3, 6, 6.5, NaN, 5.999999523162842, 2, 0, 4, 7])
+    const dy = Float32Array.from([NaN, Infinity, 2, -0, 5, NaN, 1, 3, -4, -Infinity, 0.5, 1])
+    const inRange = (v: number, loInclusive: boolean): boolean => (loInclusive ? v >= 0 : v > 0) && v <= 6
+    const want = (loInclusive: boolean): number[] => [...y].map((v, i) => (inRange(v, loInclusive) ? dy[i]! : 0))
+    const out = new Float32Array(y.length)
+    const sums = new Float32Array(c)
+    addon.maskGradSums!(y, dy, 0, 6, out, sums)
+    expect([...out]).toEqual(want(false))
+    expect([...sums]).toEqual([0, 1, 2].map((k) => want(false).reduce((a, v, i) => (i % c === k ? a + v : a), 0)))
+    addon.maskGrad(y, dy, 0, 6, false, out)
+    expect([...out]).toEqual(want(false))
+    addon.maskGrad(y, dy, 0, 6, true, out)
+    expect([...out]).toEqual(want(true))
+    // Masked-off entries are +0, as the select gave.
+    expect(Object.is(out[0], 0)).toBe(true)
+  })
+
   it('gives a clear error for a buffer of the wrong size instead of reading past it', () => {
     const p = {
       n: 1,

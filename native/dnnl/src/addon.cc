@@ -13,6 +13,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -371,6 +373,18 @@ Napi::Value ChannelSums(const Napi::CallbackInfo& info) {
   return jsEnv.Undefined();
 }
 
+// dy where the mask holds, else +0, without a branch: with `&&` and `?:` GCC branches per element, and a ReLU's mask
+// on real activations is close to random, so half of those branches mispredict (2-10x slower, measured). Selecting
+// by bits keeps the select's meaning exactly (a NaN dy where the mask fails still gives 0).
+inline float keepIf(bool keep, float dy) {
+  uint32_t bits;
+  std::memcpy(&bits, &dy, sizeof bits);
+  bits &= 0u - static_cast<uint32_t>(keep);
+  float out;
+  std::memcpy(&out, &bits, sizeof out);
+  return out;
+}
+
 // maskGrad(x, dy, lo, hi, loInclusive, out): out = dy where x passes (lo, hi] / [lo, hi], else 0 (ReLU, ClipByValue).
 Napi::Value MaskGrad(const Napi::CallbackInfo& info) {
   auto jsEnv = info.Env();
@@ -386,10 +400,10 @@ Napi::Value MaskGrad(const Napi::CallbackInfo& info) {
   const int64_t len = static_cast<int64_t>(n);
   if (loInclusive) {
 #pragma omp parallel for simd schedule(static)
-    for (int64_t i = 0; i < len; i++) out[i] = (x[i] >= lo && x[i] <= hi) ? dy[i] : 0.f;
+    for (int64_t i = 0; i < len; i++) out[i] = keepIf((x[i] >= lo) & (x[i] <= hi), dy[i]);
   } else {
 #pragma omp parallel for simd schedule(static)
-    for (int64_t i = 0; i < len; i++) out[i] = (x[i] > lo && x[i] <= hi) ? dy[i] : 0.f;
+    for (int64_t i = 0; i < len; i++) out[i] = keepIf((x[i] > lo) & (x[i] <= hi), dy[i]);
   }
   return jsEnv.Undefined();
 }
@@ -425,7 +439,7 @@ Napi::Value MaskGradSums(const Napi::CallbackInfo& info) {
       const float* d = dy + i * c;
       float* o = out + i * c;
       for (size_t j = 0; j < c; j++) {
-        const float v = (yr[j] > lo && yr[j] <= hi) ? d[j] : 0.f;
+        const float v = keepIf((yr[j] > lo) & (yr[j] <= hi), d[j]);
         o[j] = v;
         a[j] += v;
       }
