@@ -1,8 +1,9 @@
 // `npm run bench`: our engine vs a PyTorch peer on the same machine, same work, one invocation.
-// Every measurement runs in its own process (clean peak RSS), one after the other. Prints a table and writes
-// bench/results/latest.json plus a dated copy. ratio = how many times faster ours is (peer time / our time).
+// Every measurement runs in its own process (clean peak RSS), one after the other. Prints a table and writes a
+// dated file in bench/results; a run of every part (--all) also replaces bench/results/latest.json.
+// ratio = how many times faster ours is (peer time / our time).
 //
-//   npm run bench [-- --quick] [--only forward,finetune,phase1,tutorial,scale] [--scale-images 2000,20000] [--scan-images N] [--no-peer] [--epochs N] [--fine-tune-epochs N] [--reps N] [--rounds N] [--peer-head-init keras|torch]
+//   npm run bench [-- --quick] [--all | --only forward,finetune,phase1,tutorial,scale] [--scale-images 2000,20000] [--scan-images N] [--no-peer] [--epochs N] [--fine-tune-epochs N] [--reps N] [--rounds N] [--peer-head-init keras|torch]
 //
 // forward also runs ONNX Runtime (bench/ort.ts) on the same network and weights, after checking its output equals ours.
 // tutorial: the whole TF tutorial (--epochs head epochs + --fine-tune-epochs from layer 100), cold, ours vs the peer.
@@ -37,6 +38,7 @@ type Part = (typeof PARTS)[number]
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    all: { type: 'boolean', default: false },
     only: { type: 'string' },
     'no-peer': { type: 'boolean', default: false },
     epochs: { type: 'string' },
@@ -51,11 +53,12 @@ const { values } = parseArgs({
 })
 const quick = values.quick === true
 const only = new Set<Part>(
-  (values.only ?? DEFAULT_PARTS.join(',')).split(',').map((p) => {
+  (values.only ?? (values.all ? PARTS : DEFAULT_PARTS).join(',')).split(',').map((p) => {
     if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--only: '${p}' is not one of ${PARTS.join(', ')}`)
     return p as Part
   })
 )
+const whole = !quick && PARTS.every((p) => only.has(p))
 const reps = values.reps ?? (quick ? '2' : '4')
 const epochs = values.epochs ?? (quick ? '2' : '10')
 const fineTuneEpochs = values['fine-tune-epochs'] ?? (quick ? '2' : '10')
@@ -537,10 +540,13 @@ async function main(): Promise<void> {
   printTable(result)
   mkdirSync(values.out as string, { recursive: true })
   const text = JSON.stringify(result, null, 2) + '\n'
-  writeFileSync(join(values.out as string, 'latest.json'), text)
   const stamp = started.toISOString().replace(/[:]/g, '-').replace(/\..*$/, '')
-  writeFileSync(join(values.out as string, `${stamp}${quick ? '-quick' : ''}.json`), text)
-  log(`written ${join(values.out as string, 'latest.json')} and ${stamp}${quick ? '-quick' : ''}.json`)
+  const dated = `${stamp}${quick ? '-quick' : ''}${whole ? '' : `-${[...only].join('-')}`}.json`
+  writeFileSync(join(values.out as string, dated), text)
+  // latest.json is one whole run on one machine: a run of some parts must not replace it with only those.
+  if (whole) writeFileSync(join(values.out as string, 'latest.json'), text)
+  log(`written ${whole ? `${join(values.out as string, 'latest.json')} and ` : ''}${dated}`)
+  if (!whole) log(`latest.json kept: only a run of every part (--all, without --quick) replaces it`)
 }
 
 function printTable(r: Json): void {
