@@ -1,9 +1,14 @@
 // Where our time goes: per-kernel wall time (tf.profile) of one BN-folded forward batch and of one fine-tuning
 // step from layer 100 (same step as bench/ours.ts finetune), aggregated by kernel name, largest first.
-//   npx tsx bench/profile.ts [--base mobilenet_v2_1.0_160] [--top 15] [--json]
+//   npx tsx bench/profile.ts [--base mobilenet_v2_1.0_160] [--weights PATH] [--images DIR] [--top 15] [--json]
+// --weights and --images give real activations: with random weights and pixels the ReLU masks are far more regular
+// than on photos, which once hid a branchy gradient kernel that cost a third of the tutorial's fine-tuning.
 import * as tf from '@tensorflow/tfjs'
 import { parseArgs } from 'node:util'
-import { buildBase } from '@core/models'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { buildBase, loadBase } from '@core/models'
+import { decodeResized } from '@core/pipeline/decode'
 import { initBackend } from '@core/tf/backend'
 import { foldBatchNorm, foldForTraining } from '@core/tf/foldBatchNorm'
 import { inferenceForward, spatialMean, spatialMeanWithGradient } from '@core/tf/spatialMean'
@@ -15,6 +20,8 @@ const { values } = parseArgs({
   options: {
     base: { type: 'string', default: 'mobilenet_v2_1.0_160' },
     top: { type: 'string', default: '15' },
+    weights: { type: 'string' },
+    images: { type: 'string' },
     json: { type: 'boolean', default: false }
   }
 })
@@ -51,12 +58,34 @@ function print(title: string, p: { total: number; rows: KernelRow[] }): void {
     )
 }
 
+/** The first BATCH images found under dir (recursively), resized (squash) and preprocessed as the base wants. */
+async function photos(
+  dir: string,
+  size: number,
+  base: { input(px: Uint8Array, n: number): tf.Tensor4D }
+): Promise<tf.Tensor4D> {
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.(jpe?g|png)$/i.test(f))
+    .sort()
+    .slice(0, BATCH)
+  if (files.length < BATCH) throw new Error(`--images: ${dir} has ${files.length} images, ${BATCH} needed`)
+  const pixels = new Uint8Array(BATCH * size * size * 3)
+  for (const [i, f] of files.entries())
+    pixels.set(await decodeResized(join(dir, f), size, 'squash'), i * size * size * 3)
+  return base.input(pixels, BATCH)
+}
+
 async function main(): Promise<void> {
   const b = await initBackend({ prefer: 'wasm' })
-  const base = buildBase(values.base as string)
+  const id = values.base as string
+  const base = values.weights ? await loadBase(id, { path: values.weights }) : buildBase(id)
   const S = base.spec.size
-  console.log(`${base.spec.id}, backend ${b.name}${b.simd ? ' simd' : ''}, batch ${BATCH}`)
-  const x = tf.randomUniform([BATCH, S, S, 3], -1, 1) as tf.Tensor4D
+  const x = values.images
+    ? await photos(values.images, S, base)
+    : (tf.randomUniform([BATCH, S, S, 3], -1, 1) as tf.Tensor4D)
+  console.log(
+    `${base.spec.id} (${values.weights ? 'weights from file' : 'random weights'}, ${values.images ? 'photos' : 'random pixels'}), backend ${b.name}${b.simd ? ' simd' : ''}, batch ${BATCH}`
+  )
 
   const folded = foldBatchNorm(base.model)
   const fwd = await profiled(async () => {
