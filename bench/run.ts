@@ -52,6 +52,7 @@ const { values } = parseArgs({
   }
 })
 const quick = values.quick === true
+if (values.all && values.only !== undefined) throw new Error('--all and --only: give one (--all runs every part)')
 const only = new Set<Part>(
   (values.only ?? (values.all ? PARTS : DEFAULT_PARTS).join(',')).split(',').map((p) => {
     if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--only: '${p}' is not one of ${PARTS.join(', ')}`)
