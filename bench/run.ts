@@ -3,10 +3,12 @@
 // dated file in bench/results; a run of every part (--all) also replaces bench/results/latest.json.
 // ratio = how many times faster ours is (peer time / our time).
 //
-//   npm run bench [-- --quick] [--all | --only forward,finetune,phase1,tutorial,scale] [--scale-images 2000,20000] [--scan-images N] [--no-peer] [--epochs N] [--fine-tune-epochs N] [--reps N] [--rounds N] [--peer-head-init keras|torch]
+//   npm run bench [-- --quick] [--all | --only forward,finetune,phase1,tutorial,scale] [--scale-images 2000,20000] [--scan-images N] [--no-peer] [--epochs N] [--fine-tune-epochs N] [--reps N] [--rounds N] [--peer-head-init keras|torch] [--tutorial-seeds N]
 //
 // forward also runs ONNX Runtime (bench/ort.ts) on the same network and weights, after checking its output equals ours.
 // tutorial: the whole TF tutorial (--epochs head epochs + --fine-tune-epochs from layer 100), cold, ours vs the peer.
+// --tutorial-seeds N: then N-1 more training seeds (1, 2, ...) on both sides, on the same split: one run's test
+// accuracy on 200 images moves by +-1.5 points with the seed alone, so a single pair cannot say which side is better.
 //
 // --rounds: forward and fine-tune measurements alternate ours / peer N times (default 2, --quick 1), best of each kept.
 //
@@ -48,6 +50,7 @@ const { values } = parseArgs({
     reps: { type: 'string' },
     'peer-head-init': { type: 'string', default: 'keras' },
     rounds: { type: 'string' },
+    'tutorial-seeds': { type: 'string', default: '1' },
     out: { type: 'string', default: join(ROOT, 'bench', 'results') }
   }
 })
@@ -66,6 +69,9 @@ const fineTuneEpochs = values['fine-tune-epochs'] ?? (quick ? '2' : '10')
 // Throughput measurements alternate ours / peer this many times and keep each side's best: on a shared machine
 // one slow moment should not decide a ratio.
 const rounds = Math.max(1, Number(values.rounds ?? (quick ? '1' : '2')))
+const tutorialSeeds = Number(values['tutorial-seeds'])
+if (!Number.isInteger(tutorialSeeds) || tutorialSeeds < 1)
+  throw new Error(`--tutorial-seeds: '${String(values['tutorial-seeds'])}' is not a whole number >= 1`)
 const MODELS = quick ? ['mobilenet_v2_1.0_160'] : ['mobilenet_v2_1.0_160', 'mobilenet_v2_0.35_224']
 
 type Json = Record<string, unknown>
@@ -187,7 +193,8 @@ function exportSplit(dbPath: string, runId: number, root: string, file: string):
   }
 }
 
-async function ourTrain(stateDir: string, label: string, extra: string[] = []): Promise<Json> {
+/** Our CLI training run in `stateDir`; `sameSplit` keeps the split an earlier run there stored (no split flags). */
+async function ourTrain(stateDir: string, label: string, extra: string[] = [], sameSplit = false): Promise<Json> {
   const peakFile = join(stateDir, `peak-${label}.json`)
   const l = load1()
   const args = [
@@ -205,9 +212,7 @@ async function ourTrain(stateDir: string, label: string, extra: string[] = []): 
     // The tutorial's own settings (Adam 1e-4, batch 32, fine-tuning at lr/10), not auto's choices.
     '--recipe',
     'tf-tutorial',
-    '--use-folder-split',
-    '--test-from-val',
-    '0.2',
+    ...(sameSplit ? [] : ['--use-folder-split', '--test-from-val', '0.2']),
     '--augment',
     'none',
     '--epochs',
@@ -238,6 +243,36 @@ async function ourTrain(stateDir: string, label: string, extra: string[] = []): 
     peak_mib: round(peak, 0),
     load1: l
   }
+}
+
+/** Test and validation accuracy of both sides over training seeds 42 (the timed pair), 1, ..., N-1: ours warm in
+ *  the timed run's project, keeping its split; the peer on the same split file. Timings are not compared here. */
+async function tutorialSeedRuns(stateDir: string, ours0: Json, peer0: Json, peerArgs: string[] | null): Promise<Json> {
+  if (tutorialSeeds < 2) return {}
+  const sides: Record<'ours' | 'peer', Json[]> = { ours: [ours0], peer: peerArgs ? [peer0] : [] }
+  const seeds = [42, ...Array.from({ length: tutorialSeeds - 1 }, (_, i) => i + 1)]
+  for (const seed of seeds.slice(1)) {
+    log(`  training seed ${seed}, same split ...`)
+    const ft = ['--fine-tune-at', '100', '--fine-tune-epochs', fineTuneEpochs, '--seed', String(seed)]
+    sides.ours.push(await ourTrain(stateDir, `tutorial-seed${seed}`, ft, true))
+    if (peerArgs) sides.peer.push(await peer([...peerArgs, '--seed', String(seed)]))
+    log(
+      `    test accuracy ours ${String(sides.ours.at(-1)?.['test_acc'])}, peer ${String(sides.peer.at(-1)?.['test_acc'] ?? '-')}`
+    )
+  }
+  const of = (runs: Json[], key: string): (number | null)[] => runs.map((r) => round(num(r, key), 4))
+  const mean = (xs: (number | null)[]): number | null =>
+    xs.length && xs.every((x) => x !== null)
+      ? round(xs.reduce((a: number, x) => a + (x as number), 0) / xs.length, 4)
+      : null
+  const out: Json = { seeds }
+  for (const side of ['ours', 'peer'] as const) {
+    const test = of(sides[side], 'test_acc')
+    out[`${side}_test_acc_seeds`] = test
+    out[`${side}_test_acc_mean`] = mean(test)
+    out[`${side}_val_acc_seeds`] = of(sides[side], 'val_acc')
+  }
+  return out
 }
 
 /** The peer's phase1 arguments: our weights converted and checked, and the split of our run `cold`. */
@@ -504,14 +539,17 @@ async function main(): Promise<void> {
         log(`  ours ${String(o['wall_s'])} s, test acc ${String(o['test_acc'])}, peak ${String(o['peak_mib'])} MiB`)
         peakOf('ours', o)
         let p: Json = {}
+        let peerArgs: string[] | null = null
         if (avail.ok) {
           const { args } = await peerPhase1Args(stateDir, o)
+          peerArgs = [...args, '--fine-tune-epochs', fineTuneEpochs]
           log(
             '  peer (same split, same weights, DataLoader workers 2, every image through the network every epoch) ...'
           )
-          p = await peer([...args, '--fine-tune-epochs', fineTuneEpochs], true)
+          p = await peer(peerArgs, true)
           peakOf('peer', p)
         }
+        const seeds = await tutorialSeedRuns(stateDir, o, p, peerArgs)
         const peerS = num(p, 'process_wall_s')
         result['tutorial'] = {
           head_epochs: Number(epochs),
@@ -525,6 +563,7 @@ async function main(): Promise<void> {
           peer_test_acc: round(num(p, 'test_acc'), 4),
           peak_mib: o['peak_mib'] ?? null,
           peer_peak_mib: p['peak_mib'] ?? null,
+          ...seeds,
           load1: o['load1'] ?? null,
           peer_load1: p['load1'] ?? null,
           detail: { ours: o, peer: p }
@@ -594,6 +633,13 @@ function printTable(r: Json): void {
       s(tu['peer_test_acc']),
       ''
     ])
+    if (Array.isArray(tu['seeds']))
+      rows.push([
+        `tutorial test accuracy, mean over seeds ${(tu['seeds'] as number[]).join(', ')}`,
+        s(tu['ours_test_acc_mean']),
+        s(tu['peer_test_acc_mean']),
+        ''
+      ])
   }
   const pk = r['peak_mib'] as Json
   rows.push(['peak RSS of one process (MiB)', s(pk['ours']), s(pk['peer']), ''])
