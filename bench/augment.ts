@@ -1,13 +1,14 @@
 // Augmentation speed: npx tsx bench/augment.ts   (ms per image at 160x160 and 224x224, pure JS, one thread)
 import type { AugmentSpec } from '../src/shared/domain'
 import { augmentRgb } from '../src/main/core/pipeline/augment'
-import { AUGMENT_PRESETS, parseAugmentSpec } from '../src/main/core/pipeline/augmentSpec'
+import { parseAugmentSpec } from '../src/main/core/pipeline/augmentSpec'
+import { AUGMENT_PRESETS } from '../src/shared/augmentPresets'
 import { createRng } from '../src/main/core/util/rng'
 import { syntheticRgb } from '../test/helpers/synthetic'
 
 const specs: Array<[string, AugmentSpec]> = [
-  ['tf-tutorial (flip + rotate 0.2)', AUGMENT_PRESETS['tf-tutorial'] as AugmentSpec],
-  ['pdl-ch3 (rotate 20deg, shift 0.2, zoom 0.2)', AUGMENT_PRESETS['pdl-ch3'] as AugmentSpec],
+  ['tf-tutorial (flip + rotate 0.2)', AUGMENT_PRESETS['tf-tutorial'].spec],
+  ['pdl-ch3 (rotate 20deg, shift 0.2, zoom 0.2)', AUGMENT_PRESETS['pdl-ch3'].spec],
   [
     'all (+ brightness, contrast, vflip)',
     parseAugmentSpec('flip,vflip,rotate=0.2,shift=0.2,zoom=0.2,brightness=0.1,contrast=0.1')

@@ -6,7 +6,8 @@
 //   npm run bench [-- --quick] [--all | --only forward,finetune,phase1,tutorial,scale] [--scale-images 2000,20000] [--scan-images N] [--no-peer] [--epochs N] [--fine-tune-epochs N] [--reps N] [--rounds N] [--peer-head-init keras|torch] [--tutorial-seeds N]
 //
 // forward also runs ONNX Runtime (bench/ort.ts) on the same network and weights, after checking its output equals ours.
-// tutorial: the whole TF tutorial (--epochs head epochs + --fine-tune-epochs from layer 100), cold, ours vs the peer.
+// tutorial: the whole TF tutorial (--epochs head epochs + --fine-tune-epochs from layer 100), cold, ours vs the peer,
+// both without its augmentation (the peer has none; the tf-tutorial recipe flips and rotates unless told --augment none).
 // --tutorial-seeds N: then N-1 more training seeds (1, 2, ...) on both sides, on the same split: one run's test
 // accuracy on 200 images moves by +-1.5 points with the seed alone, so a single pair cannot say which side is better.
 //

@@ -1,6 +1,7 @@
 // Recipes: named presets of the run settings. The form's recipe picker and the CLI's --recipe fill the settings from
 // here; anything given explicitly overrides them. `auto` also makes data-dependent choices at run time
 // (src/main/core/training/auto.ts): its values here are where those choices start.
+import { AUGMENT_PRESETS } from './augmentPresets'
 import { NO_AUGMENTATION, type AugmentSpec } from './domain'
 import type { OptimizerName, RecipeName, RunConfig } from './runConfig'
 
@@ -68,14 +69,14 @@ export const RECIPES: Record<RecipeName, Recipe> = {
     name: 'tf-tutorial',
     title: 'TensorFlow tutorial',
     summary:
-      'the TF transfer-learning tutorial: Adam 1e-4, 10 epochs, batch 32, dropout 0.2; fine-tuning (from layer 100 of MobileNetV2) at lr/10 when asked',
+      'the TF transfer-learning tutorial: Adam 1e-4, 10 epochs, batch 32, dropout 0.2, random flip and rotation 0.2; fine-tuning (from layer 100 of MobileNetV2) at lr/10 when asked',
     settings: {
       epochs: 10,
       batchSize: 32,
       lr: 1e-4,
       optimizer: 'adam',
       dropout: 0.2,
-      augment: NO_AUGMENTATION,
+      augment: AUGMENT_PRESETS['tf-tutorial'].spec,
       fineTuneLrDivisor: 10
     },
     decidedAtRunTime: []
@@ -92,7 +93,7 @@ export const RECIPES: Record<RecipeName, Recipe> = {
       optimizer: 'adam',
       dense: 64,
       dropout: 0.5,
-      augment: { ...NO_AUGMENTATION, rotation: 20 / 360, widthShift: 0.2, heightShift: 0.2, zoom: 0.2 },
+      augment: AUGMENT_PRESETS['pdl-ch3'].spec,
       fineTuneLrDivisor: 10
     },
     decidedAtRunTime: []

@@ -1,5 +1,6 @@
 // Fine-tuning from the Training screen in Chromium against the real serve mode: the TF tutorial recipe with
-// phase 2 on, and the run's log says how each phase computed. Phase 2 trains on the activations at the cut that
+// phase 2 on (augmentation set to none), and the run's log says how each phase computed; then the recipe's own
+// augmentation reaching training. Phase 2 trains on the activations at the cut that
 // phase 1's feature pass kept (each image goes through the frozen layers once over both phases).
 import { describe, expect, it } from 'vitest'
 import { mkdirSync } from 'node:fs'
@@ -23,6 +24,9 @@ describe.skipIf(!HAS_CHROMIUM)(`fine-tuning in Chromium (needs ${CHROMIUM})`, ()
 
   it('runs phase 2 on the activations phase 1 kept, and the log says so', async () => {
     const { page } = e2e
+    // "None" on the Dataset screen is none, even with a recipe that has its own (the TF tutorial flips and rotates).
+    await page.click('[data-test=nav-dataset]')
+    await page.click('[data-test=preset-none]')
     await page.click('[data-test=nav-training]')
     await pickBase(page)
     await page.selectOption('[data-test=recipe]', 'tf-tutorial')
@@ -44,6 +48,22 @@ describe.skipIf(!HAS_CHROMIUM)(`fine-tuning in Chromium (needs ${CHROMIUM})`, ()
       await page.locator('details ul').scrollIntoViewIfNeeded()
       await page.screenshot({ path: join(SHOTS, 'fine-tune-log.png'), fullPage: true })
     }
+    expect(e2e.app.pageErrors).toEqual([])
+  }, 400_000)
+
+  it("trains with the recipe's own augmentation when the Dataset screen leaves it to the recipe", async () => {
+    const { page } = e2e
+    await page.click('[data-test=nav-dataset]')
+    await page.click('[data-test=preset-recipe]')
+    await page.click('[data-test=nav-training]')
+    await page.selectOption('[data-test=recipe]', 'tf-tutorial')
+    await page.fill('[data-test=epochs]', '1')
+    if (await page.isChecked('[data-test=fine-tune]')) await page.uncheck('[data-test=fine-tune]')
+    expect(await page.textContent('main')).toContain("augmentation the recipe's own")
+    await page.click('[data-test=start]')
+    await waitForRunStatus(page, 'completed')
+    const log = (await page.textContent('details ul')) ?? ''
+    expect(log).toContain('phase 1 (head, base frozen): 1 epoch(s), augmented-forward: augmentation on')
     expect(e2e.app.pageErrors).toEqual([])
   }, 400_000)
 })

@@ -43,6 +43,9 @@ describe.skipIf(!HAS_CHROMIUM)(`user journey in Chromium (needs ${CHROMIUM}: apt
   })
 
   it('sets augmentation and shows the augmented samples', async () => {
+    // Left to the recipe at first: each recipe's own is listed, and there is no one augmentation to preview.
+    expect(await e2e.page.textContent('[data-test=recipe-augment]')).toContain('TensorFlow tutorial: horizontal flip')
+    await e2e.page.waitForSelector('[data-test=samples-recipe]')
     await e2e.page.click('[data-test=preset-tf-tutorial]')
     await e2e.page.waitForFunction(
       () => document.querySelectorAll('[data-test=augment-preview] img').length === 8,

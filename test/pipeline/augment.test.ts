@@ -3,7 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import sharp from 'sharp'
 import type { AugmentSpec } from '@shared/domain'
 import { NO_AUGMENTATION } from '@shared/domain'
-import { AUGMENT_PRESETS, formatAugmentSpec, isIdentity, parseAugmentSpec } from '@core/pipeline/augmentSpec'
+import { formatAugmentSpec, isIdentity, parseAugmentSpec } from '@core/pipeline/augmentSpec'
+import { AUGMENT_PRESETS } from '@shared/augmentPresets'
 import { applyAugmentParams, augmentRgb, IDENTITY_PARAMS, sampleAugmentParams } from '@core/pipeline/augment'
 import { renderAugmentedSamples } from '@core/pipeline/preview'
 import { createRng } from '@core/util/rng'
@@ -97,7 +98,7 @@ describe('augmentRgb', () => {
   })
 
   it('is reproducible per seed and different across seeds', () => {
-    const s = AUGMENT_PRESETS['pdl-ch3'] as AugmentSpec
+    const s = AUGMENT_PRESETS['pdl-ch3'].spec
     const a = augmentRgb(img, S, s, createRng(99))
     const b = augmentRgb(img, S, s, createRng(99))
     const c = augmentRgb(img, S, s, createRng(100))
@@ -151,14 +152,14 @@ describe('spec strings', () => {
 
   it('formats canonically and round-trips', () => {
     for (const s of [
-      ...Object.values(AUGMENT_PRESETS),
+      ...Object.values(AUGMENT_PRESETS).map((p) => p.spec),
       spec({ widthShift: 0.1, heightShift: 0.3, verticalFlip: true, contrast: 0.05 }),
       spec({ rotation: 1 / 7 })
     ]) {
       expect(parseAugmentSpec(formatAugmentSpec(s))).toEqual(s)
     }
-    expect(formatAugmentSpec(AUGMENT_PRESETS['tf-tutorial'] as AugmentSpec)).toBe('flip,rotate=0.2')
-    expect(formatAugmentSpec(AUGMENT_PRESETS['pdl-ch3'] as AugmentSpec)).toBe('rotate=20deg,shift=0.2,zoom=0.2')
+    expect(formatAugmentSpec(AUGMENT_PRESETS['tf-tutorial'].spec)).toBe('flip,rotate=0.2')
+    expect(formatAugmentSpec(AUGMENT_PRESETS['pdl-ch3'].spec)).toBe('rotate=20deg,shift=0.2,zoom=0.2')
     expect(formatAugmentSpec(NO_AUGMENTATION)).toBe('none')
   })
 
@@ -186,7 +187,7 @@ describe('renderAugmentedSamples', () => {
   it('returns n seeded PNGs of the requested size', async () => {
     const p = await makeProject(tmp.dir, { classes: 2, perClass: 1, size: 48 })
     const file = join(tmp.dir, p.files[0]?.path ?? '')
-    const s = AUGMENT_PRESETS['tf-tutorial'] as AugmentSpec
+    const s = AUGMENT_PRESETS['tf-tutorial'].spec
     const a = await renderAugmentedSamples(file, 40, 'center-crop', s, 4, 7)
     const b = await renderAugmentedSamples(file, 40, 'center-crop', s, 4, 7)
     expect(a).toHaveLength(4)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { NO_AUGMENTATION, type AugmentSpec } from '@shared/domain'
 import { augmentRgb, augmentRng } from '@core/pipeline/augment'
-import { AUGMENT_PRESETS } from '@core/pipeline/augmentSpec'
+import { AUGMENT_PRESETS } from '@shared/augmentPresets'
 import { loadDnnl } from '@core/native/dnnl'
 import { pipelineAugmentBatch } from '@core/training/augmentBatch'
 
@@ -22,8 +22,8 @@ function randomImages(count: number, size: number, seed: number): Uint8Array {
 }
 
 const SPECS: Array<[string, AugmentSpec]> = [
-  ['tf-tutorial', AUGMENT_PRESETS['tf-tutorial']!],
-  ['pdl-ch3', AUGMENT_PRESETS['pdl-ch3']!],
+  ['tf-tutorial', AUGMENT_PRESETS['tf-tutorial'].spec],
+  ['pdl-ch3', AUGMENT_PRESETS['pdl-ch3'].spec],
   [
     'everything',
     {

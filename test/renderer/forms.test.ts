@@ -71,12 +71,27 @@ describe('SplitForm', () => {
 })
 
 describe('AugmentForm', () => {
-  function mountWith(spec: AugmentSpec) {
+  function mountWith(spec: AugmentSpec | null) {
     const w = mount(AugmentForm, {
-      props: { modelValue: spec, 'onUpdate:modelValue': (v: AugmentSpec) => void w.setProps({ modelValue: v }) }
+      props: { modelValue: spec, 'onUpdate:modelValue': (v: AugmentSpec | null) => void w.setProps({ modelValue: v }) }
     })
     return w
   }
+
+  it("offers the recipe's own, says what each recipe does, and tells it apart from None", async () => {
+    const w = mountWith(null)
+    expect(w.get('[data-test=preset-recipe]').attributes('aria-pressed')).toBe('true')
+    const own = w.get('[data-test=recipe-augment]').text()
+    expect(own).toContain('TensorFlow tutorial: horizontal flip, rotation ±72°')
+    expect(own).toContain('Auto: none')
+    await w.get('[data-test=preset-none]').trigger('click')
+    expect(w.props('modelValue')).toEqual(NO_AUGMENTATION)
+    expect(w.find('[data-test=recipe-augment]').exists()).toBe(false)
+    await w.get('[data-test=preset-recipe]').trigger('click')
+    expect(w.props('modelValue')).toBeNull()
+    await w.get('[data-test=hflip]').setValue(true) // an edit starts from nothing set
+    expect(w.props('modelValue')).toEqual({ ...NO_AUGMENTATION, horizontalFlip: true })
+  })
 
   it('applies the TF tutorial and PDL ch.3 presets with their exact values', async () => {
     const w = mountWith({ ...NO_AUGMENTATION })

@@ -8,6 +8,7 @@ import { useTrainingStore } from '@renderer/stores/training'
 import { perClassRows, useResultsStore } from '@renderer/stores/results'
 import { useRunsStore } from '@renderer/stores/runs'
 import { defaultTrainingForm } from '@renderer/lib/trainingForm'
+import { NO_AUGMENTATION } from '@shared/domain'
 import { storedConfigFor } from '@test/helpers/runConfigs'
 import { createFakeApi, KEY, type FakeApi } from '@test/helpers/fakeApi'
 
@@ -85,7 +86,11 @@ describe('dataset store', () => {
     await d.loadThumbnails()
     expect(Object.keys(d.thumbnails)).toEqual(['cats', 'dogs'])
     expect(d.sampleImage?.imageId).toBe(1)
-    d.augment = { ...d.augment, horizontalFlip: true }
+    expect(d.augment).toBeNull() // the recipe's own until one is chosen: no single augmentation to show
+    await d.refreshSamples()
+    expect(fake.calls.some((c) => c.name === 'dataset.augmentPreview')).toBe(false)
+    expect(d.samples).toEqual([])
+    d.augment = { ...NO_AUGMENTATION, horizontalFlip: true }
     await d.refreshSamples()
     const req = fake.calls.filter((c) => c.name === 'dataset.augmentPreview').at(-1)?.request
     expect(req).toMatchObject({ projectKey: KEY, imageId: 1, spec: { horizontalFlip: true }, resizeMode: 'squash' })
@@ -117,6 +122,7 @@ describe('training store', () => {
       epochs: 2,
       fineTuneEpochs: 1
     })
+    expect(req.config).not.toHaveProperty('augment') // left to the recipe
     expect(t.status).toBe('running')
     expect(t.plannedEpochs).toBe(3)
     expect(t.lastForm).toEqual(form) // the form starts from it when the Training screen is shown again

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import type { SplitName } from '@shared/domain'
-import { parseAugmentSpec, AUGMENT_PRESETS } from '@core/pipeline/augmentSpec'
+import { parseAugmentSpec } from '@core/pipeline/augmentSpec'
 import { RESIZE_MODES } from '@core/pipeline/decode'
 import { describeBase } from '@core/models'
 import { trainProject } from '@core/run/trainProject'
@@ -64,7 +64,7 @@ export function runConfigFromCli(values: Values): RunConfig {
   const augmentText = str(values, 'augment')
   let augment
   try {
-    augment = augmentText === undefined ? undefined : (AUGMENT_PRESETS[augmentText] ?? parseAugmentSpec(augmentText))
+    augment = augmentText === undefined ? undefined : parseAugmentSpec(augmentText)
   } catch (e) {
     throw new UsageError(`--augment: ${(e as Error).message}`)
   }

@@ -115,6 +115,10 @@ async function main(): Promise<void> {
 
   await page.click('[data-test=nav-dataset]')
   await page.fill('[data-test=test-from-val]', '20')
+  await page.waitForSelector('[data-test=recipe-augment]')
+  await page.waitForTimeout(400)
+  await page.locator('.augment-form').screenshot({ path: `${OUT}/augment-recipe-own.png` })
+  console.log(`${OUT}/augment-recipe-own.png`)
   await page.click('[data-test=preset-tf-tutorial]')
   await page.waitForSelector('[data-test=augment-preview] img')
   await shot('dataset')

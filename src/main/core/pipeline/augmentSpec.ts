@@ -1,5 +1,6 @@
 // Augmentation specs as compact strings ("flip,rotate=0.2,zoom=0.1", presets such as "tf-tutorial"): the grammar,
 // its parser and its canonical form. The warp that applies a spec is in augment.ts.
+import { AUGMENT_PRESET_NAMES, augmentPresetSpec } from '@shared/augmentPresets'
 import type { AugmentSpec } from '@shared/domain'
 import { NO_AUGMENTATION } from '@shared/domain'
 
@@ -15,14 +16,6 @@ export function isIdentity(spec: AugmentSpec): boolean {
     spec.brightness === 0 &&
     spec.contrast === 0
   )
-}
-
-export const AUGMENT_PRESETS: Record<string, AugmentSpec> = {
-  none: { ...NO_AUGMENTATION },
-  /** TensorFlow transfer-learning tutorial: RandomFlip('horizontal') + RandomRotation(0.2). */
-  'tf-tutorial': { ...NO_AUGMENTATION, horizontalFlip: true, rotation: 0.2 },
-  /** Practical Deep Learning ch. 3: rotation_range=20 (degrees), width/height_shift_range=0.2, zoom_range=0.2. */
-  'pdl-ch3': { ...NO_AUGMENTATION, rotation: 20 / 360, widthShift: 0.2, heightShift: 0.2, zoom: 0.2 }
 }
 
 export class AugmentSpecError extends Error {
@@ -87,7 +80,7 @@ export function parseAugmentSpec(text: string): AugmentSpec {
     const eq = item.indexOf('=')
     const key = (eq < 0 ? item : item.slice(0, eq)).trim().toLowerCase()
     const value = eq < 0 ? null : item.slice(eq + 1).trim()
-    const preset = AUGMENT_PRESETS[key]
+    const preset = augmentPresetSpec(key)
     if (preset && value === null) {
       if (i !== 0) throw new AugmentSpecError(`preset "${key}" must come first in the augmentation spec "${text}"`)
       Object.assign(spec, preset)
@@ -117,7 +110,7 @@ export function parseAugmentSpec(text: string): AugmentSpec {
     }
     const numeric = NUMERIC_KEYS[key]
     if (!numeric) {
-      const known = [...ALL_KEYS, ...Object.keys(AUGMENT_PRESETS)].join(', ')
+      const known = [...ALL_KEYS, ...AUGMENT_PRESET_NAMES].join(', ')
       throw new AugmentSpecError(`unknown augmentation "${key}" in "${text}" (known: ${known})`)
     }
     if (value === null || value === '')

@@ -1,23 +1,11 @@
 // Augmentation presets and the ranges the form offers (same meaning as AugmentSpec in @shared/domain).
+import { AUGMENT_PRESET_NAMES, AUGMENT_PRESETS, type AugmentPreset } from '@shared/augmentPresets'
 import type { AugmentSpec } from '@shared/domain'
 import { NO_AUGMENTATION } from '@shared/domain'
+import { RECIPES } from '@shared/recipes'
 
-export interface AugmentPreset {
-  id: string
-  label: string
-  spec: AugmentSpec
-}
-
-/** Same values as the core's AUGMENT_PRESETS ('tf-tutorial', 'pdl-ch3'); the renderer does not import core. */
-export const AUGMENT_PRESETS: readonly AugmentPreset[] = [
-  { id: 'none', label: 'None', spec: { ...NO_AUGMENTATION } },
-  { id: 'tf-tutorial', label: 'TF tutorial', spec: { ...NO_AUGMENTATION, horizontalFlip: true, rotation: 0.2 } },
-  {
-    id: 'pdl-ch3',
-    label: 'Practical DL ch.3',
-    spec: { ...NO_AUGMENTATION, rotation: 20 / 360, widthShift: 0.2, heightShift: 0.2, zoom: 0.2 }
-  }
-]
+/** The preset buttons, in the order the form shows them. */
+export const AUGMENT_PRESET_LIST: readonly AugmentPreset[] = AUGMENT_PRESET_NAMES.map((n) => AUGMENT_PRESETS[n])
 
 export type NumericAugmentKey = 'rotation' | 'widthShift' | 'heightShift' | 'zoom' | 'brightness' | 'contrast'
 
@@ -75,7 +63,7 @@ export function sameSpec(a: AugmentSpec, b: AugmentSpec): boolean {
 }
 
 export function presetOf(spec: AugmentSpec): AugmentPreset | null {
-  return AUGMENT_PRESETS.find((p) => sameSpec(p.spec, spec)) ?? null
+  return AUGMENT_PRESET_LIST.find((p) => sameSpec(p.spec, spec)) ?? null
 }
 
 /** Clear error for a value out of range, or null. */
@@ -86,3 +74,19 @@ export function augmentError(spec: AugmentSpec): string | null {
   }
   return null
 }
+
+/** How a spec reads to a person: "horizontal flip, rotation ±72° (0.2 turn)", or "none". */
+export function describeAugment(spec: AugmentSpec): string {
+  const parts: string[] = []
+  if (spec.horizontalFlip) parts.push('horizontal flip')
+  if (spec.verticalFlip) parts.push('vertical flip')
+  for (const f of NUMERIC_AUGMENT_FIELDS)
+    if (spec[f.key] !== 0) parts.push(`${f.label.toLowerCase()} ${f.describe(spec[f.key])}`)
+  return parts.length ? parts.join(', ') : 'none'
+}
+
+/** What each recipe augments with when the form leaves augmentation to it. */
+export const RECIPE_AUGMENTATION: readonly { recipe: string; augment: string }[] = Object.values(RECIPES).map((r) => ({
+  recipe: r.title,
+  augment: describeAugment(r.settings.augment)
+}))

@@ -3,7 +3,6 @@
 import { defineStore } from 'pinia'
 import { ref, watch } from 'vue'
 import type { AugmentSpec, ResizeMode, SplitStrategy } from '@shared/domain'
-import { NO_AUGMENTATION } from '@shared/domain'
 import type { ImageInfo, SplitPreview } from '@shared/contract/schemas'
 import { errorMessage } from '../lib/format'
 import { useApi } from './apiContext'
@@ -21,7 +20,8 @@ export const useDatasetStore = defineStore('dataset', () => {
   const previewLoading = ref(false)
   const previewError = ref<string | null>(null)
 
-  const augment = ref<AugmentSpec>({ ...NO_AUGMENTATION })
+  /** null: the recipe's own (the TF tutorial's flip and rotation, none for auto); a spec: exactly that. */
+  const augment = ref<AugmentSpec | null>(null)
   /** 'auto': left to the recipe (auto tries squash and pad on small projects; the others squash). */
   const resizeMode = ref<ResizeMode | 'auto'>('auto')
   const previewSize = ref(160)
@@ -97,14 +97,22 @@ export const useDatasetStore = defineStore('dataset', () => {
   async function refreshSamples(): Promise<void> {
     const key = project.key
     const img = sampleImage.value
+    const spec = augment.value
     if (!key || !img) return
     const seq = ++sampleSeq
+    if (spec === null) {
+      // The recipe is chosen on the Training screen: there is no one augmentation to show.
+      samples.value = []
+      samplesError.value = null
+      samplesLoading.value = false
+      return
+    }
     samplesLoading.value = true
     try {
       const r = await useApi().dataset.augmentPreview({
         projectKey: key,
         imageId: img.imageId,
-        spec: augment.value,
+        spec,
         n: AUGMENT_SAMPLES,
         seed: 1,
         size: previewSize.value,

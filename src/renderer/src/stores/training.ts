@@ -170,8 +170,8 @@ export const useTrainingStore = defineStore('training', () => {
     return {
       ...trainingOptions(form),
       ...(dataset.resizeMode !== 'auto' ? { resizeMode: dataset.resizeMode } : {}),
-      // No augmentation chosen: the recipe's own applies (auto decides, pdl-ch3 has its own).
-      ...(Object.values(dataset.augment).some((v) => v) ? { augment: dataset.augment } : {}),
+      // Left to the recipe (null): its own applies (the TF tutorial flips and rotates, auto decides); "None" is none.
+      ...(dataset.augment ? { augment: dataset.augment } : {}),
       ...(dataset.strategy ? { split: dataset.strategy } : {})
     }
   }
