@@ -130,7 +130,12 @@ void app.whenReady().then(() => {
 })
 
 app.on('window-all-closed', () => {
-  void Promise.all([ctx.runner.shutdown(), ctx.audits.shutdown(), ctx.lrFinder.shutdown()]).finally(() => {
+  void Promise.all([
+    ctx.runner.shutdown(),
+    ctx.audits.shutdown(),
+    ctx.lrFinder.shutdown(),
+    ctx.exports.shutdown()
+  ]).finally(() => {
     ctx.projects.closeAll()
     app.quit()
   })

@@ -215,7 +215,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     async close() {
       for (const ws of clients) ws.terminate()
       wss.close()
-      await Promise.all([ctx.runner.shutdown(), ctx.audits.shutdown(), ctx.lrFinder.shutdown()])
+      await Promise.all([ctx.runner.shutdown(), ctx.audits.shutdown(), ctx.lrFinder.shutdown(), ctx.exports.shutdown()])
       ctx.projects.closeAll()
       await new Promise<void>((r) => server.close(() => r()))
     }

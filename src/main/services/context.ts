@@ -4,6 +4,7 @@ import type { EventName, EventOf, RequestOf, ResponseOf, ChannelName, StartupRep
 import type { TrainingRunner } from '../workers/trainingRunner'
 import type { AuditRunner } from '../workers/auditRunner'
 import type { LrFindRunner } from '../workers/lrFindRunner'
+import type { ExportRunner } from '../workers/exportRunner'
 import type { ProjectRegistry } from './projects'
 import type { RecentProjects } from './recentProjects'
 
@@ -18,6 +19,8 @@ export interface HandlerContext {
   audits: AuditRunner
   /** Learning-rate range tests (training.findLr, training.cancelFindLr), in their own workers. */
   lrFinder: LrFindRunner
+  /** Exports (export.run, export.cancel), in their own workers. */
+  exports: ExportRunner
   weightsCacheDir: string
   /** Folder given on the command line (serve mode), shown preselected. */
   initialProject: string | null

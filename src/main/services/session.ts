@@ -7,6 +7,7 @@ import { runStartupCheck } from '@core/native/startupCheck'
 import { TrainingRunner } from '../workers/trainingRunner'
 import { AuditRunner } from '../workers/auditRunner'
 import { LrFindRunner } from '../workers/lrFindRunner'
+import { ExportRunner } from '../workers/exportRunner'
 import type { HandlerContext } from './context'
 import { ProjectRegistry } from './projects'
 import { RecentProjects } from './recentProjects'
@@ -61,6 +62,7 @@ export function createSession(o: SessionOptions): HandlerContext {
       o.broadcast(event, payload)
     },
     audits: new AuditRunner(o.workerPath, (p) => ctx.emit('audit.progress', p)),
+    exports: new ExportRunner(o.workerPath),
     lrFinder: new LrFindRunner({
       workerPath: o.workerPath,
       progress: (projectKey, event) => ctx.emit('training.findLrProgress', { projectKey, event })

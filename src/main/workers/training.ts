@@ -11,6 +11,7 @@ import { auditJob } from './auditJob'
 import { gradCamOverlay } from '@core/eval/gradCamImage'
 import { overlayAtPhotoShape } from '@core/eval/heatmapOverlay'
 import { runLrFindJob } from './lrFindJob'
+import { exportJob } from './exportJob'
 
 const port = parentPort
 if (!port) throw new Error('workers/training.ts must run as a worker thread')
@@ -123,6 +124,9 @@ if (job.mode === 'train') {
   port.close()
 } else if (job.mode === 'lr-find') {
   await runLrFindJob(job, (event) => post({ type: 'lr-find', event }), controller.signal)
+  port.close()
+} else if (job.mode === 'export') {
+  await exportJob(job, post, controller.signal)
   port.close()
 } else {
   await servePredictions(job)

@@ -1,0 +1,41 @@
+// The export as a worker job: writing the files and the second-runtime checks (ONNX Runtime, TF.js) take seconds
+// of CPU, which on the thread that answers the app would stall every request and event meanwhile.
+import { ExportCheckError } from '@core/export/check'
+import { ExportDestinationError } from '@core/export/destination'
+import { exportRun } from '@core/export/exportRun'
+import { openProjectState } from '@core/store/projectState'
+import { initBackend } from '@core/tf/backend'
+import type { ExportFailure, FromWorker, WorkerJob } from './protocol'
+
+export function exportFailureOf(err: unknown): ExportFailure {
+  const message = err instanceof Error ? err.message : String(err)
+  if (err instanceof Error && err.name === 'AbortError')
+    return { kind: 'cancelled', message: 'export cancelled; nothing was written' }
+  if (err instanceof ExportDestinationError || err instanceof ExportCheckError || message.startsWith('export:'))
+    return { kind: 'bad-input', message }
+  return { kind: 'failed', message }
+}
+
+export async function exportJob(
+  job: Extract<WorkerJob, { mode: 'export' }>,
+  post: (msg: FromWorker) => void,
+  signal: AbortSignal
+): Promise<void> {
+  try {
+    await initBackend()
+    // Read-only is enough: the export reads the run and writes only to its destination.
+    const state = openProjectState(job.root, { allowReadOnly: true })
+    try {
+      const result = await exportRun(state, job.runId, {
+        ...job.options,
+        signal,
+        onProgress: (progress) => post({ type: 'export-progress', progress })
+      })
+      post({ type: 'export-done', result, failure: null })
+    } finally {
+      state.store.close()
+    }
+  } catch (err) {
+    post({ type: 'export-done', result: null, failure: exportFailureOf(err) })
+  }
+}
