@@ -14,6 +14,7 @@ import { WORKER_PATH } from '@test/helpers/serve'
 const tmp = tempDir('tunelab-export-service-')
 const project = join(tmp.dir, 'pets')
 let runId: number
+let otherRunId: number
 const progress: { stage: string }[] = []
 
 function session(workerPath: string): HandlerContext {
@@ -43,6 +44,7 @@ beforeAll(async () => {
     size: 40
   })
   runId = await trainOneEpochRun(project, { resizeMode: 'squash', seed: 5 })
+  otherRunId = await trainOneEpochRun(project, { resizeMode: 'squash', seed: 6 })
 }, 300_000)
 
 afterAll(() => tmp.cleanup())
@@ -80,6 +82,45 @@ describe('export.run in a worker', () => {
     }
   }, 300_000)
 
+  it('one export at a time: another run, or the same run again, is refused while one is going', async () => {
+    const projectKey = await open(ctx)
+    progress.length = 0
+    const first = dispatch('export.run', { projectKey, runId, formats: ['onnx'], out: join(tmp.dir, 'one') }, ctx)
+    await expect.poll(() => progress.length, { timeout: 60_000 }).toBeGreaterThan(0)
+    const same = await dispatch('export.run', { projectKey, runId, formats: ['onnx'], out: join(tmp.dir, 'two') }, ctx)
+    const other = await dispatch(
+      'export.run',
+      { projectKey, runId: otherRunId, formats: ['onnx'], out: join(tmp.dir, 'three') },
+      ctx
+    )
+    expect(same.ok ? null : same.error).toMatchObject({
+      code: 'conflict',
+      message: `run ${runId} is already being exported`
+    })
+    expect(other.ok ? null : other.error).toMatchObject({
+      code: 'conflict',
+      message: expect.stringContaining('one at a time')
+    })
+    expect((await first).ok).toBe(true)
+    // Once it has ended, the other run exports.
+    const after = await dispatch(
+      'export.run',
+      { projectKey, runId: otherRunId, formats: ['onnx'], out: join(tmp.dir, 'three') },
+      ctx
+    )
+    expect(after.ok).toBe(true)
+  }, 300_000)
+
+  it('an error inside the worker comes back as the same answer: a run that does not exist is a bad input', async () => {
+    const projectKey = await open(ctx)
+    const r = await dispatch(
+      'export.run',
+      { projectKey, runId: 999, formats: ['onnx'], out: join(tmp.dir, 'none') },
+      ctx
+    )
+    expect(r.ok ? null : r.error).toMatchObject({ code: 'bad-input', message: expect.stringContaining('no run #999') })
+  }, 300_000)
+
   it('export.cancel stops it: a clear error, nothing written, and the run can be exported again', async () => {
     const projectKey = await open(ctx)
     const parent = join(tmp.dir, 'cancelled')
@@ -111,7 +152,6 @@ describe('export.run with a worker that dies', () => {
     const r = await dispatch('export.run', { projectKey, runId, formats: ['onnx'], out }, ctx)
     expect(r.ok).toBe(false)
     if (!r.ok) expect(r.error.message).toContain('export worker exited (code 7) before it finished')
-    expect(existsSync(out)).toBe(false)
     const again = await dispatch('export.run', { projectKey, runId, formats: ['onnx'], out }, ctx)
     expect(again.ok).toBe(false) // the same dead worker again, but not refused as "already being exported"
     if (!again.ok) expect(again.error.message).not.toContain('already being exported')

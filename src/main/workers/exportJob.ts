@@ -13,7 +13,13 @@ export function exportFailureOf(err: unknown): ExportFailure {
     return { kind: 'cancelled', message: 'export cancelled; nothing was written' }
   if (err instanceof ExportDestinationError || err instanceof ExportCheckError || message.startsWith('export:'))
     return { kind: 'bad-input', message }
-  return { kind: 'failed', message }
+  const code = (err as { code?: unknown } | null)?.code
+  return {
+    kind: 'failed',
+    message,
+    ...(err instanceof Error ? { name: err.name } : {}),
+    ...(typeof code === 'string' ? { code } : {})
+  }
 }
 
 export async function exportJob(
@@ -23,7 +29,7 @@ export async function exportJob(
 ): Promise<void> {
   try {
     await initBackend()
-    // Read-only is enough: the export reads the run and writes only to its destination.
+    // The export only reads the project's state, so a project whose state folder is read-only may be exported too.
     const state = openProjectState(job.root, { allowReadOnly: true })
     try {
       const result = await exportRun(state, job.runId, {

@@ -1,27 +1,53 @@
-// Exports in worker threads, one per run at a time: progress as the caller's callback, the result or an ApiError.
+// Exports in worker threads, one at a time: progress as the caller's callback, the result or the error as the
+// main thread would have thrown it. One at a time because ONNX Runtime (the export's check) is not safe to load in
+// several worker threads at once (microsoft/onnxruntime#24486), and each export uses every core anyway.
 import type { Worker } from 'node:worker_threads'
 import { spawnWorker } from '@core/parallel/spawnWorker'
 import type { ExportProgress, ExportRunResult } from '@core/export/exportRun'
 import { ApiError } from '@shared/contract'
-import type { ExportJobOptions, FromWorker } from './protocol'
+import type { ExportFailure, ExportJobOptions, FromWorker, WorkerJob } from './protocol'
+
+/** The error the export would have thrown on the main thread (handlers.ts maps it to the same answer). */
+function errorOf(failure: ExportFailure): Error {
+  if (failure.kind === 'bad-input') return new ApiError('bad-input', failure.message)
+  if (failure.kind === 'cancelled') return new ApiError('conflict', failure.message)
+  return Object.assign(new Error(failure.message), {
+    ...(failure.name !== undefined ? { name: failure.name } : {}),
+    ...(failure.code !== undefined ? { code: failure.code } : {})
+  })
+}
 
 export class ExportRunner {
   private readonly going = new Map<string, Worker>()
+  /** The export waiting for the previous export's thread to end (it answers before its thread has exited). */
+  private starting: string | null = null
+  private previousExit: Promise<void> = Promise.resolve()
 
   /** `workerPath`: the training worker script (it also runs exports): built .js, or the .ts source under tsx. */
   constructor(private readonly workerPath: string) {}
 
-  /** Exports run `runId` of the project at `root`; a second export of the same run while one is going is refused. */
-  run(
+  /** Exports run `runId` of the project at `root`; while one export is going, another is refused. */
+  async run(
     key: string,
     root: string,
     runId: number,
     options: ExportJobOptions,
     onProgress: (p: ExportProgress) => void
   ): Promise<ExportRunResult> {
-    if (this.going.has(key)) throw new ApiError('conflict', `run ${runId} is already being exported`)
-    const worker = spawnWorker(this.workerPath, { workerData: { mode: 'export', root, runId, options } })
+    if (this.going.has(key) || this.starting === key)
+      throw new ApiError('conflict', `run ${runId} is already being exported`)
+    if (this.going.size > 0 || this.starting !== null)
+      throw new ApiError('conflict', 'another export is going: exports run one at a time, try again when it ends')
+    this.starting = key
+    try {
+      await this.previousExit
+    } finally {
+      this.starting = null
+    }
+    const job: WorkerJob = { mode: 'export', root, runId, options }
+    const worker = spawnWorker(this.workerPath, { workerData: job })
     this.going.set(key, worker)
+    this.previousExit = new Promise((done) => worker.once('exit', () => done()))
     return new Promise<ExportRunResult>((resolve, reject) => {
       let settled = false
       const settle = (f: () => void): void => {
@@ -36,14 +62,7 @@ export class ExportRunner {
         } else if (msg.type === 'export-done') {
           const failure = msg.failure
           if (failure === null) settle(() => resolve(msg.result))
-          else
-            settle(() =>
-              reject(
-                failure.kind === 'failed'
-                  ? new Error(failure.message)
-                  : new ApiError(failure.kind === 'bad-input' ? 'bad-input' : 'conflict', failure.message)
-              )
-            )
+          else settle(() => reject(errorOf(failure)))
         }
       })
       worker.on('error', (err) => settle(() => reject(new Error(`export worker crashed: ${err.message}`))))

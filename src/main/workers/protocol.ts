@@ -25,10 +25,15 @@ export interface ExportJobOptions {
   force: boolean
 }
 
-/** Why an export did not finish: the user's input (destination, failed check), a cancel, or anything else. */
+/**
+ * Why an export did not finish: the user's input (destination, failed check), a cancel, or anything else, with
+ * the error's name and code so the main thread answers as it would for the same error thrown there.
+ */
 export interface ExportFailure {
   kind: 'bad-input' | 'cancelled' | 'failed'
   message: string
+  name?: string
+  code?: string
 }
 
 export interface PredictRequest {
