@@ -10,19 +10,22 @@ export interface AugmentPreset {
   spec: AugmentSpec
 }
 
+// Frozen: recipes hand these very objects to runs, so nothing may change them in place.
+const frozen = (spec: AugmentSpec): AugmentSpec => Object.freeze({ ...spec })
+
 export const AUGMENT_PRESETS: Readonly<Record<AugmentPresetName, AugmentPreset>> = {
-  none: { id: 'none', label: 'None', spec: { ...NO_AUGMENTATION } },
+  none: { id: 'none', label: 'None', spec: frozen(NO_AUGMENTATION) },
   /** TensorFlow transfer-learning tutorial: RandomFlip('horizontal') + RandomRotation(0.2). */
   'tf-tutorial': {
     id: 'tf-tutorial',
     label: 'TF tutorial',
-    spec: { ...NO_AUGMENTATION, horizontalFlip: true, rotation: 0.2 }
+    spec: frozen({ ...NO_AUGMENTATION, horizontalFlip: true, rotation: 0.2 })
   },
   /** Practical Deep Learning ch. 3: rotation_range=20 (degrees), width/height_shift_range=0.2, zoom_range=0.2. */
   'pdl-ch3': {
     id: 'pdl-ch3',
     label: 'Practical DL ch.3',
-    spec: { ...NO_AUGMENTATION, rotation: 20 / 360, widthShift: 0.2, heightShift: 0.2, zoom: 0.2 }
+    spec: frozen({ ...NO_AUGMENTATION, rotation: 20 / 360, widthShift: 0.2, heightShift: 0.2, zoom: 0.2 })
   }
 }
 

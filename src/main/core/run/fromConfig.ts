@@ -58,7 +58,7 @@ export function trainOptionsFromConfig(config: RunConfig, env: WeightsEnv = {}):
     seed: c.seed ?? RUN_DEFAULTS.seed,
     ...(fineTuneEpochs !== undefined ? { fineTuneEpochs } : {}),
     ...(phase2 && fineTuneAt !== undefined ? { fineTuneAt } : {}),
-    // lr / divisor, as the engine's own default (lr / 10), so a tf-tutorial run is bit-for-bit today's.
+    // lr / the recipe's divisor (the TF tutorial's lr / 10, the engine's own default too).
     ...(phase2 ? { fineTuneLr: c.fineTuneLr ?? lr / r.fineTuneLrDivisor } : {}),
     ...(phase2 && headLrMultiplier !== undefined ? { headLrMultiplier } : {}),
     ...(phase2 && c.fineTuneOptimizer !== undefined ? { fineTuneOptimizer: c.fineTuneOptimizer } : {}),

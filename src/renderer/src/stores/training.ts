@@ -170,7 +170,7 @@ export const useTrainingStore = defineStore('training', () => {
     return {
       ...trainingOptions(form),
       ...(dataset.resizeMode !== 'auto' ? { resizeMode: dataset.resizeMode } : {}),
-      // Left to the recipe (null): its own applies (the TF tutorial flips and rotates, auto decides); "None" is none.
+      // Left to the recipe (null): its own applies (the TF tutorial flips and rotates, auto has none); "None" is none.
       ...(dataset.augment ? { augment: dataset.augment } : {}),
       ...(dataset.strategy ? { split: dataset.strategy } : {})
     }
