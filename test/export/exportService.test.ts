@@ -1,6 +1,6 @@
 // export.run / export.cancel through the real session and handler table: the export runs in a worker thread (the
 // thread that answers the app stays free), its progress arrives as events, a cancel and a lost worker end it with
-// a clear error and nothing written.
+// a clear error and nothing written (a lost worker's half-written folder is removed).
 import { existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -155,5 +155,22 @@ describe('export.run with a worker that dies', () => {
     const again = await dispatch('export.run', { projectKey, runId, formats: ['onnx'], out }, ctx)
     expect(again.ok).toBe(false) // the same dead worker again, but not refused as "already being exported"
     if (!again.ok) expect(again.error.message).not.toContain('already being exported')
+  }, 60_000)
+})
+
+describe('export.run with a worker lost mid-export', () => {
+  const ctx = session(resolve('test/export/fixtures/exportWorkerThatDiesMidway.mjs'))
+  afterAll(async () => {
+    await ctx.exports.shutdown()
+    ctx.projects.closeAll()
+  })
+
+  it('removes the half-written folder it left beside the destination', async () => {
+    const projectKey = await open(ctx)
+    const parent = join(tmp.dir, 'midway')
+    mkdirSync(parent)
+    const r = await dispatch('export.run', { projectKey, runId, formats: ['onnx'], out: join(parent, 'model') }, ctx)
+    expect(r.ok ? null : r.error.message).toContain('export worker exited (code 7) before it finished')
+    expect(readdirSync(parent)).toEqual([])
   }, 60_000)
 })

@@ -4,6 +4,7 @@
 import type { Worker } from 'node:worker_threads'
 import { spawnWorker } from '@core/parallel/spawnWorker'
 import type { ExportProgress, ExportRunResult } from '@core/export/exportRun'
+import { removeLeftoverStaging } from '@core/export/destination'
 import { ApiError } from '@shared/contract'
 import type { ExportFailure, ExportJobOptions, FromWorker, WorkerJob } from './protocol'
 
@@ -65,10 +66,13 @@ export class ExportRunner {
           else settle(() => reject(errorOf(failure)))
         }
       })
-      worker.on('error', (err) => settle(() => reject(new Error(`export worker crashed: ${err.message}`))))
-      worker.on('exit', (code) =>
-        settle(() => reject(new Error(`export worker exited (code ${code}) before it finished`)))
-      )
+      // A lost thread cannot clean up after itself: its half-written folder is removed here before answering.
+      const lost = (why: string): void => {
+        if (settled) return
+        void removeLeftoverStaging(options.out, process.pid).finally(() => settle(() => reject(new Error(why))))
+      }
+      worker.on('error', (err) => lost(`export worker crashed: ${err.message}`))
+      worker.on('exit', (code) => lost(`export worker exited (code ${code}) before it finished`))
     })
   }
 

@@ -3,6 +3,36 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { META_FILE } from './meta'
+import { pidLiveness } from '../store/runOwner'
+
+/** The temporary sibling folder an export of `dir` writes into: `.<name>.tunelab-export-<pid>-<time>`. */
+function stagingName(dir: string, pid: number, time: number): string {
+  return join(dirname(dir), `.${basename(dir)}.tunelab-export-${pid}-${time}`)
+}
+
+/**
+ * Removes the temporary folders exports of `dir` left behind when their process died (or, with `endedPid`, when
+ * that process's export is known to have ended without finishing: its worker thread was lost). Returns them.
+ */
+export async function removeLeftoverStaging(outDir: string, endedPid?: number): Promise<string[]> {
+  const dir = resolve(outDir)
+  const prefix = `.${basename(dir)}.tunelab-export-`
+  const entries = await readdir(dirname(dir)).catch(() => [] as string[])
+  const removed: string[] = []
+  for (const name of entries) {
+    if (!name.startsWith(prefix)) continue
+    // Not `…-old`: that is a previous export moved aside while its replacement was renamed in; if the process died
+    // in between it is the only copy, and it stays for a person to look at.
+    const m = /^(\d+)-\d+$/.exec(name.slice(prefix.length))
+    if (!m) continue
+    const pid = Number(m[1])
+    if (pid !== endedPid && (pid === process.pid || pidLiveness(pid) !== 'dead')) continue
+    const path = join(dirname(dir), name)
+    await rm(path, { recursive: true, force: true }).catch(() => undefined)
+    removed.push(path)
+  }
+  return removed
+}
 
 export class ExportDestinationError extends Error {
   constructor(message: string) {
@@ -73,7 +103,8 @@ export async function stageExport(outDir: string, force: boolean): Promise<Stage
   } catch (err) {
     throw new ExportDestinationError(`export: cannot create ${parent}: ${fsReason(err)}`)
   }
-  const staging = join(parent, `.${basename(dir)}.tunelab-export-${process.pid}-${Date.now()}`)
+  await removeLeftoverStaging(dir)
+  const staging = stagingName(dir, process.pid, Date.now())
   try {
     await mkdir(staging)
   } catch (err) {
