@@ -4,8 +4,7 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { makeProject } from '../helpers/synthetic'
-import { trainOneEpochRun, useWasmBackend } from '@test/helpers/exportFixtures'
+import { exportableProject } from '@test/helpers/exportFixtures'
 import { CHROMIUM, HAS_CHROMIUM, appForBlock, SHOTS } from '@test/helpers/e2e'
 
 describe.skipIf(!HAS_CHROMIUM)(`Export dialog in Chromium (needs ${CHROMIUM})`, () => {
@@ -14,14 +13,7 @@ describe.skipIf(!HAS_CHROMIUM)(`Export dialog in Chromium (needs ${CHROMIUM})`, 
     name: 'pets',
     viewport: { width: 1280, height: 860 },
     prepare: async (project) => {
-      await useWasmBackend()
-      await makeProject(project, {
-        layout: 'presplit',
-        classes: ['cat', 'dog'],
-        perClass: { train: 8, val: 3, test: 3 },
-        size: 48
-      })
-      await trainOneEpochRun(project, { resizeMode: 'squash', seed: 2 })
+      await exportableProject(project, { classes: ['cat', 'dog'], size: 48, resizeMode: 'squash', seed: 2 })
     }
   })
 

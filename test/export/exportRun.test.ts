@@ -9,8 +9,8 @@ import { ExportDestinationError } from '@core/export/destination'
 import { exportRun, type ExportProgress } from '@core/export/exportRun'
 import { loadExportedModel } from '@core/export'
 import { openProjectState, type ProjectState } from '@core/store/projectState'
-import { makeProject, tempDir } from '../helpers/synthetic'
-import { trainOneEpochRun, useWasmBackend } from '@test/helpers/exportFixtures'
+import { tempDir } from '../helpers/synthetic'
+import { exportableProject } from '@test/helpers/exportFixtures'
 
 const tmp = tempDir('tunelab-export-run-')
 const project = join(tmp.dir, 'pets')
@@ -37,15 +37,13 @@ function unmount(dir: string): void {
 }
 
 beforeAll(async () => {
-  await useWasmBackend()
-  await makeProject(project, {
-    layout: 'presplit',
+  runId = await exportableProject(project, {
     classes: ['cats', 'dogs'],
-    perClass: { train: 8, val: 3, test: 3 },
     size: 40,
-    formats: ['jpg', 'png']
+    formats: ['jpg', 'png'],
+    resizeMode: 'center-crop',
+    seed: 3
   })
-  runId = await trainOneEpochRun(project, { resizeMode: 'center-crop', seed: 3 })
   state = openProjectState(project)
 }, 300_000)
 

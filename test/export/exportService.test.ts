@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dispatch } from '@main/handlers'
 import { createSession } from '@main/services/session'
 import type { HandlerContext } from '@main/services/context'
-import { makeProject, tempDir } from '@test/helpers/synthetic'
-import { trainOneEpochRun, useWasmBackend } from '@test/helpers/exportFixtures'
+import { tempDir } from '@test/helpers/synthetic'
+import { exportableProject, trainOneEpochRun } from '@test/helpers/exportFixtures'
 import { WORKER_PATH } from '@test/helpers/serve'
 
 const tmp = tempDir('tunelab-export-service-')
@@ -36,14 +36,7 @@ async function open(ctx: HandlerContext): Promise<string> {
 }
 
 beforeAll(async () => {
-  await useWasmBackend()
-  await makeProject(project, {
-    layout: 'presplit',
-    classes: ['cats', 'dogs'],
-    perClass: { train: 8, val: 3, test: 3 },
-    size: 40
-  })
-  runId = await trainOneEpochRun(project, { resizeMode: 'squash', seed: 5 })
+  runId = await exportableProject(project, { classes: ['cats', 'dogs'], size: 40, resizeMode: 'squash', seed: 5 })
   otherRunId = await trainOneEpochRun(project, { resizeMode: 'squash', seed: 6 })
 }, 300_000)
 

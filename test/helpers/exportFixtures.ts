@@ -12,7 +12,7 @@ import { trainProject } from '@core/run/trainProject'
 import { initBackend } from '@core/tf/backend'
 import { trainRun } from '@core/training/trainer'
 import type { ImageSet, TrainResult } from '@core/training/types'
-import { makeProject, type SyntheticProject } from './synthetic'
+import { makeProject, type MakeProjectOptions, type SyntheticProject } from './synthetic'
 
 export const MOBILENET_ID = 'mobilenet_v2_0.35_96'
 export const SIZE = 48
@@ -157,4 +157,23 @@ export async function trainOneEpochRun(project: string, o: { resizeMode: ResizeM
   })
   outcome.result.dispose()
   return outcome.runId
+}
+
+/**
+ * A small presplit project of two classes (8 train, 3 val, 3 test images each) with one trained run to export, on
+ * the wasm backend. Returns the run id.
+ */
+export async function exportableProject(
+  project: string,
+  o: { classes: string[]; size: number; formats?: MakeProjectOptions['formats']; resizeMode: ResizeMode; seed: number }
+): Promise<number> {
+  await useWasmBackend()
+  await makeProject(project, {
+    layout: 'presplit',
+    classes: o.classes,
+    perClass: { train: 8, val: 3, test: 3 },
+    size: o.size,
+    ...(o.formats ? { formats: o.formats } : {})
+  })
+  return trainOneEpochRun(project, { resizeMode: o.resizeMode, seed: o.seed })
 }
