@@ -49,6 +49,24 @@ describe('SplitForm', () => {
     expect(w.get('[data-test=split-error]').text()).toBe('Train must be more than 0 %.')
   })
 
+  it('marks the field that is wrong: the seed alone for a bad seed, the three percentages when only their sum is', async () => {
+    const w = mount(SplitForm, { props: { layout: 'flat' } })
+    const marked = () =>
+      ['train', 'validation', 'test', 'seed'].filter(
+        (f) => w.get(`[data-test=${f}]`).attributes('aria-invalid') === 'true'
+      )
+    await nextTick()
+    expect(marked()).toEqual([])
+    await w.get('[data-test=seed]').setValue('-1')
+    expect(w.get('[data-test=split-error]').text()).toBe('Seed must be a whole number ≥ 0.')
+    expect(marked()).toEqual(['seed'])
+    await w.get('[data-test=seed]').setValue('3')
+    await w.get('[data-test=train]').setValue('90')
+    expect(marked()).toEqual(['train', 'validation', 'test'])
+    await w.get('[data-test=train]').setValue('120')
+    expect(marked()).toEqual(['train'])
+  })
+
   it('preselects the folder split for a presplit project, with test carved out of validation when there is no test/', async () => {
     const withTest = mount(SplitForm, { props: { layout: 'presplit', hasTestFolder: true } })
     await nextTick()

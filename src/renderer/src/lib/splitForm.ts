@@ -12,7 +12,16 @@ export interface SplitFormState {
   seed: number
 }
 
-export type SplitValidation = { ok: true; strategy: SplitStrategy } | { ok: false; error: string }
+export type SplitField = 'train' | 'validation' | 'test' | 'testFromVal' | 'seed' | 'kind'
+
+/** On error, `fields` are the inputs to mark: the one that is wrong, or all three percentages when only their sum is. */
+export type SplitValidation =
+  | { ok: true; strategy: SplitStrategy }
+  | { ok: false; error: string; fields: readonly SplitField[] }
+
+function invalid(error: string, ...fields: SplitField[]): SplitValidation {
+  return { ok: false, error, fields }
+}
 
 /** What training uses when nothing is chosen: a pre-split folder's own split (test from test/, else 20 % of validation). */
 export function defaultSplitState(layout: Layout | null, hasTestFolder = false): SplitFormState {
@@ -52,28 +61,30 @@ function isPercent(v: number): boolean {
 
 /** Turns the form into a strategy, or says precisely what is wrong. */
 export function validateSplit(f: SplitFormState, layout: Layout | null): SplitValidation {
-  if (!Number.isInteger(f.seed) || f.seed < 0) return { ok: false, error: 'Seed must be a whole number ≥ 0.' }
+  if (!Number.isInteger(f.seed) || f.seed < 0) return invalid('Seed must be a whole number ≥ 0.', 'seed')
   if (f.kind === 'folder') {
     if (layout !== 'presplit')
-      return {
-        ok: false,
-        error: 'Folder split needs a project with train/validation folders; use ratios for this project.'
-      }
+      return invalid('Folder split needs a project with train/validation folders; use ratios for this project.', 'kind')
     if (!isPercent(f.testFromVal) || f.testFromVal >= 100)
-      return { ok: false, error: 'Test from validation must be between 0 and 99 %.' }
+      return invalid('Test from validation must be between 0 and 99 %.', 'testFromVal')
     return { ok: true, strategy: { kind: 'folder', testFromVal: f.testFromVal / 100, seed: f.seed } }
   }
-  for (const [name, v] of [
-    ['Train', f.train],
-    ['Validation', f.validation],
-    ['Test', f.test]
+  for (const [name, field] of [
+    ['Train', 'train'],
+    ['Validation', 'validation'],
+    ['Test', 'test']
   ] as const) {
-    if (!isPercent(v)) return { ok: false, error: `${name} must be a percentage between 0 and 100.` }
+    if (!isPercent(f[field])) return invalid(`${name} must be a percentage between 0 and 100.`, field)
   }
-  if (f.train <= 0) return { ok: false, error: 'Train must be more than 0 %.' }
+  if (f.train <= 0) return invalid('Train must be more than 0 %.', 'train')
   const sum = f.train + f.validation + f.test
   if (Math.abs(sum - 100) > 0.01)
-    return { ok: false, error: `Train + validation + test must add up to 100 % (now ${round2(sum)} %).` }
+    return invalid(
+      `Train + validation + test must add up to 100 % (now ${round2(sum)} %).`,
+      'train',
+      'validation',
+      'test'
+    )
   return {
     ok: true,
     strategy: { kind: 'ratios', ratios: [f.train / 100, f.validation / 100, f.test / 100], seed: f.seed }
