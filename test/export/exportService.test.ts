@@ -10,6 +10,7 @@ import type { HandlerContext } from '@main/services/context'
 import { tempDir } from '@test/helpers/synthetic'
 import { exportableProject, trainOneEpochRun } from '@test/helpers/exportFixtures'
 import { WORKER_PATH } from '@test/helpers/serve'
+import { ExportRunner } from '@main/workers/exportRunner'
 
 const tmp = tempDir('tunelab-export-service-')
 const project = join(tmp.dir, 'pets')
@@ -165,5 +166,28 @@ describe('export.run with a worker lost mid-export', () => {
     const r = await dispatch('export.run', { projectKey, runId, formats: ['onnx'], out: join(parent, 'model') }, ctx)
     expect(r.ok ? null : r.error.message).toContain('export worker exited (code 7) before it finished')
     expect(readdirSync(parent)).toEqual([])
+  }, 60_000)
+})
+
+describe('export.cancel of an export stuck in a stage', () => {
+  it('stops its thread after the grace period, answers "cancelled" and removes its temporary folder', async () => {
+    const runner = new ExportRunner(resolve('test/export/fixtures/exportWorkerStuckInACheck.mjs'), 300)
+    const parent = join(tmp.dir, 'stuck')
+    mkdirSync(parent)
+    const stages: string[] = []
+    const going = runner.run(
+      'k',
+      project,
+      runId,
+      { formats: ['onnx'], out: join(parent, 'model'), force: false },
+      (p) => stages.push(p.stage)
+    )
+    await expect.poll(() => stages.length, { timeout: 30_000 }).toBe(1)
+    expect(readdirSync(parent)).toHaveLength(1)
+    expect(runner.cancel('k')).toBe(true)
+    await expect(going).rejects.toMatchObject({ code: 'conflict', message: 'export cancelled; nothing was written' })
+    expect(readdirSync(parent)).toEqual([])
+    expect(runner.cancel('k')).toBe(false)
+    await runner.shutdown()
   }, 60_000)
 })

@@ -5,12 +5,11 @@ import { ExportDestinationError } from '@core/export/destination'
 import { exportRun } from '@core/export/exportRun'
 import { openProjectState } from '@core/store/projectState'
 import { initBackend } from '@core/tf/backend'
-import type { ExportFailure, FromWorker, WorkerJob } from './protocol'
+import { EXPORT_CANCELLED, type ExportFailure, type FromWorker, type WorkerJob } from './protocol'
 
 export function exportFailureOf(err: unknown): ExportFailure {
   const message = err instanceof Error ? err.message : String(err)
-  if (err instanceof Error && err.name === 'AbortError')
-    return { kind: 'cancelled', message: 'export cancelled; nothing was written' }
+  if (err instanceof Error && err.name === 'AbortError') return EXPORT_CANCELLED
   if (err instanceof ExportDestinationError || err instanceof ExportCheckError || message.startsWith('export:'))
     return { kind: 'bad-input', message }
   const code = (err as { code?: unknown } | null)?.code

@@ -6,7 +6,13 @@ import { spawnWorker } from '@core/parallel/spawnWorker'
 import type { ExportProgress, ExportRunResult } from '@core/export/exportRun'
 import { removeLeftoverStaging } from '@core/export/destination'
 import { ApiError } from '@shared/contract'
-import type { ExportFailure, ExportJobOptions, FromWorker, WorkerJob } from './protocol'
+import {
+  EXPORT_CANCELLED,
+  type ExportFailure,
+  type ExportJobOptions,
+  type FromWorker,
+  type WorkerJob
+} from './protocol'
 
 /** The error the export would have thrown on the main thread (handlers.ts maps it to the same answer). */
 function errorOf(failure: ExportFailure): Error {
@@ -18,14 +24,22 @@ function errorOf(failure: ExportFailure): Error {
   })
 }
 
+/** How long a cancelled export may take to stop at its next stage before its thread is stopped. */
+const CANCEL_GRACE_MS = 3000
+
 export class ExportRunner {
   private readonly going = new Map<string, Worker>()
+  /** Exports asked to stop: their thread ending is the cancel's answer, not a crash. */
+  private readonly cancelled = new Set<Worker>()
   /** The export waiting for the previous export's thread to end (it answers before its thread has exited). */
   private starting: string | null = null
   private previousExit: Promise<void> = Promise.resolve()
 
   /** `workerPath`: the training worker script (it also runs exports): built .js, or the .ts source under tsx. */
-  constructor(private readonly workerPath: string) {}
+  constructor(
+    private readonly workerPath: string,
+    private readonly cancelGraceMs = CANCEL_GRACE_MS
+  ) {}
 
   /** Exports run `runId` of the project at `root`; while one export is going, another is refused. */
   async run(
@@ -55,6 +69,7 @@ export class ExportRunner {
         if (settled) return
         settled = true
         if (this.going.get(key) === worker) this.going.delete(key)
+        this.cancelled.delete(worker)
         f()
       }
       worker.on('message', (msg: FromWorker) => {
@@ -69,18 +84,26 @@ export class ExportRunner {
       // A lost thread cannot clean up after itself: its half-written folder is removed here before answering.
       const lost = (why: string): void => {
         if (settled) return
-        void removeLeftoverStaging(options.out, process.pid).finally(() => settle(() => reject(new Error(why))))
+        const error = this.cancelled.has(worker) ? errorOf(EXPORT_CANCELLED) : new Error(why)
+        void removeLeftoverStaging(options.out, process.pid).finally(() => settle(() => reject(error)))
       }
       worker.on('error', (err) => lost(`export worker crashed: ${err.message}`))
       worker.on('exit', (code) => lost(`export worker exited (code ${code}) before it finished`))
     })
   }
 
-  /** Asks the export of `key` to stop; false when none is going. */
+  /**
+   * Asks the export of `key` to stop; false when none is going. The export stops at its next stage; one stuck in a
+   * stage (a long runtime check) has its thread stopped after a grace period, and its temporary folder removed.
+   */
   cancel(key: string): boolean {
     const w = this.going.get(key)
     if (!w) return false
+    this.cancelled.add(w)
     w.postMessage({ type: 'cancel' })
+    setTimeout(() => {
+      if (this.cancelled.has(w)) void w.terminate()
+    }, this.cancelGraceMs).unref()
     return true
   }
 

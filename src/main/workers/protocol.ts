@@ -36,6 +36,9 @@ export interface ExportFailure {
   code?: string
 }
 
+/** A cancelled export's answer, whether it stopped at a stage or its thread was stopped. */
+export const EXPORT_CANCELLED: ExportFailure = { kind: 'cancelled', message: 'export cancelled; nothing was written' }
+
 export interface PredictRequest {
   type: 'predict'
   id: number
