@@ -58,6 +58,31 @@ describe('analyses', () => {
     expect(s[3]).toMatchObject({ covered: 0, coverage: 0, accuracy: null })
   })
 
+  it('threshold sweep agrees with counting row by row, with tied confidences and thresholds equal to them', () => {
+    let state = 7
+    const rand = (): number => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+    const n = 500
+    const many = predictionRows(
+      Array.from({ length: n }, () => Math.round(rand() * 20) / 20).flatMap((p) => [1 - p, p]),
+      Array.from({ length: n }, () => (rand() < 0.5 ? 0 : 1)),
+      Array.from({ length: n }, (_, i) => `i${i}`),
+      2
+    )
+    const thresholds = [0, 0.5, 0.55, 0.7, 0.85, 0.9, 0.95, 1, 0.123, ...many.slice(0, 20).map((r) => r.confidence)]
+    const byRow = thresholds.map((threshold) => {
+      const covered = many.filter((r) => r.confidence >= threshold)
+      const correct = covered.filter((r) => r.predictedClass === r.trueClass).length
+      return {
+        threshold,
+        coverage: covered.length / n,
+        covered: covered.length,
+        accuracy: covered.length > 0 ? correct / covered.length : null
+      }
+    })
+    expect(new Set(many.map((r) => r.confidence)).size).toBeLessThan(15)
+    expect(thresholdSweep(many, thresholds)).toEqual(byRow)
+  })
+
   it('unsure: predictions below the threshold are held back', () => {
     expect(unsure(rows, 0.75)).toEqual({ threshold: 0.75, count: 3, imageIds: ['b', 'c', 'e'] })
     const a = analyse(rows, ['cat', 'dog'])

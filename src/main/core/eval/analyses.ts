@@ -74,16 +74,35 @@ export function defaultThresholds(numClasses: number): number[] {
 }
 
 export function thresholdSweep(rows: readonly ImagePrediction[], thresholds: readonly number[]): ThresholdPoint[] {
+  // One sort and a running count of correct predictions, then a binary search per threshold: O((rows + thresholds)
+  // log rows) instead of a pass over every row for each of up to 1,000 thresholds.
+  const byConfidence = [...rows].sort((a, b) => b.confidence - a.confidence)
+  const correctAbove = new Int32Array(byConfidence.length + 1)
+  byConfidence.forEach((r, i) => {
+    correctAbove[i + 1] = (correctAbove[i] as number) + (r.predictedClass === r.trueClass ? 1 : 0)
+  })
   return thresholds.map((threshold) => {
-    const covered = rows.filter((r) => r.confidence >= threshold)
-    const correct = covered.filter((r) => r.predictedClass === r.trueClass).length
+    const covered = countAtLeast(byConfidence, threshold)
+    const correct = correctAbove[covered] as number
     return {
       threshold,
-      coverage: rows.length > 0 ? covered.length / rows.length : 0,
-      covered: covered.length,
-      accuracy: covered.length > 0 ? correct / covered.length : null
+      coverage: rows.length > 0 ? covered / rows.length : 0,
+      covered,
+      accuracy: covered > 0 ? correct / covered : null
     }
   })
+}
+
+/** How many of `desc` (sorted by confidence, highest first) have confidence >= threshold. */
+function countAtLeast(desc: readonly ImagePrediction[], threshold: number): number {
+  let lo = 0
+  let hi = desc.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((desc[mid] as ImagePrediction).confidence >= threshold) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
 
 /** Predictions held back as "unsure": confidence below the threshold. */
