@@ -262,15 +262,18 @@ async function tutorialSeedRuns(stateDir: string, ours0: Json, peer0: Json, peer
     )
   }
   const of = (runs: Json[], key: string): (number | null)[] => runs.map((r) => round(num(r, key), 4))
-  const mean = (xs: (number | null)[]): number | null =>
-    xs.length && xs.every((x) => x !== null)
-      ? round(xs.reduce((a: number, x) => a + (x as number), 0) / xs.length, 4)
-      : null
-  const out: Json = { seeds }
+  const test = { ours: of(sides.ours, 'test_acc'), peer: of(sides.peer, 'test_acc') }
+  // The means compare like with like: only the seeds every side that ran finished (a peer run that failed or was
+  // stopped leaves its seed out of both means, and says so in seeds_compared).
+  const compared = seeds.filter((_, i) => test.ours[i] != null && (!peerArgs || test.peer[i] != null))
+  const mean = (xs: (number | null)[]): number | null => {
+    const kept = xs.filter((_, i) => compared.includes(seeds[i] as number)) as number[]
+    return kept.length ? round(kept.reduce((a, x) => a + x, 0) / kept.length, 4) : null
+  }
+  const out: Json = { seeds, seeds_compared: compared }
   for (const side of ['ours', 'peer'] as const) {
-    const test = of(sides[side], 'test_acc')
-    out[`${side}_test_acc_seeds`] = test
-    out[`${side}_test_acc_mean`] = mean(test)
+    out[`${side}_test_acc_seeds`] = test[side]
+    out[`${side}_test_acc_mean`] = side === 'peer' && !peerArgs ? null : mean(test[side])
     out[`${side}_val_acc_seeds`] = of(sides[side], 'val_acc')
   }
   return out
@@ -636,7 +639,7 @@ function printTable(r: Json): void {
     ])
     if (Array.isArray(tu['seeds']))
       rows.push([
-        `tutorial test accuracy, mean over seeds ${(tu['seeds'] as number[]).join(', ')}`,
+        `tutorial test accuracy, mean over seeds ${((tu['seeds_compared'] ?? tu['seeds']) as number[]).join(', ')}`,
         s(tu['ours_test_acc_mean']),
         s(tu['peer_test_acc_mean']),
         ''
