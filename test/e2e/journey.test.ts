@@ -1,9 +1,13 @@
 // The user journey in Debian's Chromium against the real serve mode, the real core and a small generated project:
 // open the project, set the split, set augmentation and see the preview, train a tiny random-weight base, watch the
 // chart grow and the run finish, open a gallery image and a confusion-matrix cell, move the threshold.
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { makeProject } from '../helpers/synthetic'
 import { CHROMIUM, HAS_CHROMIUM, appForBlock, waitForRunStatus } from '@test/helpers/e2e'
+
+/** TUNELAB_SCREENSHOTS=<dir> writes the bad-seed split form there. */
+const SHOTS = process.env['TUNELAB_SCREENSHOTS'] ?? null
 
 const BASE = 'mobilenet_v2_0.35_96'
 
@@ -40,6 +44,13 @@ describe.skipIf(!HAS_CHROMIUM)(`user journey in Chromium (needs ${CHROMIUM}: apt
     await e2e.page.fill('[data-test=train]', '90')
     expect(await e2e.page.textContent('[data-test=split-error]')).toContain('add up to 100')
     await e2e.page.fill('[data-test=train]', '60')
+    // A bad seed marks the seed field, not the percentages.
+    await e2e.page.fill('[data-test=seed]', '-1')
+    expect(await e2e.page.textContent('[data-test=split-error]')).toContain('Seed must be a whole number')
+    expect(await e2e.page.getAttribute('[data-test=seed]', 'aria-invalid')).toBe('true')
+    expect(await e2e.page.getAttribute('[data-test=train]', 'aria-invalid')).toBe('false')
+    if (SHOTS) await e2e.page.screenshot({ path: join(SHOTS, 'split-bad-seed.png') })
+    await e2e.page.fill('[data-test=seed]', '42')
   })
 
   it('sets augmentation and shows the augmented samples', async () => {
