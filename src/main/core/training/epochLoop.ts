@@ -89,8 +89,9 @@ export async function runPhase(o: PhaseLoopOptions): Promise<PhaseLoopResult> {
         imagesPerSec: seen / Math.max(trainSeconds, 1e-9)
       }
       records.push(record)
-      o.emit({ type: 'epoch', ...record })
+      // Stored before it is shown: an epoch anyone has seen survives a crash right after it.
       await o.onEpochEnd?.(record)
+      o.emit({ type: 'epoch', ...record })
 
       if (checkpoint && val) {
         if (val.loss < best) {
