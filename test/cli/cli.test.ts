@@ -291,7 +291,7 @@ describe('tunelab CLI', () => {
     expect(run.status).toBe('cancelled')
     expect(n.n).toBeGreaterThanOrEqual(1)
     expect(n.n).toBeLessThan(500)
-  })
+  }, 300_000) // a process start, a cold augmented epoch and the cancel: ~60 s on 2 busy cores
 
   it('keeps state outside a read-only project folder', async () => {
     const ro = join(tmp.dir, 'readonly')
