@@ -68,19 +68,23 @@ describe('analyses', () => {
       Array.from({ length: n }, (_, i) => `i${i}`),
       2
     )
-    const thresholds = [0, 0.5, 0.55, 0.7, 0.85, 0.9, 0.95, 1, 0.123, ...many.slice(0, 20).map((r) => r.confidence)]
-    const byRow = thresholds.map((threshold) => {
-      const covered = many.filter((r) => r.confidence >= threshold)
-      const correct = covered.filter((r) => r.predictedClass === r.trueClass).length
-      return {
-        threshold,
-        coverage: covered.length / n,
-        covered: covered.length,
-        accuracy: covered.length > 0 ? correct / covered.length : null
-      }
-    })
+    const few = [0, 0.5, 0.55, 0.7, 0.85, 0.9, 0.95, 1, 0.123, ...many.slice(0, 20).map((r) => r.confidence)]
+    const definition = (thresholds: number[]) =>
+      thresholds.map((threshold) => {
+        const covered = many.filter((r) => r.confidence >= threshold)
+        const correct = covered.filter((r) => r.predictedClass === r.trueClass).length
+        return {
+          threshold,
+          coverage: covered.length / n,
+          covered: covered.length,
+          accuracy: covered.length > 0 ? correct / covered.length : null
+        }
+      })
+    // A few thresholds are counted row by row, many through sorted confidences: both must agree with the definition.
+    for (const thresholds of [few, [...few, ...Array.from({ length: 100 }, (_, i) => i / 100)]]) {
+      expect(thresholdSweep(many, thresholds)).toEqual(definition(thresholds))
+    }
     expect(new Set(many.map((r) => r.confidence)).size).toBeLessThan(15)
-    expect(thresholdSweep(many, thresholds)).toEqual(byRow)
   })
 
   it('unsure: predictions below the threshold are held back', () => {
