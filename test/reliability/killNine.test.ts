@@ -2,7 +2,7 @@
 // each time the database must be intact, the run marked interrupted with every finished epoch kept, and no
 // temporary file of the dead process left once the project is opened again. Real CLI, TF.js, SQLite, images.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readdirSync, writeFileSync, mkdirSync } from 'node:fs'
+import { readdirSync, writeFileSync, mkdirSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openProjectState } from '@core/store/projectState'
@@ -27,11 +27,13 @@ interface Moment {
   /** True on the JSON event after which the process is killed. */
   at: (e: Record<string, unknown>) => boolean
   delayMs: number
+  /** Remove the feature cache first: an earlier moment may have filled it, and then there is nothing to extract. */
+  noFeatureCache?: boolean
 }
 
 const MOMENTS: Moment[] = [
   { name: 'run just created', at: (e) => e['event'] === 'run-created', delayMs: 0 },
-  { name: 'extracting features', at: (e) => e['event'] === 'phase-start', delayMs: 150 },
+  { name: 'extracting features', at: (e) => e['event'] === 'phase-start', delayMs: 0, noFeatureCache: true },
   { name: 'between epochs', at: (e) => e['event'] === 'epoch' && e['epoch'] === 2, delayMs: 0 },
   // No delay: on a quiet machine a small project's evaluation and save finish within 100 ms of this event.
   { name: 'evaluating', at: (e) => e['event'] === 'stage' && e['stage'] === 'evaluate', delayMs: 0 }
@@ -96,6 +98,7 @@ describe('kill -9 of a training at 4 moments', () => {
       tempLeft: number
     }[] = []
     for (const m of MOMENTS) {
+      if (m.noFeatureCache) rmSync(join(project, '.tunelab', 'cache', 'features'), { recursive: true, force: true })
       const r = await trainUntil(project, m, env)
       expect(r.killed, `${m.name}: the run ended before the kill`).toBe(true)
       // A temporary file of a dead writer, as a kill mid-write leaves one (its pid is the killed process's).
