@@ -273,7 +273,7 @@ async function tutorialSeedRuns(stateDir: string, ours0: Json, peer0: Json, peer
   const out: Json = { seeds, seeds_compared: compared }
   for (const side of ['ours', 'peer'] as const) {
     out[`${side}_test_acc_seeds`] = test[side]
-    out[`${side}_test_acc_mean`] = side === 'peer' && !peerArgs ? null : mean(test[side])
+    out[`${side}_test_acc_mean`] = mean(test[side])
     out[`${side}_val_acc_seeds`] = of(sides[side], 'val_acc')
   }
   return out

@@ -26,17 +26,16 @@ interface Moment {
   name: string
   /** True on the JSON event after which the process is killed. */
   at: (e: Record<string, unknown>) => boolean
-  delayMs: number
   /** Remove the feature cache first: an earlier moment may have filled it, and then there is nothing to extract. */
   noFeatureCache?: boolean
 }
 
 const MOMENTS: Moment[] = [
-  { name: 'run just created', at: (e) => e['event'] === 'run-created', delayMs: 0 },
-  { name: 'extracting features', at: (e) => e['event'] === 'phase-start', delayMs: 0, noFeatureCache: true },
-  { name: 'between epochs', at: (e) => e['event'] === 'epoch' && e['epoch'] === 2, delayMs: 0 },
-  // No delay: on a quiet machine a small project's evaluation and save finish within 100 ms of this event.
-  { name: 'evaluating', at: (e) => e['event'] === 'stage' && e['stage'] === 'evaluate', delayMs: 0 }
+  { name: 'run just created', at: (e) => e['event'] === 'run-created' },
+  { name: 'extracting features', at: (e) => e['event'] === 'phase-start', noFeatureCache: true },
+  { name: 'between epochs', at: (e) => e['event'] === 'epoch' && e['epoch'] === 2 },
+  // Killed on the event itself: on a quiet machine a small project's evaluation and save finish within 100 ms of it.
+  { name: 'evaluating', at: (e) => e['event'] === 'stage' && e['stage'] === 'evaluate' }
 ]
 
 function trainUntil(
@@ -67,7 +66,7 @@ function trainUntil(
         if (e['event'] === 'epoch') epochsSeen += 1
         if (!fired && m.at(e)) {
           fired = true
-          setTimeout(() => child.kill('SIGKILL'), m.delayMs)
+          child.kill('SIGKILL')
         }
       }
     })
