@@ -49,8 +49,12 @@ describe.skipIf(!HAS_CHROMIUM)(`user journey in Chromium (needs ${CHROMIUM}: apt
     expect(await e2e.page.textContent('[data-test=split-error]')).toContain('Seed must be a whole number')
     expect(await e2e.page.getAttribute('[data-test=seed]', 'aria-invalid')).toBe('true')
     expect(await e2e.page.getAttribute('[data-test=train]', 'aria-invalid')).toBe('false')
+    // The table keeps the last valid counts, dimmed, and says so.
+    expect(await e2e.page.getAttribute('[data-test=split-counts] table', 'class')).toContain('stale')
+    expect(await e2e.page.textContent('[data-test=counts-stale]')).toContain('last valid split')
     if (SHOTS) await e2e.page.screenshot({ path: join(SHOTS, 'split-bad-seed.png') })
     await e2e.page.fill('[data-test=seed]', '42')
+    await e2e.page.waitForSelector('[data-test=counts-stale]', { state: 'detached' })
   })
 
   it('sets augmentation and shows the augmented samples', async () => {
