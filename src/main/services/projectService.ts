@@ -3,13 +3,15 @@ import type { ScannedImage, SplitName } from '@shared/domain'
 import { SPLIT_NAMES } from '@shared/domain'
 import { ApiError, type ScanView, type SplitCounts, type SplitPreview, type StoredSplitView } from '@shared/contract'
 import { scanProject } from '@core/project/scan'
+import { checkProjectFolder } from '@core/project/scanWalk'
+import { hasStoredState, STATE_DIR_NAME } from '@core/store/stateDir'
 import { assignSplits, countBySplit, findLeakage } from '@core/project/split'
 import { checkTrainSplit } from '@core/project/splitCheck'
 import { renderAugmentedSamples } from '@core/pipeline/preview'
 import type { StoredSplit } from '@core/store'
 import { effectiveImages } from '@core/labels/projectLabels'
 import { classCountsAfter } from '@core/labels/effective'
-import type { OpenProject } from './projects'
+import { checkedFolder, projectKeyOf, type OpenProject } from './projects'
 import { resolveInside } from './containment'
 import type { PartialHandlers } from './context'
 
@@ -83,7 +85,10 @@ export const projectHandlers: PartialHandlers<
   | 'dataset.augmentPreview'
 > = {
   'project.open': async ({ path }, ctx) => {
-    const p = ctx.projects.openFolder(path)
+    const root = checkedFolder(path)
+    // A folder that is no project is refused before anything is stored in it or it joins the recent list.
+    if (!ctx.projects.find(projectKeyOf(root)) && !hasStoredState(root)) await checkProjectFolder(root, STATE_DIR_NAME)
+    const p = ctx.projects.openFolder(root)
     ctx.recent.remember(p.root)
     return ctx.projects.info(p)
   },

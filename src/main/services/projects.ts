@@ -28,16 +28,7 @@ export class ProjectRegistry {
     const key = projectKeyOf(root)
     const known = this.open.get(key)
     if (known) return known
-    const refused = systemFolderReason(root)
-    if (refused) throw new ApiError('bad-input', refused)
-    let st
-    try {
-      st = statSync(root)
-    } catch {
-      throw new ApiError('bad-input', `project folder not found: ${root}`)
-    }
-    if (!st.isDirectory()) throw new ApiError('bad-input', `not a folder: ${root}`)
-    const state = openProjectState(root, { allowReadOnly: true })
+    const state = openProjectState(checkedFolder(root), { allowReadOnly: true })
     const project: OpenProject = { key, root, state, recovered: [...state.store.recovered] }
     this.open.set(key, project)
     return project
@@ -105,4 +96,19 @@ export class ProjectRegistry {
       recoveredRuns: p.recovered
     }
   }
+}
+
+/** The absolute path of an existing folder that may be a project; else 'bad-input' naming the path. */
+export function checkedFolder(path: string): string {
+  const root = resolve(path)
+  const refused = systemFolderReason(root)
+  if (refused) throw new ApiError('bad-input', refused)
+  let st
+  try {
+    st = statSync(root)
+  } catch {
+    throw new ApiError('bad-input', `project folder not found: ${root}`)
+  }
+  if (!st.isDirectory()) throw new ApiError('bad-input', `not a folder: ${root}`)
+  return root
 }

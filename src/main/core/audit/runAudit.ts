@@ -1,7 +1,7 @@
 // One label audit end to end: scan -> split -> base -> features (cached) -> out-of-fold probabilities -> label
 // issues, near-duplicates, outliers -> SQLite. Used by the CLI `audit` command and the app's audit worker alike.
 import { resolve } from 'node:path'
-import type { ResizeMode, SplitName, SplitStrategy } from '@shared/domain'
+import type { ResizeMode, SplitName } from '@shared/domain'
 import { scanProject } from '../project/scan'
 import { assignSplits } from '../project/split'
 import { openProjectState } from '../store/projectState'
@@ -9,6 +9,7 @@ import { readScanRecords } from '../store/scanRecords'
 import { saveAudit, type NewAudit } from '../store/auditStore'
 import { initBackend, type BackendInfo, type BackendPreference } from '../tf/backend'
 import type { WeightsChoice } from '../run/options'
+import { defaultStrategy } from '../run/runDefaults'
 import { loadAuditBase, projectFeatures, type AuditImage } from './auditFeatures'
 import { outOfFoldProbabilities, stratifiedFolds } from './oof'
 import { classThresholds, findLabelIssues } from './confidentLearning'
@@ -64,8 +65,6 @@ export interface AuditOutcome {
   outliers: (AuditedImage & { score: number })[]
 }
 
-const DEFAULT_STRATEGY: SplitStrategy = { kind: 'ratios', ratios: [0.8, 0.1, 0.1], seed: 42 }
-
 export async function runAudit(
   rootDir: string,
   opts: AuditOptions,
@@ -94,7 +93,8 @@ export async function runAudit(
     store.saveScan(projectId, scan)
     // The audit looks at the split training uses: the stored one, else the default that training would store.
     const stored = store.getSplit(projectId)
-    const split = stored ?? store.saveSplit(projectId, DEFAULT_STRATEGY, assignSplits(scan.images, DEFAULT_STRATEGY))
+    const strategy = stored?.strategy ?? defaultStrategy(scan)
+    const split = stored ?? store.saveSplit(projectId, strategy, assignSplits(scan.images, strategy))
     onEvent({ type: 'stage', stage: 'split', detail: `split #${split.id}: ${JSON.stringify(split.strategy)}` })
     const assignment = new Map(
       scan.images.map((im) => [

@@ -20,3 +20,19 @@ export class ProjectError extends Error {
     if (path !== undefined) this.path = path
   }
 }
+
+export function noClassesError(where: string, absRoot: string): ProjectError {
+  return new ProjectError(
+    'NO_CLASSES',
+    `no class folders found in ${where}: put each class's images in its own sub-folder`,
+    absRoot
+  )
+}
+
+export function oneClassError(name: string, absRoot: string): ProjectError {
+  return new ProjectError(
+    'ONE_CLASS',
+    `only one class ("${name}") in ${absRoot}: a classifier needs at least two class folders`,
+    absRoot
+  )
+}

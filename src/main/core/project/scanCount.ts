@@ -3,7 +3,7 @@
 import { join } from 'node:path'
 import type { ClassCounts, LeakageGroup, ScannedImage, SplitName, UnreadableFile } from '@shared/domain'
 import { SPLIT_NAMES } from '@shared/domain'
-import { ProjectError } from './errors'
+import { oneClassError, ProjectError } from './errors'
 import { groupIdentical } from './leakage'
 import type { Walk } from './scanWalk'
 
@@ -64,11 +64,7 @@ export function countClasses(
   }
   if (classes.length === 1) {
     const only = classes[0] as ClassCounts
-    throw new ProjectError(
-      'ONE_CLASS',
-      `only one class ("${only.name}") in ${absRoot}: a classifier needs at least two class folders`,
-      absRoot
-    )
+    throw oneClassError(only.name, absRoot)
   }
 
   return { folderSplits, classes }

@@ -6,7 +6,7 @@ import { extname, join, relative, isAbsolute } from 'node:path'
 import type { SplitName, UnreadableFile } from '@shared/domain'
 import { SPLIT_NAMES } from '@shared/domain'
 import { IMAGE_EXTENSIONS } from '../pipeline/decode'
-import { ProjectError } from './errors'
+import { noClassesError, oneClassError, ProjectError } from './errors'
 import { EXCLUDED_DIR_NAME } from '../labels/applyLabels'
 
 /** Folder names (lower-case) that mark a pre-split layout, and the split each stands for. */
@@ -193,6 +193,25 @@ export interface Walk extends Layout, Omit<WalkState, 'visited' | 'rootReal'> {
   classFolders: Map<string, string[]>
 }
 
+function classesPlace(absRoot: string, { layout, splitDirs }: Layout): string {
+  return layout === 'flat' ? absRoot : [...splitDirs.values()].map((d) => join(absRoot, d)).join(', ')
+}
+
+/**
+ * The walk's checks that need only the top folders (layout, at least two classes): lets opening a folder refuse
+ * one that is no project before anything is stored for it.
+ */
+export async function checkProjectFolder(absRoot: string, stateDirName: string): Promise<void> {
+  const topDirs = (await listDirs(absRoot, stateDirName)).filter((d) => d !== EXCLUDED_DIR_NAME)
+  const layout = await detectLayout(absRoot, topDirs)
+  const inSplits = await Promise.all(
+    [...layout.splitDirs.values()].map((d) => listDirs(join(absRoot, d), stateDirName))
+  )
+  const classes = [...new Set(layout.layout === 'flat' ? topDirs : inSplits.flat())]
+  if (classes.length === 0) throw noClassesError(classesPlace(absRoot, layout), absRoot)
+  if (classes.length === 1) throw oneClassError(classes[0] as string, absRoot)
+}
+
 /** Lists the image candidates of the project at `absRoot` (absolute, an existing folder). */
 export async function walkProject(absRoot: string, stateDirName: string): Promise<Walk> {
   // apply-labels puts excluded images in <root>/_excluded/: they are no longer part of the project.
@@ -233,14 +252,7 @@ export async function walkProject(absRoot: string, stateDirName: string): Promis
       }
     }
   }
-  if (classFolders.size === 0) {
-    const where = layout === 'flat' ? absRoot : [...splitDirs.values()].map((d) => join(absRoot, d)).join(', ')
-    throw new ProjectError(
-      'NO_CLASSES',
-      `no class folders found in ${where}: put each class's images in its own sub-folder`,
-      absRoot
-    )
-  }
+  if (classFolders.size === 0) throw noClassesError(classesPlace(absRoot, { layout, splitDirs }), absRoot)
   return {
     layout,
     splitDirs,

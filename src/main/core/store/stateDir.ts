@@ -106,6 +106,12 @@ export function markedReadOnly(root: string, inProject: string): string | null {
   return null
 }
 
+/** Whether TuneLab has stored anything for this project (in the folder or in the fallback place). */
+export function hasStoredState(root: string, opts: StateDirOptions = {}): boolean {
+  const abs = resolve(root)
+  return [join(abs, STATE_DIR_NAME), fallbackStateDir(abs, opts)].some((d) => existsSync(join(d, DB_FILE_NAME)))
+}
+
 /** Picks and creates the state folder of a project. Throws when neither location can be written. */
 export function resolveStateDir(root: string, opts: StateDirOptions = {}): StateDirResolution {
   const abs = resolve(root)

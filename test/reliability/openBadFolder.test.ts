@@ -1,0 +1,64 @@
+// Opening a folder that is no project (no class folders, one class, split folders mixed with others) answers a
+// clear error and leaves no trace: nothing stored in the folder, not remembered in the recent list.
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { dispatch } from '@main/handlers'
+import { createSession } from '@main/services/session'
+import { STATE_DIR_NAME } from '@core/store/stateDir'
+import { makeProject, tempDir } from '@test/helpers/synthetic'
+
+describe('opening a folder that is no project', () => {
+  const tmp = tempDir('tunelab-open-bad-')
+  const ctx = createSession({
+    transport: 'serve',
+    userDataDir: join(tmp.dir, 'app'),
+    workerPath: resolve('src/main/workers/training.ts'),
+    broadcast: () => undefined
+  })
+  afterAll(async () => {
+    await ctx.runner.shutdown()
+    ctx.projects.closeAll()
+    tmp.cleanup()
+  })
+  const recent = async (): Promise<string[]> => {
+    const r = await dispatch('project.recent', {}, ctx)
+    if (!r.ok) throw new Error(r.error.message)
+    return (r.result as { projects: { root: string }[] }).projects.map((p) => p.root)
+  }
+
+  it.each([
+    ['loose images, no class folders', /no class folders found/, (d: string) => writeFileSync(join(d, 'a.jpg'), 'x')],
+    ['one class folder', /only one class \("cats"\)/, (d: string) => mkdirSync(join(d, 'cats'))],
+    [
+      'split folders mixed with others',
+      /mixes split folders/,
+      (d: string) =>
+        ['train/cats', 'validation/cats', 'dogs'].forEach((f) => mkdirSync(join(d, f), { recursive: true }))
+    ]
+  ])('%s: bad-input naming the problem, no state folder, not in the recent list', async (name, message, make) => {
+    const dir = join(tmp.dir, name.replaceAll(' ', '-'))
+    mkdirSync(dir)
+    make(dir)
+    const r = await dispatch('project.open', { path: dir }, ctx)
+    expect(r.ok).toBe(false)
+    if (r.ok) return
+    expect(r.error.code).toBe('bad-input')
+    expect(r.error.message).toMatch(message)
+    expect(existsSync(join(dir, STATE_DIR_NAME))).toBe(false)
+    expect(await recent()).not.toContain(dir)
+  })
+
+  it('a project with stored history still opens after it lost a class (its runs stay reachable)', async () => {
+    const dir = join(tmp.dir, 'was-good')
+    await makeProject(dir, { classes: ['a', 'b'], perClass: 2, size: 16 })
+    const first = await dispatch('project.open', { path: dir }, ctx)
+    expect(first.ok).toBe(true)
+    expect(existsSync(join(dir, STATE_DIR_NAME, 'tunelab.db'))).toBe(true)
+    ctx.projects.closeAll()
+    rmSync(join(dir, 'b'), { recursive: true })
+    const again = await dispatch('project.open', { path: dir }, ctx)
+    expect(again.ok).toBe(true)
+    expect(await recent()).toContain(dir)
+  })
+})
