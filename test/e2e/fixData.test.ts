@@ -76,6 +76,13 @@ describe.skipIf(!HAS_CHROMIUM)(`fixing labels from the galleries in Chromium (ne
     await e2e.page.locator(wrong).first().click()
     await e2e.page.waitForSelector('[data-test=modal] [data-test=label-actions]')
     await shot('fix-modal.png')
+    // In a short window the image gives way: the actions and Previous / Next stay on screen.
+    await e2e.page.setViewportSize({ width: 1280, height: 500 })
+    const next = await e2e.page.locator('[data-test=modal-next]').boundingBox()
+    expect(next, 'Next is laid out').not.toBeNull()
+    expect((next?.y ?? 0) + (next?.height ?? 0)).toBeLessThanOrEqual(500)
+    await shot('fix-modal-short.png')
+    await e2e.page.setViewportSize({ width: 1280, height: 900 })
     const details = await e2e.page.locator('[data-test=modal] .details li').allTextContents()
     relabelled = await shownPath()
     const predicted = details.map((d) => d.match(/^predicted: (\w+)$/)?.[1]).find((x) => x !== undefined)

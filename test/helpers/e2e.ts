@@ -28,14 +28,18 @@ export interface AppInChromium {
   close(): Promise<void>
 }
 
-/** Builds the renderer once, serves it over `stateDir`, opens it in Chromium and, if given, opens `project`. */
+/**
+ * Builds the renderer once, serves it over `stateDir`, opens it in Chromium and, if given, opens `project` (typed
+ * into the Projects screen). `initialProject` is the folder serve mode was started with (`serve -- <folder>`).
+ */
 export async function openApp(
   stateDir: string,
   project?: string,
-  viewport = { width: 1280, height: 1100 }
+  viewport = { width: 1280, height: 1100 },
+  initialProject?: string
 ): Promise<AppInChromium> {
   ensureBuilt()
-  const server = await startTestServer(stateDir, RENDERER_DIR)
+  const server = await startTestServer(stateDir, RENDERER_DIR, initialProject)
   let browser: Browser | null = null
   try {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })

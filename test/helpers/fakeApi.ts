@@ -6,6 +6,7 @@ import type { SplitStrategy } from '@shared/domain'
 import { storedConfigFor } from '@test/helpers/runConfigs'
 
 export const KEY = '0123456789abcdef'
+export const OTHER_KEY = 'fedcba9876543210'
 
 export interface FakeApi {
   api: TuneLabApi
@@ -143,7 +144,13 @@ export function createFakeApi(): FakeApi {
         }))
     },
     project: {
-      open: (r) => call('project.open', r, () => ({ ...project, root: r.path })),
+      // Another folder is another project (its own key), as the backend keys projects by path.
+      open: (r) =>
+        call('project.open', r, () => ({
+          ...project,
+          root: r.path,
+          projectKey: r.path === project.root ? KEY : OTHER_KEY
+        })),
       recent: () => call('project.recent', {}, () => ({ projects: [] })),
       scan: (r) => call('project.scan', r, () => scan)
     },

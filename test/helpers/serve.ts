@@ -9,7 +9,11 @@ import { unwrapBridge, type TuneLabApi } from '@shared/contract'
 
 export const WORKER_PATH = resolve('src/main/workers/training.ts')
 
-export async function startTestServer(base: string, rendererDir?: string): Promise<RunningServer> {
+export async function startTestServer(
+  base: string,
+  rendererDir?: string,
+  initialProject?: string
+): Promise<RunningServer> {
   let dir = rendererDir
   if (!dir) {
     dir = join(base, 'renderer')
@@ -24,7 +28,8 @@ export async function startTestServer(base: string, rendererDir?: string): Promi
     rendererDir: dir,
     workerPath: WORKER_PATH,
     userDataDir: join(base, 'userData'),
-    weightsCacheDir: join(base, 'weights')
+    weightsCacheDir: join(base, 'weights'),
+    ...(initialProject ? { initialProject } : {})
   })
 }
 

@@ -7,6 +7,9 @@ import { PREVIEW_DEBOUNCE_MS, useDatasetStore } from '@renderer/stores/dataset'
 import { useTrainingStore } from '@renderer/stores/training'
 import { perClassRows, useResultsStore } from '@renderer/stores/results'
 import { useRunsStore } from '@renderer/stores/runs'
+import { useLrFindStore } from '@renderer/stores/lrFind'
+import { useAuditStore } from '@renderer/stores/audit'
+import { nextTick } from 'vue'
 import { defaultTrainingForm } from '@renderer/lib/trainingForm'
 import { NO_AUGMENTATION } from '@shared/domain'
 import { storedConfigFor } from '@test/helpers/runConfigs'
@@ -360,5 +363,50 @@ describe('results and runs stores', () => {
     expect(runs.compare).toEqual([6, 5])
     await runs.toggleCompare(6)
     expect(runs.compare).toEqual([5])
+  })
+})
+
+describe('switching projects', () => {
+  it("forgets the previous project's run, comparison, training and learning-rate finder; keeps each project's form and augmentation", async () => {
+    await openProject()
+    const results = useResultsStore()
+    const runs = useRunsStore()
+    const training = useTrainingStore()
+    const dataset = useDatasetStore()
+    const lrFind = useLrFindStore()
+    await results.load()
+    await runs.load()
+    await runs.toggleCompare(7)
+    const form = { ...defaultTrainingForm('mobilenet_v2_0.35_96'), epochs: 3, weights: 'random' as const }
+    expect(await training.start(form)).toBe(true)
+    training.lastForm = { ...form, epochs: 4 } // edited after the start
+    dataset.augment = { ...NO_AUGMENTATION, horizontalFlip: true }
+    await lrFind.start(training.buildConfig(form))
+    const audit = useAuditStore()
+    await audit.load()
+    audit.form.folds = 3
+    expect([results.runId, runs.compare, training.runId, lrFind.running]).toEqual([7, [7], 7, true])
+
+    expect(await useProjectStore().open('/data/birds')).toBe(true)
+    await nextTick()
+    expect(results.runId).toBeNull()
+    expect(results.detail).toBeNull()
+    expect(results.confusion).toBeNull()
+    expect(runs.runs).toEqual([])
+    expect(runs.compare).toEqual([])
+    expect(training.runId).toBeNull()
+    expect(training.status).toBeNull()
+    expect(training.lastForm).toBeNull()
+    expect(dataset.augment).toBeNull()
+    expect(lrFind.running).toBe(false)
+    expect(audit.view).toBeNull()
+    expect(audit.form.folds).toBe(5)
+    // The finder of the previous project is cancelled, not left running unseen.
+    expect(fake.calls.find((c) => c.name === 'training.cancelFindLr')?.request).toEqual({ projectKey: KEY })
+
+    expect(await useProjectStore().open('/data/pets')).toBe(true)
+    await nextTick()
+    expect(training.lastForm?.epochs).toBe(4)
+    expect(dataset.augment?.horizontalFlip).toBe(true)
   })
 })

@@ -5,6 +5,7 @@ import App from './App.vue'
 import StartupReport from './components/StartupReport.vue'
 import { setApi } from './stores/apiContext'
 import { useAppStore } from './stores/app'
+import { useProjectStore } from './stores/project'
 import { errorMessage } from './lib/format'
 import './styles.css'
 
@@ -39,6 +40,9 @@ async function boot(): Promise<void> {
   if (typeof startup === 'string') store.error = `The start-up check did not answer: ${startup}`
   else store.startup = startup
   await store.load()
+  // Started with a folder (`npm run serve -- <folder>`, or the desktop app's argument): open it.
+  const initial = store.info?.initialProject
+  if (initial) await useProjectStore().open(initial)
 }
 
 void boot()

@@ -1,6 +1,6 @@
 // The project's label audit: start / cancel with live progress, its findings, and "keep as is".
 import { defineStore } from 'pinia'
-import { ref } from 'vue'
+import { ref, watch } from 'vue'
 import type { AuditConfig, AuditFindingView, AuditProgress, AuditView } from '@shared/contract'
 import { errorMessage } from '../lib/format'
 import { formFromConfig } from '../lib/trainingForm'
@@ -17,12 +17,30 @@ export interface AuditForm {
 export const useAuditStore = defineStore('audit', () => {
   const project = useProjectStore()
   const view = ref<AuditView | null>(null)
-  const form = ref<AuditForm>({ baseId: 'mobilenet_v2_1.0_160', weights: 'official', weightsPath: '', folds: 5 })
+  const defaultForm = (): AuditForm => ({
+    baseId: 'mobilenet_v2_1.0_160',
+    weights: 'official',
+    weightsPath: '',
+    folds: 5
+  })
+  const form = ref<AuditForm>(defaultForm())
   const progress = ref<{ stage: string; detail: string; done: number; total: number } | null>(null)
   const running = ref(false)
   const loading = ref(false)
   const error = ref<string | null>(null)
   let unsubscribe: (() => void) | null = null
+
+  // Another project: its own audit (loaded by the Audit screen) and a form prefilled from its own runs.
+  watch(
+    () => project.key,
+    () => {
+      view.value = null
+      form.value = defaultForm()
+      progress.value = null
+      running.value = false
+      error.value = null
+    }
+  )
 
   function onProgress(p: AuditProgress): void {
     if (p.projectKey !== project.key) return

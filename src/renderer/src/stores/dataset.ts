@@ -134,9 +134,15 @@ export const useDatasetStore = defineStore('dataset', () => {
     sampleTimer = setTimeout(() => void refreshSamples(), 150)
   })
 
+  /** Each project's augmentation and resize settings, kept while another project is open. */
+  const perProject = new Map<string, { augment: AugmentSpec | null; resizeMode: ResizeMode | 'auto' }>()
   watch(
     () => project.key,
-    () => {
+    (key, previous) => {
+      if (previous) perProject.set(previous, { augment: augment.value, resizeMode: resizeMode.value })
+      const kept = key ? perProject.get(key) : undefined
+      augment.value = kept?.augment ?? null
+      resizeMode.value = kept?.resizeMode ?? 'auto'
       strategy.value = null
       preview.value = null
       previewError.value = null

@@ -1,7 +1,7 @@
 // The learning-rate finder of the Training screen: starts it with the form's settings, follows its progress
 // events, keeps its curve and suggestion.
 import { defineStore } from 'pinia'
-import { computed, ref } from 'vue'
+import { computed, ref, watch } from 'vue'
 import type { LrFindProgress, LrFindResultView, TrainingConfig } from '@shared/contract'
 import { errorMessage } from '../lib/format'
 import { useApi } from './apiContext'
@@ -81,6 +81,25 @@ export const useLrFindStore = defineStore('lrFind', () => {
     error.value = null
     cancelled.value = false
   }
+
+  // Another project: a finder still going for the previous one is cancelled, its curve and suggestion forgotten.
+  watch(
+    () => project.key,
+    (_key, previous) => {
+      if (running.value && previous)
+        void useApi()
+          .training.cancelFindLr({ projectKey: previous })
+          .catch(() => undefined)
+      running.value = false
+      cancelling.value = false
+      step.value = null
+      features.value = null
+      message.value = null
+      result.value = null
+      error.value = null
+      cancelled.value = false
+    }
+  )
 
   return {
     running,

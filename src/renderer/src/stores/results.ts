@@ -1,6 +1,6 @@
 // Results of one run on one split: metrics, confusion matrix and its cells, galleries, threshold sweep, prediction.
 import { defineStore } from 'pinia'
-import { computed, ref } from 'vue'
+import { computed, ref, watch } from 'vue'
 import type { SplitName } from '@shared/domain'
 import { formatMegabytes, PREDICT_IMAGE_MAX_BYTES } from '@shared/contract/limits'
 import type {
@@ -78,6 +78,24 @@ export const useResultsStore = defineStore('results', () => {
   const balanced = computed(() => balancedAccuracy(classRows.value))
   const classes = computed(() => confusion.value?.classes ?? detail.value?.run.classes ?? [])
 
+  // Another project: nothing of the previous one's run stays on screen (Results loads the new one's latest).
+  watch(
+    () => project.key,
+    () => {
+      galleryRequest++
+      runId.value = null
+      detail.value = null
+      error.value = null
+      confusion.value = null
+      className.value = null
+      galleries.value = {}
+      cell.value = null
+      sweep.value = []
+      prediction.value = null
+      predictError.value = null
+    }
+  )
+
   function need(): { projectKey: string; runId: number } {
     if (!project.key || runId.value === null) throw new Error('No run selected.')
     return { projectKey: project.key, runId: runId.value }
@@ -96,6 +114,7 @@ export const useResultsStore = defineStore('results', () => {
         const runs = (await api.runs.list({ projectKey: key })).runs
         target = runs.filter((r) => r.status === 'completed').sort((a, b) => b.runId - a.runId)[0]?.runId ?? null
       }
+      if (project.key !== key) return // another project opened meanwhile
       if (target === null) {
         runId.value = null
         detail.value = null
@@ -103,8 +122,10 @@ export const useResultsStore = defineStore('results', () => {
         return
       }
       runId.value = target
-      detail.value = await api.runs.get({ projectKey: key, runId: target })
-      const evaluated = detail.value.evaluatedSplits
+      const got = await api.runs.get({ projectKey: key, runId: target })
+      if (project.key !== key) return
+      detail.value = got
+      const evaluated = got.evaluatedSplits
       if (!evaluated.includes(split.value))
         split.value = evaluated.includes('test') ? 'test' : (evaluated[0] ?? 'validation')
       if (evaluated.length === 0) {
@@ -127,6 +148,7 @@ export const useResultsStore = defineStore('results', () => {
       api.results.confusion({ ...ids, split: split.value }),
       api.results.threshold({ ...ids, split: split.value })
     ])
+    if (ids.projectKey !== project.key) return
     confusion.value = c
     sweep.value = t.points
     if (className.value === null || !c.classes.includes(className.value)) className.value = c.classes[0] ?? null

@@ -1,6 +1,6 @@
 // Run history of the open project, and two runs' curves side by side.
 import { defineStore } from 'pinia'
-import { ref } from 'vue'
+import { ref, watch } from 'vue'
 import type { RunDetail, RunSummary } from '@shared/contract/schemas'
 import { errorMessage } from '../lib/format'
 import { useApi } from './apiContext'
@@ -14,6 +14,16 @@ export const useRunsStore = defineStore('runs', () => {
   /** Up to two runs chosen for comparison, in the order they were picked. */
   const compare = ref<number[]>([])
   const details = ref<Record<number, RunDetail>>({})
+
+  watch(
+    () => project.key,
+    () => {
+      runs.value = []
+      compare.value = []
+      details.value = {}
+      error.value = null
+    }
+  )
 
   async function load(): Promise<void> {
     const key = project.key

@@ -1,6 +1,6 @@
 // The live state of a training run, fed by 'training.progress' events (base models and downloads: models.ts).
 import { defineStore } from 'pinia'
-import { computed, ref } from 'vue'
+import { computed, ref, watch } from 'vue'
 import type { TrainingConfig, TrainingProgress } from '@shared/contract/schemas'
 import type { RunStatus } from '@shared/domain'
 import type { EpochPoint } from '../components/LearningCurves.vue'
@@ -49,8 +49,22 @@ export const useTrainingStore = defineStore('training', () => {
   const batch = ref<BatchProgress | null>(null)
   const backend = ref<{ name: string; notes: string[] } | null>(null)
   const messages = ref<string[]>([])
-  /** The settings of the last run started here: the form starts from them when the screen is shown again. */
-  const lastForm = ref<TrainingFormValue | null>(null)
+  /**
+   * The form as the user left it, per project (edits survive leaving the screen; another project has its own),
+   * else the settings of the run last started or reattached here.
+   */
+  const drafts = ref<Record<string, TrainingFormValue>>({})
+  const lastForm = computed<TrainingFormValue | null>({
+    get: () => (project.key ? (drafts.value[project.key] ?? null) : null),
+    set: (form) => {
+      const key = project.key
+      if (!key) return
+      const next = { ...drafts.value }
+      if (form) next[key] = { ...form }
+      else delete next[key]
+      drafts.value = next
+    }
+  })
   /** Planned total epochs (phase 1 + phase 2) of the current run. */
   const plannedEpochs = ref(0)
   /** What the run's recipe chose from the data (auto), with the reasons; filled when the run is known. */
@@ -102,6 +116,20 @@ export const useTrainingStore = defineStore('training', () => {
    * exists before the worker starts) ahead of the run's first event; this only guards a transport that reorders.
    */
   const pending: TrainingProgress[] = []
+
+  // Another project: the previous one's run (which goes on in the backend) leaves this screen; the Training
+  // screen reattaches to the new project's own run, if it has one going.
+  watch(
+    () => project.key,
+    () => {
+      reset()
+      runId.value = null
+      status.value = null
+      starting.value = false
+      pending.length = 0
+      plannedEpochs.value = 0
+    }
+  )
 
   function onProgress(p: TrainingProgress): void {
     if (p.projectKey !== project.key) return

@@ -1,0 +1,92 @@
+// Two projects in one session, in Debian's Chromium against the real serve mode: the folder serve mode was started
+// with opens by itself; Results can show any finished run of the project; opening another project leaves nothing
+// of the first on Results, Runs and Training. Screenshot: docs/screenshots/results-run-picker.png with
+// TUNELAB_SCREENSHOTS=docs/screenshots.
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHROMIUM, HAS_CHROMIUM, openApp, SHOTS, type AppInChromium } from '@test/helpers/e2e'
+import { makeProject, tempDir } from '@test/helpers/synthetic'
+
+const TRAIN = ['--base', 'mobilenet_v2_0.35_96', '--random-weights', '--batch', '8', '--epochs', '2']
+
+function cli(args: string[]): void {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
+    encoding: 'utf8',
+    timeout: 300_000
+  })
+  expect(r.status, r.stderr).toBe(0)
+}
+
+describe.skipIf(!HAS_CHROMIUM)(`two projects in one session (needs ${CHROMIUM})`, () => {
+  const tmp = tempDir('tunelab-e2e-switch-')
+  const birds = join(tmp.dir, 'birds')
+  const fish = join(tmp.dir, 'fish')
+  let app: AppInChromium | null = null
+  const page = (): AppInChromium['page'] => {
+    if (!app) throw new Error('the app opens in beforeAll')
+    return app.page
+  }
+
+  beforeAll(async () => {
+    await makeProject(birds, { classes: ['finch', 'robin'], perClass: 8, size: 48 })
+    await makeProject(fish, { classes: ['carp', 'trout'], perClass: 8, size: 48, seed: 2 })
+    cli(['train', birds, ...TRAIN, '--lr', '0.001'])
+    cli(['train', birds, ...TRAIN, '--lr', '0.003'])
+    app = await openApp(tmp.dir, undefined, { width: 1280, height: 900 }, birds)
+  }, 600_000)
+  afterAll(async () => {
+    try {
+      await app?.close()
+    } finally {
+      tmp.cleanup()
+    }
+  })
+
+  it('opens the folder serve mode was started with, without typing it', async () => {
+    await page().waitForSelector('[data-test=class-table]', { timeout: 60_000 })
+    expect(await page().inputValue('[data-test=project-path]')).toBe(birds)
+    expect(await page().textContent('h1')).toBe('birds')
+  })
+
+  it('Results shows the latest finished run and any other picked from its run list', async () => {
+    await page().click('[data-test=nav-results]')
+    const picker = page().locator('[data-test=results-run]')
+    await picker.waitFor({ timeout: 60_000 })
+    await expect.poll(() => picker.locator('option').count(), { timeout: 30_000 }).toBe(2)
+    expect(await picker.inputValue()).toBe('2')
+    expect((await picker.locator('option').allTextContents()).map((t) => t.trim().split(' · ')[0])).toEqual([
+      'Run #2',
+      'Run #1'
+    ])
+    expect(await page().textContent('[data-test=results-config]')).toMatch(/lr 0\.003 /)
+    await picker.selectOption('1')
+    await expect.poll(() => page().textContent('[data-test=results-config]'), { timeout: 30_000 }).toMatch(/lr 0\.001 /)
+    expect(await picker.inputValue()).toBe('1')
+    if (SHOTS) await page().screenshot({ path: join(SHOTS, 'results-run-picker.png') })
+  })
+
+  it('opening another project leaves nothing of the first on Results, Runs and Training', async () => {
+    await page().click('[data-test=nav-runs]')
+    await page().waitForSelector('[data-test=runs-table]', { timeout: 30_000 })
+    await page().click('[data-test=nav-projects]')
+    await page().fill('[data-test=project-path]', fish)
+    await page().click('[data-test=open]')
+    await expect.poll(() => page().textContent('h1'), { timeout: 60_000 }).toBe('fish')
+    await page().waitForSelector('[data-test=class-table]', { timeout: 60_000 })
+
+    await page().click('[data-test=nav-results]')
+    await page().waitForSelector('text=No finished run yet', { timeout: 30_000 })
+    await page().click('[data-test=nav-runs]')
+    await page().waitForSelector('text=No runs yet for this project.', { timeout: 30_000 })
+    await page().click('[data-test=nav-training]')
+    await page().waitForSelector('text=Start a training to see its learning curves here.', { timeout: 30_000 })
+    expect(await page().locator('[data-test=auto-choices]').count()).toBe(0)
+    // Before any audit, the Audit screen says so and claims nothing about findings.
+    await page().click('[data-test=nav-audit]')
+    await page().waitForSelector('text=No audit yet', { timeout: 30_000 })
+    expect(await page().locator('[data-test=audit-label]').count()).toBe(0)
+    expect(await page().locator('text=No image looks mislabelled').count()).toBe(0)
+    expect(app?.pageErrors).toEqual([])
+  })
+})
