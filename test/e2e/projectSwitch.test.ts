@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM, HAS_CHROMIUM, openApp, SHOTS, type AppInChromium } from '@test/helpers/e2e'
+import { CHROMIUM, HAS_CHROMIUM, openApp, SHOTS, waitForRunStatus, type AppInChromium } from '@test/helpers/e2e'
 import { makeProject, tempDir } from '@test/helpers/synthetic'
 
 const TRAIN = ['--base', 'mobilenet_v2_0.35_96', '--random-weights', '--batch', '8', '--epochs', '2']
@@ -89,4 +89,44 @@ describe.skipIf(!HAS_CHROMIUM)(`two projects in one session (needs ${CHROMIUM})`
     expect(await page().locator('text=No image looks mislabelled').count()).toBe(0)
     expect(app?.pageErrors).toEqual([])
   })
+
+  it('a cancelled run says it was cancelled after how many epochs, its axis ends there, and it offers no results', async () => {
+    await page().click('[data-test=nav-training]')
+    await page().waitForSelector('[data-test=base]', { timeout: 30_000 })
+    await page().selectOption('[data-test=base]', 'mobilenet_v2_0.35_96')
+    await page().selectOption('[data-test=weights]', 'random')
+    // Long enough to cancel by hand: early stopping would otherwise end a random-weight run of 16 images in seconds.
+    await page().fill('[data-test=epochs]', '1000')
+    await page().fill('[data-test=patience]', '1000')
+    await page().fill('[data-test=batch]', '8')
+    await page().fill('[data-test=lr]', '0.001')
+    await page().click('[data-test=start]')
+    await page().waitForFunction(
+      () => Number(document.querySelector('[data-test=curves]')?.getAttribute('data-epochs')) >= 2,
+      undefined,
+      { timeout: 180_000 }
+    )
+    // The button a person clicks stays the same element while epochs arrive (it is not re-created per event).
+    await page().evaluate(() => ((document.querySelector('[data-test=cancel]') as HTMLElement).dataset['seen'] = '1'))
+    await page().waitForFunction(
+      () => Number(document.querySelector('[data-test=curves]')?.getAttribute('data-epochs')) >= 4,
+      undefined,
+      { timeout: 180_000 }
+    )
+    expect(await page().getAttribute('[data-test=cancel]', 'data-seen')).toBe('1')
+    // A DOM click: at a few hundred epochs a second (16 images) the charts redraw non-stop and Playwright's
+    // wait for a stable layout would outlast the run.
+    await page().evaluate(() => (document.querySelector('[data-test=cancel]') as HTMLButtonElement).click())
+    await waitForRunStatus(page(), 'cancelled', 120_000)
+    const epochs = Number(await page().getAttribute('[data-test=curves]', 'data-epochs'))
+    expect(epochs, 'the cancel stopped the run before its 1000 epochs').toBeLessThan(1000)
+    expect(await page().textContent('[data-test=stage]')).toBe(`Cancelled after ${epochs} epochs`)
+    expect(await page().getAttribute('[data-test=batch-progress]', 'aria-valuenow')).toBe(
+      String(Math.round((100 * epochs) / 1000))
+    )
+    expect(await page().getAttribute('[data-test=curves]', 'data-x-max')).toBe(String(epochs))
+    expect(await page().locator('[data-test=view-results]').count()).toBe(0)
+    await page().locator('[data-test=training-live]').scrollIntoViewIfNeeded()
+    if (SHOTS) await page().screenshot({ path: join(SHOTS, 'training-cancelled.png') })
+  }, 400_000)
 })

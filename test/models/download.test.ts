@@ -179,6 +179,22 @@ describe('cached download over HTTP (local server)', () => {
     expect(readdirSync(dir)).toEqual([])
   })
 
+  it('says in words why a host cannot be reached, and the way around it', async () => {
+    await expect(
+      ensureCachedFile({ url: 'http://127.0.0.1:1/w.bin', fileName: 'w.bin', checksum: null, cacheDir: cacheDir() })
+    ).rejects.toThrow(
+      /^Cannot download the weights from 127\.0\.0\.1:1: it refused the connection \(ECONNREFUSED\)\. .*weights file already on disk/
+    )
+    await expect(
+      ensureCachedFile({
+        url: 'http://tunelab-test.invalid/w.bin',
+        fileName: 'w.bin',
+        checksum: null,
+        cacheDir: cacheDir()
+      })
+    ).rejects.toThrow(/^Cannot download the weights from tunelab-test\.invalid: its name does not resolve/)
+  })
+
   it('reports HTTP errors with the status', async () => {
     await expect(
       ensureCachedFile({ url: `${base}/w/missing.bin`, fileName: 'm.bin', checksum: null, cacheDir: cacheDir() })

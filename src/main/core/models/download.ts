@@ -109,8 +109,30 @@ function get(url: URL, timeoutMs: number): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const req = mod.get(url, { headers: { 'user-agent': 'TuneLab' } }, resolve)
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`No data from ${url.host} for ${timeoutMs / 1000} s`)))
-    req.on('error', reject)
+    req.on('error', (e) => reject(unreachable(url, e)))
   })
+}
+
+const NETWORK_CODES: Record<string, string> = {
+  ENOTFOUND: 'its name does not resolve: no internet connection or DNS',
+  EAI_AGAIN: 'its name does not resolve right now: no internet connection or DNS',
+  ECONNREFUSED: 'it refused the connection',
+  ECONNRESET: 'the connection was dropped',
+  ETIMEDOUT: 'the connection timed out',
+  ENETUNREACH: 'the network is unreachable',
+  EHOSTUNREACH: 'the host is unreachable'
+}
+
+/** A network failure said in words, with the way around it (the raw code alone, "getaddrinfo ENOTFOUND", is not). */
+function unreachable(url: URL, e: Error): Error {
+  const code = (e as NodeJS.ErrnoException).code
+  const why = code !== undefined ? NETWORK_CODES[code] : undefined
+  if (!why) return e
+  return new Error(
+    `Cannot download the weights from ${url.host}: ${why} (${code}). ` +
+      'Connect to the internet and try again, or use a weights file already on disk instead of downloading.',
+    { cause: e }
+  )
 }
 
 async function openFollowingRedirects(

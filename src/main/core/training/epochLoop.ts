@@ -1,5 +1,6 @@
 // The epoch loop shared by both phases: seeded shuffle, batches, events, validation,
 // early stopping with best-weight restore, cancellation between batches.
+import { eventYielder } from '../util/eventYield'
 import { WeightCheckpoint } from './checkpoint'
 import { permutation, type Rng } from './random'
 import type { StepResult } from './step'
@@ -44,6 +45,7 @@ export async function runPhase(o: PhaseLoopOptions): Promise<PhaseLoopResult> {
   let restoredEpoch: number | null = null
   const phaseStart = performance.now()
   let batchesDone = 0
+  const letEventsIn = eventYielder()
   try {
     for (let e = 0; e < o.epochs; e++) {
       const epoch = o.firstEpoch + e
@@ -53,6 +55,7 @@ export async function runPhase(o: PhaseLoopOptions): Promise<PhaseLoopResult> {
       let correct = 0
       let seen = 0
       for (let b = 0; b < batches; b++) {
+        await letEventsIn() // a cancel request is an event: it must get a turn before the check below
         if (o.signal?.aborted) return { records, cancelled: true, stoppedEarly, restoredEpoch }
         const idx = order.slice(b * o.batchSize, (b + 1) * o.batchSize)
         if (o.prefetch && b + 1 < batches) o.prefetch(order.slice((b + 1) * o.batchSize, (b + 2) * o.batchSize))
