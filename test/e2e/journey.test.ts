@@ -53,8 +53,33 @@ describe.skipIf(!HAS_CHROMIUM)(`user journey in Chromium (needs ${CHROMIUM}: apt
     expect(await e2e.page.getAttribute('[data-test=split-counts] table', 'class')).toContain('stale')
     expect(await e2e.page.textContent('[data-test=counts-stale]')).toContain('last valid split')
     if (SHOTS) await e2e.page.screenshot({ path: join(SHOTS, 'split-bad-seed.png') })
+    // The Training screen does not start from an invalid split, and says why.
+    await e2e.page.click('[data-test=nav-training]')
+    await e2e.page.waitForSelector('[data-test=start-blocked]', { timeout: 30_000 })
+    expect(await e2e.page.textContent('[data-test=start-blocked]')).toContain('Seed must be a whole number')
+    expect(await e2e.page.isDisabled('[data-test=start]')).toBe(true)
+    await e2e.page.click('[data-test=nav-dataset]')
     await e2e.page.fill('[data-test=seed]', '42')
     await e2e.page.waitForSelector('[data-test=counts-stale]', { state: 'detached' })
+    // A valid split with empty validation and test sets is allowed, with what it costs said.
+    await e2e.page.fill('[data-test=train]', '100')
+    await e2e.page.fill('[data-test=validation]', '0')
+    await e2e.page.fill('[data-test=test]', '0')
+    await e2e.page.waitForFunction(
+      () => document.querySelectorAll('[data-test=split-warning]').length === 2,
+      undefined,
+      {
+        timeout: 20_000
+      }
+    )
+    const warnings = await e2e.page.locator('[data-test=split-warning]').allTextContents()
+    expect(warnings[0]).toContain('No validation images')
+    expect(warnings[1]).toContain('No test images')
+    if (SHOTS) await e2e.page.screenshot({ path: join(SHOTS, 'split-empty-sets.png') })
+    await e2e.page.fill('[data-test=train]', '60')
+    await e2e.page.fill('[data-test=validation]', '20')
+    await e2e.page.fill('[data-test=test]', '20')
+    await e2e.page.waitForSelector('[data-test=split-warning]', { state: 'detached', timeout: 20_000 })
   })
 
   it('sets augmentation and shows the augmented samples', async () => {

@@ -1,5 +1,6 @@
 // Split form state <-> SplitStrategy, with the validation the form shows.
 import type { Layout, SplitStrategy } from '@shared/domain'
+import type { SplitCounts } from '@shared/contract/schemas'
 
 export interface SplitFormState {
   kind: 'ratios' | 'folder'
@@ -89,4 +90,20 @@ export function validateSplit(f: SplitFormState, layout: Layout | null): SplitVa
     ok: true,
     strategy: { kind: 'ratios', ratios: [f.train / 100, f.validation / 100, f.test / 100], seed: f.seed }
   }
+}
+
+/** What a valid split costs the run when a set is empty (it may be on purpose, so a warning, not an error). */
+export function splitWarnings(totals: SplitCounts): string[] {
+  const out: string[] = []
+  if (totals.validation === 0)
+    out.push(
+      'No validation images: nothing tells when to stop or which epoch was best, so training runs every epoch and ' +
+        'keeps the last, and auto cannot compare its options.'
+    )
+  if (totals.test === 0)
+    out.push(
+      'No test images: Results can only show validation accuracy, the figure the model was chosen by, which is ' +
+        'optimistic.'
+    )
+  return out
 }
