@@ -134,6 +134,16 @@ describe.skipIf(!HAS_CHROMIUM)(`user journey in Chromium (needs ${CHROMIUM}: apt
     expect(ok).toBe(true)
     await e2e.page.keyboard.press('Escape')
     expect(await e2e.page.$('[data-test=modal]')).toBeNull()
+    // Wrong predictions all below the threshold are said to be unsure ones, not confident ones.
+    const wrongProbs = (await e2e.page.locator('[data-test=gallery-confidently-wrong] .prob').allTextContents()).map(
+      (t) => parseFloat(t) / 100
+    )
+    const threshold = Number(await e2e.page.inputValue('[data-test=threshold]'))
+    const unsure = wrongProbs.length > 0 && Math.max(...wrongProbs) < threshold
+    console.log(
+      `journey: ${wrongProbs.length} wrong in the gallery, top ${Math.max(0, ...wrongProbs)}, unsure note ${unsure}`
+    )
+    expect(await e2e.page.locator('[data-test=wrong-unsure]').count()).toBe(unsure ? 1 : 0)
     const before = await e2e.page.textContent('[data-test=coverage]')
     await e2e.page.fill('[data-test=threshold]', '0.99')
     await e2e.page.waitForTimeout(200)
