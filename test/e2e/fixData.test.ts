@@ -2,7 +2,7 @@
 // a few mislabelled images, train, open the confidently-wrong gallery, relabel one image with the keyboard and
 // exclude another, retrain, and the run diff shows both images.
 import { describe, expect, it } from 'vitest'
-import { mkdirSync, readdirSync, renameSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { makeProject } from '@test/helpers/synthetic'
 import { CHROMIUM, HAS_CHROMIUM, appForBlock, SHOTS as SHOTS_ENV, waitForRunStatus } from '@test/helpers/e2e'
@@ -151,4 +151,37 @@ describe.skipIf(!HAS_CHROMIUM)(`fixing labels from the galleries in Chromium (ne
     await shot('run-diff.png')
     expect(e2e.app.pageErrors).toEqual([])
   }, 300_000)
+
+  it('applies the fixes to the folders after showing the moves, and undoes the apply', async () => {
+    await e2e.page.click('[data-test=nav-dataset]')
+    await e2e.page.waitForSelector('[data-test=label-overrides]')
+    // Nothing applied yet: nothing to undo.
+    expect(await e2e.page.isDisabled('[data-test=apply-undo]')).toBe(true)
+    expect(await e2e.page.isDisabled('[data-test=labels-undo]')).toBe(false)
+    await e2e.page.click('[data-test=apply-plan]')
+    await e2e.page.waitForSelector('[data-test=apply-plan-list]')
+    const moves = await e2e.page.locator('[data-test=apply-plan-list] ul.mono li').allTextContents()
+    expect(moves).toHaveLength(2)
+    expect(existsSync(join(e2e.project, relabelled)), 'nothing moves before the confirmation').toBe(true)
+    await e2e.page.click('[data-test=apply-confirm]')
+    await e2e.page.waitForSelector('[data-test=apply-message]', { timeout: 60_000 })
+    expect(await e2e.page.textContent('[data-test=apply-message]')).toContain('Moved 2 file(s)')
+    expect(existsSync(join(e2e.project, relabelled))).toBe(false)
+    expect(existsSync(join(e2e.project, '_excluded', excluded))).toBe(true)
+    // The fixes now live in the folders: "Undo last" has nothing to take back, "Undo apply" puts the files back.
+    await e2e.page.waitForFunction(
+      () => (document.querySelector('[data-test=labels-undo]') as HTMLButtonElement | null)?.disabled === true
+    )
+    expect(await e2e.page.textContent('[data-test=apply-undo]')).toContain('2 file(s)')
+    await e2e.page.locator('[data-test=label-overrides]').scrollIntoViewIfNeeded()
+    await shot('apply-done.png')
+    await e2e.page.click('[data-test=apply-undo]')
+    await e2e.page.waitForFunction(() =>
+      document.querySelector('[data-test=apply-message]')?.textContent?.includes('Put back 2 file(s)')
+    )
+    expect(existsSync(join(e2e.project, relabelled))).toBe(true)
+    expect(existsSync(join(e2e.project, '_excluded', excluded))).toBe(false)
+    expect(await e2e.page.isDisabled('[data-test=apply-undo]')).toBe(true)
+    expect(e2e.app.pageErrors).toEqual([])
+  }, 120_000)
 })

@@ -43,7 +43,7 @@ export function fakeSplitPreview(s: SplitStrategy): SplitPreview {
   }
 }
 
-const noLabels = { overrides: [], counts: { relabelled: 0, excluded: 0 }, undoable: null }
+const noLabels = { overrides: [], counts: { relabelled: 0, excluded: 0 }, undoable: null, lastApply: null }
 
 const model: ModelInfo = {
   id: 'mobilenet_v2_0.35_96',
@@ -242,6 +242,7 @@ export function createFakeApi(): FakeApi {
             excluded: r.action.kind === 'exclude' ? r.imageIds.length : 0
           },
           undoable: { actionId: 1, kind: r.action.kind, images: r.imageIds.length },
+          lastApply: null,
           actionId: 1
         })),
       undo: (r) => call('labels.undo', r, () => ({ ...noLabels, undoneActionId: null })),

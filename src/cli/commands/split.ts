@@ -1,6 +1,6 @@
 import type { SplitName, SplitStrategy } from '@shared/domain'
 import { SPLIT_NAMES } from '@shared/domain'
-import { assignSplits, countBySplit, findLeakage, parseRatios } from '@core/project/split'
+import { assignKeeping, countBySplit, findLeakage, parseRatios } from '@core/project/split'
 import { checkTrainSplit } from '@core/project/splitCheck'
 import { openProjectState } from '@core/store/projectState'
 import type { Command } from '../command'
@@ -50,10 +50,11 @@ export const splitCommand: Command = {
     const dir = requireDir(positionals, 'split')
     const { scan, projectId, dbPath } = await scanAndStore(dir, ctx)
     const strategy = strategyFromOptions(values, scan.layout === 'presplit')
-    const assignment = assignSplits(scan.images, strategy)
-    checkTrainSplit(scan.images, assignment)
     const state = openProjectState(scan.root)
+    let assignment
     try {
+      assignment = assignKeeping(scan.images, strategy, state.store.getSplit(projectId))
+      checkTrainSplit(scan.images, assignment)
       state.store.saveSplit(projectId, strategy, assignment)
     } finally {
       state.store.close()

@@ -1,7 +1,7 @@
 // labels.* (relabel / exclude / undo / clear / apply to folders) and runs.diff over the core label modules.
 import { ApiError } from '@shared/contract'
 import { scanProject } from '@core/project/scan'
-import { applyLabels, planApplyLabels, undoApplyLabels } from '@core/labels/applyLabels'
+import { applyLabels, lastApplySummary, planApplyLabels, undoApplyLabels } from '@core/labels/applyLabels'
 import { labelState, labelStore, projectClasses } from '@core/labels/projectLabels'
 import { diffRuns } from '@core/labels/runDiff'
 import type { OpenProject } from './projects'
@@ -18,6 +18,11 @@ function plan(p: OpenProject): ReturnType<typeof planApplyLabels> {
   if (!layout) throw new ApiError('conflict', `${p.root} has not been scanned yet: scan the project first`)
   const r = labelStore(store).resolve(project.id)
   return planApplyLabels(p.root, layout, r.byImage.values(), r.unmatched)
+}
+
+/** The overrides as the UI shows them, with the apply that could be undone. */
+function stateOf(p: OpenProject): ReturnType<typeof labelState> & { lastApply: ReturnType<typeof lastApplySummary> } {
+  return { ...labelState(p.state.store, p.state.project.id), lastApply: lastApplySummary(p.state.stateDir) }
 }
 
 /** After files moved, the stored scan must follow, so the overrides resolve to the new paths. */
@@ -41,21 +46,20 @@ export const labelHandlers: PartialHandlers<
     const p = ctx.projects.get(projectKey)
     const { store, project } = p.state
     const { actionId } = labelStore(store).set(project.id, imageIds, action, projectClasses(store, project.id), note)
-    return { ...labelState(store, project.id), actionId }
+    return { ...stateOf(p), actionId }
   },
   'labels.undo': async ({ projectKey, actionId }, ctx) => {
     const p = ctx.projects.get(projectKey)
     const undone = labelStore(p.state.store).undo(p.state.project.id, actionId)
-    return { ...labelState(p.state.store, p.state.project.id), undoneActionId: undone?.actionId ?? null }
+    return { ...stateOf(p), undoneActionId: undone?.actionId ?? null }
   },
   'labels.clear': async ({ projectKey }, ctx) => {
     const p = ctx.projects.get(projectKey)
     labelStore(p.state.store).clear(p.state.project.id)
-    return labelState(p.state.store, p.state.project.id)
+    return stateOf(p)
   },
   'labels.list': async ({ projectKey }, ctx) => {
-    const p = ctx.projects.get(projectKey)
-    return labelState(p.state.store, p.state.project.id)
+    return stateOf(ctx.projects.get(projectKey))
   },
   'labels.applyPlan': async ({ projectKey }, ctx) => plan(ctx.projects.get(projectKey)),
   'labels.apply': async ({ projectKey }, ctx) => {

@@ -1,11 +1,11 @@
 // project.* and dataset.* over the core scanner, splitter, store and augmentation preview.
-import type { ScannedImage, SplitName } from '@shared/domain'
+import type { ScannedImage, SplitName, SplitStrategy } from '@shared/domain'
 import { SPLIT_NAMES } from '@shared/domain'
 import { ApiError, type ScanView, type SplitCounts, type SplitPreview, type StoredSplitView } from '@shared/contract'
 import { scanProject } from '@core/project/scan'
 import { checkProjectFolder } from '@core/project/scanWalk'
 import { hasStoredState, STATE_DIR_NAME } from '@core/store/stateDir'
-import { assignSplits, countBySplit, findLeakage } from '@core/project/split'
+import { assignKeeping, countBySplit, findLeakage } from '@core/project/split'
 import { checkTrainSplit } from '@core/project/splitCheck'
 import { renderAugmentedSamples } from '@core/pipeline/preview'
 import type { StoredSplit } from '@core/store'
@@ -64,14 +64,15 @@ function storedView(p: OpenProject, split: StoredSplit): StoredSplitView {
   }
 }
 
-function assign(images: readonly ScannedImage[], strategy: Parameters<typeof assignSplits>[1]): Map<string, SplitName> {
+/** The split training would use (a stored split of the same strategy keeps its images where they are). */
+function assign(p: OpenProject, images: readonly ScannedImage[], strategy: SplitStrategy): Map<string, SplitName> {
   if (strategy.kind === 'folder' && images.every((i) => i.folderSplit === null)) {
     throw new ApiError(
       'bad-input',
       'the folder split needs train/validation/test subfolders, and this project is flat: use ratios'
     )
   }
-  return assignSplits(images, strategy)
+  return assignKeeping(images, strategy, p.state.store.getSplit(p.state.project.id))
 }
 
 export const projectHandlers: PartialHandlers<
@@ -136,12 +137,12 @@ export const projectHandlers: PartialHandlers<
     const p = ctx.projects.get(projectKey)
     const images = scannedImages(p)
     // Split from the folders' labels (as training does), counted with the overrides.
-    return preview(afterOverrides(p, images), assign(images, strategy))
+    return preview(afterOverrides(p, images), assign(p, images, strategy))
   },
   'dataset.saveSplit': async ({ projectKey, strategy }, ctx) => {
     const p = ctx.projects.writable(projectKey)
     const images = scannedImages(p)
-    const assignment = assign(images, strategy)
+    const assignment = assign(p, images, strategy)
     checkTrainSplit(images, assignment)
     const stored = p.state.store.saveSplit(p.state.project.id, strategy, assignment)
     return storedView(p, stored)

@@ -34,7 +34,9 @@ export const labelStateSchema = z.object({
   /** The action labels.undo without an id would undo; null when there is none. */
   undoable: z
     .object({ actionId: z.number().int(), kind: z.enum(['relabel', 'exclude', 'clear']), images: z.number().int() })
-    .nullable()
+    .nullable(),
+  /** The last apply to the folders that "undo apply" would put back; null when there is none. */
+  lastApply: z.object({ files: z.number().int(), at: z.string() }).nullable()
 })
 export type LabelStateView = z.infer<typeof labelStateSchema>
 

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path'
 import type { ResizeMode, SplitName } from '@shared/domain'
 import { scanProject } from '../project/scan'
-import { assignSplits } from '../project/split'
+import { assignKeeping, assignSplits } from '../project/split'
 import { openProjectState } from '../store/projectState'
 import { readScanRecords } from '../store/scanRecords'
 import { saveAudit, type NewAudit } from '../store/auditStore'
@@ -96,12 +96,8 @@ export async function runAudit(
     const strategy = stored?.strategy ?? defaultStrategy(scan)
     const split = stored ?? store.saveSplit(projectId, strategy, assignSplits(scan.images, strategy))
     onEvent({ type: 'stage', stage: 'split', detail: `split #${split.id}: ${JSON.stringify(split.strategy)}` })
-    const assignment = new Map(
-      scan.images.map((im) => [
-        im.path,
-        split.assignment.get(im.path) ?? assignSplits([im], split.strategy).get(im.path)
-      ])
-    )
+    // Images added or moved since the split was stored go where training would put them.
+    const assignment = assignKeeping(scan.images, split.strategy, split)
     const classes = scan.classes.map((c) => c.name)
     if (classes.length < 2) throw new Error(`audit: needs at least 2 classes, found ${classes.length}`)
 
@@ -116,7 +112,7 @@ export async function runAudit(
     const features = await projectFeatures({
       root,
       images: scan.images,
-      assignment: assignment as Map<string, SplitName>,
+      assignment,
       classes,
       base,
       backend,

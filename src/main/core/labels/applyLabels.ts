@@ -225,6 +225,12 @@ function lastApplied(stateDir: string): { path: string; journal: Journal } | nul
   return null
 }
 
+/** The apply "undo apply" would undo: how many files it moved and when; null when there is none. */
+export function lastApplySummary(stateDir: string): { files: number; at: string } | null {
+  const last = lastApplied(stateDir)
+  return last ? { files: last.journal.moves.length, at: last.journal.createdAt } : null
+}
+
 /** Puts back every file the last apply moved (all or nothing), and removes the folders it created if empty. */
 export function undoApplyLabels(
   root: string,

@@ -32,10 +32,15 @@ export function labelState(store: ProjectStore, projectId: number, resolution?: 
     .actions(projectId)
     .filter((a) => a.undoneAt === null)
     .at(-1)
+  const inForce = matched.filter((o) => !o.applied)
+  const inForcePaths = new Set(inForce.map((o) => o.relPath))
+  // An action whose images were all applied to the folders (moved) has nothing left to undo here: undoing the
+  // apply is what puts them back (undoing the override alone would change nothing anyone can see).
+  const undoable = last && (last.kind === 'clear' || last.paths.some((p) => inForcePaths.has(p)))
   return {
     overrides,
-    counts: labels.counts(matched.filter((o) => !o.applied)),
-    undoable: last ? { actionId: last.id, kind: last.kind, images: last.paths.length } : null
+    counts: labels.counts(inForce),
+    undoable: last && undoable ? { actionId: last.id, kind: last.kind, images: last.paths.length } : null
   }
 }
 

@@ -141,6 +141,37 @@ export function assignSplits(images: readonly ScannedImage[], strategy: SplitStr
   return out
 }
 
+/** The part of a stored split that keeps images where they were. */
+export interface KeptSplit {
+  strategy: SplitStrategy
+  assignment: ReadonlyMap<string, SplitName>
+  byContent: ReadonlyMap<string, SplitName>
+}
+
+/**
+ * The split of `images` under `strategy`. A stored split of the same strategy keeps every image it has where it
+ * was (found by path, else by content: a file "apply to folders" moved), so fixing labels or adding photos does not
+ * reshuffle the test set; images it does not have get the strategy's own assignment. A folder split still follows
+ * the folders: an image moved to another split folder goes where its folder says.
+ */
+export function assignKeeping(
+  images: readonly ScannedImage[],
+  strategy: SplitStrategy,
+  stored: KeptSplit | null
+): Map<string, SplitName> {
+  const fresh = assignSplits(images, strategy)
+  if (!stored || JSON.stringify(stored.strategy) !== JSON.stringify(strategy)) return fresh
+  const out = new Map<string, SplitName>()
+  for (const img of images) {
+    const kept = stored.assignment.get(img.path) ?? stored.byContent.get(img.hash)
+    const fits =
+      kept !== undefined &&
+      (strategy.kind !== 'folder' || (img.folderSplit === 'validation' ? kept !== 'train' : kept === img.folderSplit))
+    out.set(img.path, fits ? kept : (fresh.get(img.path) as SplitName))
+  }
+  return out
+}
+
 /** Images per class and split (every class gets all three splits, zero when empty). Classes in name order. */
 export function countBySplit(
   images: readonly ScannedImage[],

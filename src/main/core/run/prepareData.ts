@@ -4,7 +4,7 @@ import type { ScannedImage, ScanResult, SplitName, SplitStrategy } from '@shared
 import { SPLIT_NAMES } from '@shared/domain'
 import { scanProject } from '../project/scan'
 import type { ScanWarm } from '../project/scanProbe'
-import { assignSplits } from '../project/split'
+import { assignKeeping } from '../project/split'
 import { checkTrainSplit } from '../project/splitCheck'
 import { readScanRecords } from '../store/scanRecords'
 import type { ProjectStore } from '../store/projectStore'
@@ -59,7 +59,7 @@ export function splitStep(
   const strategy = opts.split === 'reuse' ? (stored?.strategy ?? defaultStrategy(scan)) : opts.split
   if (strategy.kind === 'folder' && scan.layout !== 'presplit')
     throw new Error('split: the folder split needs train/validation/test subfolders, and this folder is flat')
-  const assignment = assignSplits(scan.images, strategy)
+  const assignment = assignKeeping(scan.images, strategy, stored)
   checkTrainSplit(scan.images, assignment)
   const same =
     stored !== null &&

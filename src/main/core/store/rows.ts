@@ -68,6 +68,8 @@ export interface StoredSplit {
   createdAt: string
   /** Relative path -> split. */
   assignment: Map<string, SplitName>
+  /** Content hash -> split, to find a member whose file was moved or renamed since. */
+  byContent: Map<string, SplitName>
 }
 
 export interface NewRun {

@@ -75,9 +75,9 @@ export class SplitsTable {
             splitId
           )
     if (!row) return null
-    const members = this.s.all<{ relPath: string; split: SplitName }>(
-      `SELECT i.rel_path AS relPath, m.split FROM split_members m JOIN images i ON i.id = m.image_id
-       WHERE m.split_id = ? ORDER BY i.rel_path`,
+    const members = this.s.all<{ relPath: string; split: SplitName; hash: string | null }>(
+      `SELECT i.rel_path AS relPath, m.split, i.content_hash AS hash FROM split_members m
+       JOIN images i ON i.id = m.image_id WHERE m.split_id = ? ORDER BY i.rel_path`,
       row.id
     )
     return {
@@ -86,7 +86,8 @@ export class SplitsTable {
       strategy: JSON.parse(row.strategy) as SplitStrategy,
       seed: row.seed,
       createdAt: row.createdAt,
-      assignment: new Map(members.map((m) => [m.relPath, m.split]))
+      assignment: new Map(members.map((m) => [m.relPath, m.split])),
+      byContent: new Map(members.flatMap((m) => (m.hash ? [[m.hash, m.split] as const] : [])))
     }
   }
 }
