@@ -1,34 +1,17 @@
 // What the app offers to undo around an apply to the folders: "Undo last" only while the last action's images are
 // still overrides (after the apply their files moved: undoing the override alone would change nothing), and
 // "Undo apply" only while there is an apply to put back.
-import { join, resolve } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
-import { dispatch } from '@main/handlers'
-import { createSession } from '@main/services/session'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
 import type { LabelStateView } from '@shared/contract/labelSchemas'
-import { makeProject, tempDir } from '@test/helpers/synthetic'
+import { testSession } from '@test/helpers/session'
+import { makeProject } from '@test/helpers/synthetic'
 
 describe('undo around an apply to the folders', () => {
-  const tmp = tempDir('tunelab-apply-state-')
-  const ctx = createSession({
-    transport: 'serve',
-    userDataDir: join(tmp.dir, 'app'),
-    workerPath: resolve('src/main/workers/training.ts'),
-    broadcast: () => undefined
-  })
-  afterAll(async () => {
-    await ctx.runner.shutdown()
-    ctx.projects.closeAll()
-    tmp.cleanup()
-  })
-  async function call<T>(channel: string, request: object): Promise<T> {
-    const r = await dispatch(channel as 'labels.list', request as never, ctx)
-    if (!r.ok) throw new Error(r.error.message)
-    return r.result as T
-  }
+  const { dir, call } = testSession('tunelab-apply-state-')
 
   it('offers "Undo last" until the apply and "Undo apply" only after it, and both again after the undo', async () => {
-    const root = join(tmp.dir, 'pets')
+    const root = join(dir, 'pets')
     await makeProject(root, { classes: ['cats', 'dogs'], perClass: 4, size: 16 })
     const { projectKey } = await call<{ projectKey: string }>('project.open', { path: root })
     await call('project.scan', { projectKey })

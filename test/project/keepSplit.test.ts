@@ -1,13 +1,12 @@
 // A stored split keeps its images where they are: fixing labels (and applying them to the folders, which moves
 // files) or adding photos must not reshuffle the test set that runs are compared on.
 import { copyFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
 import type { ScannedImage, SplitName, SplitStrategy } from '@shared/domain'
 import { assignKeeping, assignSplits } from '@core/project/split'
-import { dispatch } from '@main/handlers'
-import { createSession } from '@main/services/session'
-import { makeProject, tempDir } from '@test/helpers/synthetic'
+import { testSession } from '@test/helpers/session'
+import { makeProject } from '@test/helpers/synthetic'
 
 const image = (path: string, className: string, folderSplit: SplitName | null = null): ScannedImage => ({
   path,
@@ -62,27 +61,11 @@ describe('assignKeeping', () => {
 })
 
 describe('apply to folders, then the split', () => {
-  const tmp = tempDir('tunelab-keep-split-')
-  const ctx = createSession({
-    transport: 'serve',
-    userDataDir: join(tmp.dir, 'app'),
-    workerPath: resolve('src/main/workers/training.ts'),
-    broadcast: () => undefined
-  })
-  afterAll(async () => {
-    await ctx.runner.shutdown()
-    ctx.projects.closeAll()
-    tmp.cleanup()
-  })
-  async function call<T>(channel: string, request: object): Promise<T> {
-    const r = await dispatch(channel as 'labels.list', request as never, ctx)
-    if (!r.ok) throw new Error(r.error.message)
-    return r.result as T
-  }
+  const { dir, call } = testSession('tunelab-keep-split-')
   type Listed = { images: { imageId: number; relPath: string; className: string; split: SplitName | null }[] }
 
   it('keeps the test set after relabelled test images are moved to their new class folder and photos are added', async () => {
-    const root = join(tmp.dir, 'pets')
+    const root = join(dir, 'pets')
     await makeProject(root, { classes: ['cats', 'dogs'], perClass: 15, size: 16 })
     const { projectKey } = await call<{ projectKey: string }>('project.open', { path: root })
     await call('project.scan', { projectKey })

@@ -1,30 +1,17 @@
 // Opening a folder that is no project (no class folders, one class, split folders mixed with others) answers a
 // clear error and leaves no trace: nothing stored in the folder, not remembered in the recent list.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
-import { dispatch } from '@main/handlers'
-import { createSession } from '@main/services/session'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
 import { STATE_DIR_NAME } from '@core/store/stateDir'
-import { makeProject, tempDir } from '@test/helpers/synthetic'
+import { testSession } from '@test/helpers/session'
+import { makeProject } from '@test/helpers/synthetic'
 
 describe('opening a folder that is no project', () => {
-  const tmp = tempDir('tunelab-open-bad-')
-  const ctx = createSession({
-    transport: 'serve',
-    userDataDir: join(tmp.dir, 'app'),
-    workerPath: resolve('src/main/workers/training.ts'),
-    broadcast: () => undefined
-  })
-  afterAll(async () => {
-    await ctx.runner.shutdown()
-    ctx.projects.closeAll()
-    tmp.cleanup()
-  })
+  const { dir: base, call, raw, ctx } = testSession('tunelab-open-bad-')
   const recent = async (): Promise<string[]> => {
-    const r = await dispatch('project.recent', {}, ctx)
-    if (!r.ok) throw new Error(r.error.message)
-    return (r.result as { projects: { root: string }[] }).projects.map((p) => p.root)
+    const r = await call<{ projects: { root: string }[] }>('project.recent', {})
+    return r.projects.map((p) => p.root)
   }
 
   it.each([
@@ -37,10 +24,10 @@ describe('opening a folder that is no project', () => {
         ['train/cats', 'validation/cats', 'dogs'].forEach((f) => mkdirSync(join(d, f), { recursive: true }))
     ]
   ])('%s: bad-input naming the problem, no state folder, not in the recent list', async (name, message, make) => {
-    const dir = join(tmp.dir, name.replaceAll(' ', '-'))
+    const dir = join(base, name.replaceAll(' ', '-'))
     mkdirSync(dir)
     make(dir)
-    const r = await dispatch('project.open', { path: dir }, ctx)
+    const r = await raw('project.open', { path: dir })
     expect(r.ok).toBe(false)
     if (r.ok) return
     expect(r.error.code).toBe('bad-input')
@@ -50,14 +37,14 @@ describe('opening a folder that is no project', () => {
   })
 
   it('a project with stored history still opens after it lost a class (its runs stay reachable)', async () => {
-    const dir = join(tmp.dir, 'was-good')
+    const dir = join(base, 'was-good')
     await makeProject(dir, { classes: ['a', 'b'], perClass: 2, size: 16 })
-    const first = await dispatch('project.open', { path: dir }, ctx)
+    const first = await raw('project.open', { path: dir })
     expect(first.ok).toBe(true)
     expect(existsSync(join(dir, STATE_DIR_NAME, 'tunelab.db'))).toBe(true)
     ctx.projects.closeAll()
     rmSync(join(dir, 'b'), { recursive: true })
-    const again = await dispatch('project.open', { path: dir }, ctx)
+    const again = await raw('project.open', { path: dir })
     expect(again.ok).toBe(true)
     expect(await recent()).toContain(dir)
   })
