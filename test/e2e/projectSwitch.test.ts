@@ -60,6 +60,8 @@ describe.skipIf(!HAS_CHROMIUM)(`two projects in one session (needs ${CHROMIUM})`
       'Run #1'
     ])
     expect(await page().textContent('[data-test=results-config]')).toMatch(/lr 0\.003 /)
+    // Which validation accuracy it is: the highest an epoch reached, and which epoch.
+    expect(await page().textContent('[data-test=highest-val]')).toMatch(/%\s*epoch [12]$/)
     await picker.selectOption('1')
     await expect.poll(() => page().textContent('[data-test=results-config]'), { timeout: 30_000 }).toMatch(/lr 0\.001 /)
     expect(await picker.inputValue()).toBe('1')
@@ -120,6 +122,7 @@ describe.skipIf(!HAS_CHROMIUM)(`two projects in one session (needs ${CHROMIUM})`
     await waitForRunStatus(page(), 'cancelled', 120_000)
     const epochs = Number(await page().getAttribute('[data-test=curves]', 'data-epochs'))
     expect(epochs, 'the cancel stopped the run before its 1000 epochs').toBeLessThan(1000)
+    expect(await page().textContent('[data-test=last-val-label]')).toBe(`val accuracy · epoch ${epochs}`)
     expect(await page().textContent('[data-test=stage]')).toBe(`Cancelled after ${epochs} epochs`)
     expect(await page().getAttribute('[data-test=batch-progress]', 'aria-valuenow')).toBe(
       String(Math.round((100 * epochs) / 1000))
