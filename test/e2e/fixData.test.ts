@@ -144,6 +144,9 @@ describe.skipIf(!HAS_CHROMIUM)(`fixing labels from the galleries in Chromium (ne
     await e2e.page.waitForSelector('[data-test=diff-per-class]', { timeout: 30_000 })
     const name = (p: string): string => p.split('/').at(-1) ?? p
     expect(await e2e.page.textContent('[data-test=diff-relabelled]')).toContain(name(relabelled))
+    // Its answer changed, not only the model: it is no flip either way.
+    for (const flips of ['wrong-to-right', 'right-to-wrong'])
+      expect(await e2e.page.textContent(`[data-test=diff-${flips}]`)).not.toContain(name(relabelled))
     expect(await e2e.page.textContent('[data-test=diff-only-a]')).toContain(name(excluded))
     expect(await e2e.page.textContent('[data-test=diff-only-a]')).toContain('excluded')
     expect(await e2e.page.textContent('[data-test=diff-pvalue]')).toMatch(/p = \d/)

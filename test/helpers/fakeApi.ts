@@ -211,6 +211,7 @@ export function createFakeApi(): FakeApi {
           runB: r.runB,
           splits: ['test' as const],
           common: 0,
+          sameLabel: 0,
           accuracyA: null,
           accuracyB: null,
           wrongToRight: [],

@@ -50,7 +50,7 @@ describe('diffRuns', () => {
     store.savePredictions(a, [
       p('cat/cat-0.jpg', 'cat', 'dog'), // wrong -> right
       p('cat/cat-1.jpg', 'cat', 'cat'), // right -> wrong
-      p('cat/cat-2.jpg', 'cat', 'dog'), // relabelled to dog: wrong -> right
+      p('cat/cat-2.jpg', 'cat', 'dog'), // relabelled to dog: its answer changed, not the model (no flip)
       p('dog/dog-0.jpg', 'dog', 'dog'),
       p('dog/dog-1.jpg', 'dog', 'dog') // excluded before b
     ])
@@ -64,9 +64,10 @@ describe('diffRuns', () => {
     const d = diffRuns(store, a, b, undefined, new Set(['dog/dog-1.jpg']))
     expect(d.splits).toEqual(['test'])
     expect(d.common).toBe(4)
-    expect(d.accuracyA).toBe(0.5)
-    expect(d.accuracyB).toBe(0.75)
-    expect(d.wrongToRight.map((x) => x.relPath)).toEqual(['cat/cat-2.jpg', 'cat/cat-0.jpg']) // by B's confidence
+    expect(d.sameLabel).toBe(3)
+    expect(d.accuracyA).toBe(2 / 3)
+    expect(d.accuracyB).toBe(2 / 3)
+    expect(d.wrongToRight.map((x) => x.relPath)).toEqual(['cat/cat-0.jpg'])
     expect(d.rightToWrong.map((x) => [x.relPath, x.predictedA, x.predictedB, x.confidenceB])).toEqual([
       ['cat/cat-1.jpg', 'cat', 'dog', 0.7]
     ])
@@ -76,10 +77,19 @@ describe('diffRuns', () => {
     ])
     expect(d.onlyB.map((x) => x.relPath)).toEqual(['dog/dog-2.jpg'])
     expect(d.perClass).toEqual([
-      { className: 'cat', countA: 3, accuracyA: 1 / 3, countB: 2, accuracyB: 0.5, delta: 0.5 - 1 / 3 },
-      { className: 'dog', countA: 1, accuracyA: 1, countB: 2, accuracyB: 1, delta: 0 }
+      { className: 'cat', countA: 2, accuracyA: 0.5, countB: 2, accuracyB: 0.5, delta: 0 },
+      { className: 'dog', countA: 1, accuracyA: 1, countB: 1, accuracyB: 1, delta: 0 }
     ])
-    expect(d.mcnemar).toEqual({ b: 1, c: 2, pValue: 1 })
+    expect(d.mcnemar).toEqual({ b: 1, c: 1, pValue: 1 })
+    // A fixed label under an unchanged prediction (right before, "wrong" after) is not the model getting worse.
+    const c = store.createRun({ projectId, config: {}, classes: ['cat', 'dog'] }).id
+    store.savePredictions(c, [p('cat/cat-1.jpg', 'dog', 'cat')])
+    const fixed = diffRuns(store, a, c)
+    expect(fixed.rightToWrong).toEqual([])
+    expect(fixed.relabelled.map((x) => [x.relPath, x.predictedA, x.predictedB])).toEqual([
+      ['cat/cat-1.jpg', 'cat', 'cat']
+    ])
+    expect(fixed.mcnemar.b).toBe(0)
     expect(() => diffRuns(store, a, b, 'validation')).toThrow(/no evaluated split in common \(asked: validation\)/)
     expect(() => diffRuns(store, a, 999)).toThrow(/no run 999/)
   })

@@ -56,7 +56,10 @@ export const diffCommand: Command = {
         return
       }
       ctx.say(
-        `run #${a} vs run #${b} on ${d.common} image(s) both evaluated (${d.splits.join(', ')}): accuracy ${pct(d.accuracyA)} -> ${pct(d.accuracyB)}`
+        `run #${a} vs run #${b} on ${d.common} image(s) both evaluated (${d.splits.join(', ')}): accuracy ${pct(d.accuracyA)} -> ${pct(d.accuracyB)}` +
+          (d.relabelled.length > 0
+            ? ` on the ${d.sameLabel} whose label did not change (${d.relabelled.length} relabelled, listed apart)`
+            : '')
       )
       ctx.say(
         `McNemar exact test: ${d.mcnemar.c} wrong->right, ${d.mcnemar.b} right->wrong, p = ${d.mcnemar.pValue.toPrecision(3)}${d.mcnemar.pValue < 0.05 ? ' (more than noise at 5%)' : ' (within noise at 5%)'}`

@@ -89,6 +89,8 @@ export const runDiffSchema = z.object({
   splits: z.array(splitNameSchema),
   /** Images both runs evaluated. */
   common: z.number().int(),
+  /** Of those, the ones with the same label in both runs: the accuracies, flips and McNemar's test are on these. */
+  sameLabel: z.number().int(),
   accuracyA: z.number().nullable(),
   accuracyB: z.number().nullable(),
   wrongToRight: z.array(diffImageSchema),

@@ -1,5 +1,7 @@
 // Two runs image by image: on the images both evaluated, which went wrong→right and right→wrong, per-class
-// accuracy deltas, and McNemar's exact test on the flipped pairs.
+// accuracy deltas, and McNemar's exact test on the flipped pairs. An image relabelled in between is listed on its
+// own and left out of those: its answer changed, so "right" in one run and "wrong" in the other says nothing about
+// the model (a fixed label under an unchanged prediction would otherwise count as the model getting worse).
 import type { SplitName } from '@shared/domain'
 import type { ProjectStore } from '../store/projectStore'
 import type { PredictionRow } from '../store/rows'
@@ -21,7 +23,10 @@ export interface RunDiff {
   runA: number
   runB: number
   splits: SplitName[]
+  /** Images both runs evaluated (the relabelled ones included). */
   common: number
+  /** Of those, the ones with the same label in both runs: what the accuracies, flips and test compare. */
+  sameLabel: number
   accuracyA: number | null
   accuracyB: number | null
   wrongToRight: DiffImage[]
@@ -84,20 +89,13 @@ export function diffRuns(
     return t
   }
   let common = 0
+  let sameLabel = 0
   let rightA = 0
   let rightB = 0
   for (const [id, pa] of mapA) {
     const pb = mapB.get(id)
     if (!pb) continue
     common++
-    if (pa.correct) rightA++
-    if (pb.correct) rightB++
-    const ta = tally(pa.trueClass)
-    ta.nA++
-    if (pa.correct) ta.rA++
-    const tb = tally(pb.trueClass)
-    tb.nB++
-    if (pb.correct) tb.rB++
     const row: DiffImage = {
       imageId: id,
       relPath: pathOf(id),
@@ -109,7 +107,19 @@ export function diffRuns(
       predictedB: pb.predictedClass,
       confidenceB: pb.confidence
     }
-    if (pa.trueClass !== pb.trueClass) relabelled.push(row)
+    if (pa.trueClass !== pb.trueClass) {
+      relabelled.push(row)
+      continue
+    }
+    sameLabel++
+    if (pa.correct) rightA++
+    if (pb.correct) rightB++
+    const ta = tally(pa.trueClass)
+    ta.nA++
+    if (pa.correct) ta.rA++
+    const tb = tally(pb.trueClass)
+    tb.nB++
+    if (pb.correct) tb.rB++
     if (!pa.correct && pb.correct) wrongToRight.push(row)
     if (pa.correct && !pb.correct) rightToWrong.push(row)
   }
@@ -131,8 +141,9 @@ export function diffRuns(
     runB,
     splits,
     common,
-    accuracyA: ratio(rightA, common),
-    accuracyB: ratio(rightB, common),
+    sameLabel,
+    accuracyA: ratio(rightA, sameLabel),
+    accuracyB: ratio(rightB, sameLabel),
     wrongToRight,
     rightToWrong,
     relabelled,
