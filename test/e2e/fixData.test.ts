@@ -176,6 +176,18 @@ describe.skipIf(!HAS_CHROMIUM)(`fixing labels from the galleries in Chromium (ne
       () => (document.querySelector('[data-test=labels-undo]') as HTMLButtonElement | null)?.disabled === true
     )
     expect(await e2e.page.textContent('[data-test=apply-undo]')).toContain('2 file(s)')
+    // The sample image for the augmentation preview is a file that is still there.
+    const sample = (): Promise<string> =>
+      e2e.page.$eval('[data-test=sample-image]', (s) => (s as HTMLSelectElement).selectedOptions[0]?.textContent ?? '')
+    await expect
+      .poll(
+        async () => {
+          const path = await sample()
+          return path !== '' && existsSync(join(e2e.project, path))
+        },
+        { timeout: 30_000 }
+      )
+      .toBe(true)
     await e2e.page.locator('[data-test=label-overrides]').scrollIntoViewIfNeeded()
     await shot('apply-done.png')
     await e2e.page.click('[data-test=apply-undo]')

@@ -114,7 +114,7 @@ describe('exportRun', () => {
     const out = join(tmp.dir, 'export-twice')
     await exportRun(state, runId, { out, formats: ['onnx'] })
     await expect(exportRun(state, runId, { out, formats: ['onnx'] })).rejects.toThrow(
-      /already holds an export; use --force/
+      /already holds an export; to replace it, tick "Replace an earlier export" \(the CLI: --force\)/
     )
     writeFileSync(join(out, 'stale.txt'), 'left by an earlier export')
     await exportRun(state, runId, { out, formats: ['tfjs'], force: true })

@@ -92,7 +92,7 @@ export async function stageExport(outDir: string, force: boolean): Promise<Stage
       }
       if (!force)
         throw new ExportDestinationError(
-          `export: ${dir} already holds an export; use --force (the dialog's "Replace") to replace it`
+          `export: ${dir} already holds an export; to replace it, tick "Replace an earlier export" (the CLI: --force)`
         )
       replace = true
     }

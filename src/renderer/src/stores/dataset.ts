@@ -88,7 +88,11 @@ export const useDatasetStore = defineStore('dataset', () => {
       thumbnails.value = Object.fromEntries(entries)
       thumbnailsError.value = null
       const first = entries.find(([, imgs]) => imgs.length > 0)?.[1][0]
-      if (!sampleImage.value && first) sampleImage.value = first
+      // The sample stays unless its file is gone from the listing (moved by "apply to folders", say).
+      const listed = entries.flatMap(([, imgs]) => imgs)
+      const current = sampleImage.value
+      const still = current && listed.some((i) => i.imageId === current.imageId && i.relPath === current.relPath)
+      if (!still) sampleImage.value = first ?? null
     } catch (e) {
       thumbnailsError.value = errorMessage(e)
     }
