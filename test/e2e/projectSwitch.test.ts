@@ -116,9 +116,7 @@ describe.skipIf(!HAS_CHROMIUM)(`two projects in one session (needs ${CHROMIUM})`
       { timeout: 180_000 }
     )
     expect(await page().getAttribute('[data-test=cancel]', 'data-seen')).toBe('1')
-    // A DOM click: at a few hundred epochs a second (16 images) the charts redraw non-stop and Playwright's
-    // wait for a stable layout would outlast the run.
-    await page().evaluate(() => (document.querySelector('[data-test=cancel]') as HTMLButtonElement).click())
+    await page().click('[data-test=cancel]')
     await waitForRunStatus(page(), 'cancelled', 120_000)
     const epochs = Number(await page().getAttribute('[data-test=curves]', 'data-epochs'))
     expect(epochs, 'the cancel stopped the run before its 1000 epochs').toBeLessThan(1000)
