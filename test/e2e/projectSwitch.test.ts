@@ -130,4 +130,17 @@ describe.skipIf(!HAS_CHROMIUM)(`two projects in one session (needs ${CHROMIUM})`
     await page().locator('[data-test=training-live]').scrollIntoViewIfNeeded()
     if (SHOTS) await page().screenshot({ path: join(SHOTS, 'training-cancelled.png') })
   }, 400_000)
+
+  it('the Training form comes back as the user left it after a reload, per project', async () => {
+    await page().fill('[data-test=lr]', '0.0042')
+    await page().reload()
+    await expect.poll(() => page().textContent('h1'), { timeout: 60_000 }).toBe('birds') // the start-up folder
+    await page().fill('[data-test=project-path]', fish)
+    await page().click('[data-test=open]')
+    await expect.poll(() => page().textContent('h1'), { timeout: 60_000 }).toBe('fish')
+    await page().click('[data-test=nav-training]')
+    await page().waitForSelector('[data-test=lr]', { timeout: 30_000 })
+    expect(await page().inputValue('[data-test=lr]')).toBe('0.0042')
+    expect(await page().inputValue('[data-test=epochs]')).toBe('1000')
+  })
 })

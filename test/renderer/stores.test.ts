@@ -410,3 +410,21 @@ describe('switching projects', () => {
     expect(dataset.augment?.horizontalFlip).toBe(true)
   })
 })
+
+describe('training form drafts', () => {
+  it('survive a reload (a new store over the same storage), and a damaged one is dropped', async () => {
+    localStorage.clear()
+    await openProject()
+    const form = { ...defaultTrainingForm('mobilenet_v2_0.35_96'), epochs: 7, l2: 0.02 }
+    useTrainingStore().lastForm = form
+    setActivePinia(createPinia()) // what a reload leaves: only the browser's storage
+    await openProject()
+    expect(useTrainingStore().lastForm).toEqual(form)
+
+    localStorage.setItem(`tunelab.trainingForm.${KEY}`, JSON.stringify({ ...form, epochs: 'many' }))
+    setActivePinia(createPinia())
+    await openProject()
+    expect(useTrainingStore().lastForm).toBeNull()
+    expect(localStorage.getItem(`tunelab.trainingForm.${KEY}`)).toBeNull()
+  })
+})

@@ -5,6 +5,7 @@ import type { TrainingConfig, TrainingProgress } from '@shared/contract/schemas'
 import type { RunStatus } from '@shared/domain'
 import type { EpochPoint } from '../components/LearningCurves.vue'
 import { errorMessage } from '../lib/format'
+import { loadDraft, saveDraft } from '../lib/formDrafts'
 import {
   formFromConfig,
   isSet,
@@ -53,16 +54,18 @@ export const useTrainingStore = defineStore('training', () => {
    * The form as the user left it, per project (edits survive leaving the screen; another project has its own),
    * else the settings of the run last started or reattached here.
    */
-  const drafts = ref<Record<string, TrainingFormValue>>({})
+  const drafts = ref<Record<string, TrainingFormValue | null>>({})
   const lastForm = computed<TrainingFormValue | null>({
-    get: () => (project.key ? (drafts.value[project.key] ?? null) : null),
+    get: () => {
+      const key = project.key
+      if (!key) return null
+      return key in drafts.value ? (drafts.value[key] ?? null) : loadDraft(key)
+    },
     set: (form) => {
       const key = project.key
       if (!key) return
-      const next = { ...drafts.value }
-      if (form) next[key] = { ...form }
-      else delete next[key]
-      drafts.value = next
+      drafts.value = { ...drafts.value, [key]: form ? { ...form } : null }
+      saveDraft(key, form)
     }
   })
   /** Planned total epochs (phase 1 + phase 2) of the current run. */
