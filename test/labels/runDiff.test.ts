@@ -90,6 +90,21 @@ describe('diffRuns', () => {
       ['cat/cat-1.jpg', 'cat', 'cat']
     ])
     expect(fixed.mcnemar.b).toBe(0)
+    // "Apply to folders" moved cat-2 into dog/ between two runs: a new image row with the same content is the same
+    // image (relabelled, under its current path), not one image only in each run.
+    const scan = flatScan('/data/pets', ['cat', 'dog'], 3)
+    const moved = scan.images.map((im) =>
+      im.path === 'cat/cat-2.jpg' ? { ...im, path: 'dog/cat-2.jpg', className: 'dog' } : im
+    )
+    store.saveScan(projectId, { ...scan, images: moved })
+    const after = store.createRun({ projectId, config: {}, classes: ['cat', 'dog'] }).id
+    store.savePredictions(after, [p('dog/cat-2.jpg', 'dog', 'dog'), p('dog/dog-0.jpg', 'dog', 'dog')])
+    const m = diffRuns(store, a, after)
+    expect(m.relabelled.map((x) => [x.relPath, x.trueA, x.trueB, x.imageId])).toEqual([
+      ['dog/cat-2.jpg', 'cat', 'dog', id('dog/cat-2.jpg')]
+    ])
+    expect(m.onlyA.map((x) => x.relPath)).not.toContain('cat/cat-2.jpg')
+    expect(m.onlyB).toEqual([])
     expect(() => diffRuns(store, a, b, 'validation')).toThrow(/no evaluated split in common \(asked: validation\)/)
     expect(() => diffRuns(store, a, 999)).toThrow(/no run 999/)
   })

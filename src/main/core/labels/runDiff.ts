@@ -78,6 +78,24 @@ export function diffRuns(
   const mapB = new Map(predsB.filter(inSplits).map((r) => [r.imageId, r]))
   const mapA = new Map(predsA.filter(inSplits).map((r) => [r.imageId, r]))
   const pathOf = (id: number): string => store.getImage(id)?.relPath ?? `#${id}`
+  // A file moved between the runs ("apply to folders") is a new image row with the same content: the same image,
+  // compared under its new row (whose path is the file's current one).
+  const hashOf = (id: number): string | null => store.getImage(id)?.contentHash ?? null
+  const unpairedB = new Map<string, number>()
+  for (const id of mapB.keys()) {
+    const h = mapA.has(id) ? null : hashOf(id)
+    if (h !== null && !unpairedB.has(h)) unpairedB.set(h, id)
+  }
+  const movedTo = new Map<number, number>()
+  for (const id of mapA.keys()) {
+    const h = mapB.has(id) ? null : hashOf(id)
+    const to = h === null ? undefined : unpairedB.get(h)
+    if (h !== null && to !== undefined) {
+      movedTo.set(id, to)
+      unpairedB.delete(h)
+    }
+  }
+  const pairedB = new Set(movedTo.values())
 
   const wrongToRight: DiffImage[] = []
   const rightToWrong: DiffImage[] = []
@@ -92,7 +110,8 @@ export function diffRuns(
   let sameLabel = 0
   let rightA = 0
   let rightB = 0
-  for (const [id, pa] of mapA) {
+  for (const [idA, pa] of mapA) {
+    const id = movedTo.get(idA) ?? idA
     const pb = mapB.get(id)
     if (!pb) continue
     common++
@@ -127,13 +146,13 @@ export function diffRuns(
   wrongToRight.sort(byConfidence)
   rightToWrong.sort(byConfidence)
   const onlyA = [...mapA.values()]
-    .filter((p) => !mapB.has(p.imageId))
+    .filter((p) => !mapB.has(p.imageId) && !movedTo.has(p.imageId))
     .map((p) => {
       const relPath = pathOf(p.imageId)
       return { imageId: p.imageId, relPath, trueClass: p.trueClass, excluded: excludedInB.has(relPath) }
     })
   const onlyB = [...mapB.values()]
-    .filter((p) => !mapA.has(p.imageId))
+    .filter((p) => !mapA.has(p.imageId) && !pairedB.has(p.imageId))
     .map((p) => ({ imageId: p.imageId, relPath: pathOf(p.imageId), trueClass: p.trueClass }))
   const classes = [...new Set([...a.classes, ...b.classes])]
   return {
