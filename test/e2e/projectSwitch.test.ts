@@ -3,6 +3,7 @@
 // of the first on Results, Runs and Training. Screenshot: docs/screenshots/results-run-picker.png with
 // TUNELAB_SCREENSHOTS=docs/screenshots.
 import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM, HAS_CHROMIUM, openApp, SHOTS, waitForRunStatus, type AppInChromium } from '@test/helpers/e2e'
@@ -142,5 +143,21 @@ describe.skipIf(!HAS_CHROMIUM)(`two projects in one session (needs ${CHROMIUM})`
     await page().waitForSelector('[data-test=lr]', { timeout: 30_000 })
     expect(await page().inputValue('[data-test=lr]')).toBe('0.0042')
     expect(await page().inputValue('[data-test=epochs]')).toBe('1000')
+  })
+
+  it('a folder whose classes hold no image is refused with the reason; the open project stays, nothing is written', async () => {
+    const empty = join(tmp.dir, 'not-yet')
+    for (const c of ['a', 'b']) mkdirSync(join(empty, c), { recursive: true })
+    writeFileSync(join(empty, 'a', 'readme.txt'), 'photos to come')
+    await page().click('[data-test=nav-projects]')
+    const before = await page().textContent('h1')
+    await page().fill('[data-test=project-path]', empty)
+    await page().click('[data-test=open]')
+    await page().waitForSelector('[data-test=project-error]', { timeout: 60_000 })
+    expect(await page().textContent('[data-test=project-error]')).toMatch(
+      /^\s*Could not open \S*not-yet: class "a" has no readable images/
+    )
+    expect(await page().textContent('h1')).toBe(before)
+    expect(existsSync(join(empty, '.tunelab'))).toBe(false)
   })
 })

@@ -18,6 +18,15 @@ describe('opening a folder that is no project', () => {
     ['loose images, no class folders', /no class folders found/, (d: string) => writeFileSync(join(d, 'a.jpg'), 'x')],
     ['one class folder', /only one class \("cats"\)/, (d: string) => mkdirSync(join(d, 'cats'))],
     [
+      'class folders without a readable image',
+      /class "a" has no readable images/,
+      (d: string) => {
+        mkdirSync(join(d, 'a'))
+        mkdirSync(join(d, 'b'))
+        writeFileSync(join(d, 'a', 'readme.txt'), 'x')
+      }
+    ],
+    [
       'split folders mixed with others',
       /mixes split folders/,
       (d: string) =>

@@ -1,5 +1,5 @@
 // project.* and dataset.* over the core scanner, splitter, store and augmentation preview.
-import type { ScannedImage, SplitName, SplitStrategy } from '@shared/domain'
+import type { ScanResult, ScannedImage, SplitName, SplitStrategy } from '@shared/domain'
 import { SPLIT_NAMES } from '@shared/domain'
 import { ApiError, type ScanView, type SplitCounts, type SplitPreview, type StoredSplitView } from '@shared/contract'
 import { scanProject } from '@core/project/scan'
@@ -87,16 +87,27 @@ export const projectHandlers: PartialHandlers<
 > = {
   'project.open': async ({ path }, ctx) => {
     const root = checkedFolder(path)
-    // A folder that is no project is refused before anything is stored in it or it joins the recent list.
-    if (!ctx.projects.find(projectKeyOf(root)) && !hasStoredState(root)) await checkProjectFolder(root, STATE_DIR_NAME)
+    // A folder that is no project (no class folders, one class, a class with no readable image) is refused before
+    // anything is stored in it or it joins the recent list: a new folder is scanned first (the quick check of its
+    // top folders spares walking, say, a home folder), and that scan is stored, so the next one reuses it.
+    let firstScan: ScanResult | null = null
+    if (!ctx.projects.find(projectKeyOf(root)) && !hasStoredState(root)) {
+      await checkProjectFolder(root, STATE_DIR_NAME)
+      firstScan = await scanProject(root)
+    }
     const p = ctx.projects.openFolder(root)
+    if (firstScan && !p.state.readOnly) {
+      p.state.store.upsertProject(p.root, firstScan.layout)
+      p.state.store.saveScan(p.state.project.id, firstScan)
+    }
     ctx.recent.remember(p.root)
     return ctx.projects.info(p)
   },
   'project.recent': async (_req, ctx) => ({ projects: ctx.recent.list() }),
   'project.scan': async ({ projectKey }, ctx): Promise<ScanView> => {
     const p = ctx.projects.writable(projectKey)
-    const scan = await scanProject(p.root)
+    // Files unchanged since the stored scan (same size and time) are not read again.
+    const scan = await scanProject(p.root, { previous: p.state.store.scanRecords(p.state.project.id) })
     const { store, project } = p.state
     store.upsertProject(p.root, scan.layout)
     store.saveScan(project.id, scan)

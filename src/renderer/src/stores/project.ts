@@ -51,7 +51,11 @@ export const useProjectStore = defineStore('project', () => {
       void loadRecent()
       return error.value === null
     } catch (e) {
-      error.value = `Could not open ${trimmed}: ${errorMessage(e)}`
+      // The backend's reasons mostly name the folder already; say it once.
+      const reason = errorMessage(e)
+      error.value = reason.includes(trimmed)
+        ? `Could not open the folder: ${reason}`
+        : `Could not open ${trimmed}: ${reason}`
       return false
     } finally {
       busy.value = null
