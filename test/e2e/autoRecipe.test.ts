@@ -33,6 +33,14 @@ describe.skipIf(!HAS_CHROMIUM)(`auto recipe in Chromium (needs ${CHROMIUM})`, ()
     expect(await page.inputValue('[data-test=lr]')).toBe('')
     await page.click('[data-test=start]')
     await waitForRunStatus(page, 'completed')
+    // Once it ended, the figures shown are those of the epoch the model kept, and say so.
+    const log = (await page.locator('[data-test=training-live] details').textContent()) ?? ''
+    const kept = /restored the weights of epoch (\d+)/.exec(log)?.[1]
+    const label = await page.textContent('[data-test=last-val-label]')
+    console.log(`auto e2e: kept epoch ${kept ?? 'the last'}; shown: ${label}`)
+    if (kept) expect(label).toBe(`val accuracy · epoch ${kept} (kept)`)
+    else expect(label).not.toContain('kept')
+    expect(log).toMatch(/run completed$/)
     await page.waitForSelector('[data-test=auto-choices]', { timeout: 30_000 })
     const choices = await page.textContent('[data-test=auto-choices]')
     expect(choices).toMatch(/learning rate: \d\.\de-\d — range test on the cached features of the 20 training images/)

@@ -58,6 +58,7 @@ describe.skipIf(!HAS_CHROMIUM)(`user journey in Chromium (needs ${CHROMIUM}: apt
     await e2e.page.waitForSelector('[data-test=start-blocked]', { timeout: 30_000 })
     expect(await e2e.page.textContent('[data-test=start-blocked]')).toContain('Seed must be a whole number')
     expect(await e2e.page.isDisabled('[data-test=start]')).toBe(true)
+    expect(await e2e.page.textContent('[data-test=training-split]')).toContain('invalid (see Dataset)')
     await e2e.page.click('[data-test=nav-dataset]')
     await e2e.page.fill('[data-test=seed]', '42')
     await e2e.page.waitForSelector('[data-test=counts-stale]', { state: 'detached' })

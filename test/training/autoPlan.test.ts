@@ -18,14 +18,14 @@ describe('auto recipe reasons', () => {
     const tiny = plan(labels(8)) // 16 images, batch 16: 1 step per epoch
     expect(tiny.options.earlyStopPatience).toBe(50)
     expect(why(tiny.choices, 'early stopping patience')).toMatch(
-      /^stops after 50 optimizer steps \(50 epochs of 1\) without a lower validation loss, the longest wait allowed/
+      /^waits 50 epochs \(50 optimizer steps at 1 per epoch\) for a lower validation loss; auto aims for about 400 steps but never waits more than 50 epochs/
     )
     const large = plan(labels(700)) // 1400 images, batch 32: 44 steps per epoch
     expect(large.options.earlyStopPatience).toBe(10)
     expect(why(large.choices, 'early stopping patience')).toMatch(
-      /^stops after 440 optimizer steps \(10 epochs of 44\)/
+      /^waits 10 epochs \(440 optimizer steps at 44 per epoch\)/
     )
-    expect(why(large.choices, 'early stopping patience')).not.toMatch(/longest|shortest/)
+    expect(why(large.choices, 'early stopping patience')).not.toMatch(/never waits|at least/)
   })
 
   it('says the fine-tuning measurement it cites was made on another project', () => {

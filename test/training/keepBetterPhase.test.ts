@@ -48,7 +48,9 @@ describe('keep the better phase', () => {
     const kept = keepBetter(ctx, snap, [record('head', 1, 0.3), record('head', 2, 0.2)], [record('fine-tune', 3, 0.25)])
     expect(kept).toBe('head')
     expect(weights()).toEqual(before)
-    expect(events.at(-1)).toMatchObject({ type: 'info', message: expect.stringMatching(/^kept phase 1/) })
+    expect(events.at(-2)).toMatchObject({ type: 'info', message: expect.stringMatching(/^kept phase 1/) })
+    // ...and says which epoch's weights the model now holds (phase 1's lowest validation loss).
+    expect(events.at(-1)).toMatchObject({ type: 'restored-best', phase: 'head' })
   })
 
   it('keeps the fine-tuned weights when they validated better', () => {

@@ -67,9 +67,10 @@ export function toProgressEvent(e: RunEvent): TrainingProgressEvent | null {
     case 'stage':
     case 'info':
     case 'early-stop':
-    case 'restored-best':
     case 'evaluation':
       return { type: 'info', message: describeRunEvent(e)?.text ?? e.type }
+    case 'restored-best':
+      return { type: 'kept', epoch: e.bestEpoch, message: describeRunEvent(e)?.text ?? e.type }
     case 'backend':
       return {
         type: 'backend',

@@ -184,6 +184,8 @@ export const trainingProgressSchema = z.object({
     }),
     z.object({ type: z.literal('epoch'), epoch: epochSchema }),
     z.object({ type: z.literal('info'), message: z.string() }),
+    /** The model now holds this epoch's weights (early stopping restored it, or phase 1 was kept over phase 2). */
+    z.object({ type: z.literal('kept'), epoch: z.number().int(), message: z.string() }),
     z.object({ type: z.literal('backend'), name: z.string(), notes: z.array(z.string()) }),
     z.object({ type: z.literal('done'), status: runStatusSchema, error: z.string().nullable() })
   ])

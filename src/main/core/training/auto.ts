@@ -79,9 +79,9 @@ export function planAuto(opts: TrainOptions, data: AutoData): { options: TrainOp
     choose(
       'early stopping patience',
       `${o.earlyStopPatience} epochs`,
-      `stops after ${steps} optimizer steps (${o.earlyStopPatience} epochs of ${stepsPerEpoch}) without a lower validation loss` +
-        (wanted > 50 ? `, the longest wait allowed (${HEAD_PATIENCE_STEPS} steps would need ${wanted} epochs)` : '') +
-        (wanted < 3 ? ', the shortest wait allowed' : '') +
+      `waits ${o.earlyStopPatience} epochs (${steps} optimizer steps at ${stepsPerEpoch} per epoch) for a lower validation loss` +
+        (wanted > 50 ? `; auto aims for about ${HEAD_PATIENCE_STEPS} steps but never waits more than 50 epochs` : '') +
+        (wanted < 3 ? `; auto aims for about ${HEAD_PATIENCE_STEPS} steps but always waits at least 3 epochs` : '') +
         "; the best epoch's weights are kept"
     )
   }

@@ -50,5 +50,7 @@ export function keepBetter(
     type: 'info',
     message: `kept phase 1: fine-tuning did not lower the validation loss (${b.toFixed(4)} vs ${a.toFixed(4)}), its weights were put back`
   })
+  const kept = bestEpoch(p1)
+  if (kept !== null) ctx.emit({ type: 'restored-best', phase: 'head', bestEpoch: kept })
   return 'head'
 }

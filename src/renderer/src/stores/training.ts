@@ -72,6 +72,8 @@ export const useTrainingStore = defineStore('training', () => {
   const plannedEpochs = ref(0)
   /** What the run's recipe chose from the data (auto), with the reasons; filled when the run is known. */
   const choices = ref<RunChoice[]>([])
+  /** The epoch whose weights the model holds when that is not the last one (early stopping, the kept phase). */
+  const keptEpoch = ref<number | null>(null)
 
   const running = computed(() => status.value === 'running' || starting.value)
   const lastEpoch = computed(() => epochs.value[epochs.value.length - 1] ?? null)
@@ -100,6 +102,7 @@ export const useTrainingStore = defineStore('training', () => {
     backend.value = null
     messages.value = []
     choices.value = []
+    keptEpoch.value = null
     error.value = null
   }
 
@@ -183,6 +186,10 @@ export const useTrainingStore = defineStore('training', () => {
       case 'info':
         messages.value = [...messages.value.slice(-19), e.message]
         break
+      case 'kept':
+        keptEpoch.value = e.epoch
+        messages.value = [...messages.value.slice(-19), e.message]
+        break
       case 'backend':
         backend.value = { name: e.name, notes: e.notes }
         app.setBackend(e.name, e.notes)
@@ -190,7 +197,11 @@ export const useTrainingStore = defineStore('training', () => {
       case 'done':
         status.value = e.status
         if (e.error) error.value = e.error
+        // Nothing is in progress any more: no stage of it stays on screen, and the log says how it ended.
         batch.value = null
+        features.value = null
+        activations.value = null
+        messages.value = [...messages.value.slice(-19), `run ${e.status}${e.error ? `: ${e.error}` : ''}`]
         void app.load() // the backend of the finished run shows in the header
         if (runId.value !== null) void loadChoices(runId.value)
         break
@@ -293,6 +304,7 @@ export const useTrainingStore = defineStore('training', () => {
     messages,
     plannedEpochs,
     choices,
+    keptEpoch,
     lastForm,
     running,
     lastEpoch,
