@@ -88,13 +88,29 @@ describe.skipIf(!HAS_CHROMIUM)(`fixing labels from the galleries in Chromium (ne
     const predicted = details.map((d) => d.match(/^predicted: (\w+)$/)?.[1]).find((x) => x !== undefined)
     expect(predicted).toBeDefined()
     // Number keys pick a class: 1 = cat, 2 = dog. The action moves on to the next image.
-    await e2e.page.keyboard.press(predicted === 'cat' ? '1' : '2')
-    await e2e.page.waitForFunction(
-      (p) =>
-        !document.querySelector('[data-test=modal] .details')?.textContent?.startsWith(p) ||
-        document.querySelector('[data-test=modal-mark]') !== null,
-      relabelled
-    )
+    const key = predicted === 'cat' ? '1' : '2'
+    const movedOn = (): Promise<unknown> =>
+      e2e.page.waitForFunction(
+        (p) =>
+          !document.querySelector('[data-test=modal] .details')?.textContent?.startsWith(p) ||
+          document.querySelector('[data-test=modal-mark]') !== null,
+        relabelled
+      )
+    await e2e.page.keyboard.press(key)
+    await movedOn()
+    if ((await shownPath()) !== relabelled) {
+      // u undoes that fix and shows its image again, unmarked; the key again redoes it.
+      console.log('fix-data e2e: checking u (undo the last fix)')
+      await e2e.page.keyboard.press('u')
+      await e2e.page.waitForFunction(
+        (p) =>
+          document.querySelector('[data-test=modal] .details')?.textContent?.startsWith(p) === true &&
+          document.querySelector('[data-test=modal-mark]') === null,
+        relabelled
+      )
+      await e2e.page.keyboard.press(key)
+      await movedOn()
+    }
     if (best.n >= 2) {
       excluded = await shownPath()
       await e2e.page.keyboard.press('x')

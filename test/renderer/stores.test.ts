@@ -5,7 +5,7 @@ import { setApi } from '@renderer/stores/apiContext'
 import { useProjectStore } from '@renderer/stores/project'
 import { PREVIEW_DEBOUNCE_MS, useDatasetStore } from '@renderer/stores/dataset'
 import { useTrainingStore } from '@renderer/stores/training'
-import { perClassRows, useResultsStore } from '@renderer/stores/results'
+import { perClassRows, sliderThresholds, useResultsStore } from '@renderer/stores/results'
 import { useRunsStore } from '@renderer/stores/runs'
 import { useLrFindStore } from '@renderer/stores/lrFind'
 import { useAuditStore } from '@renderer/stores/audit'
@@ -279,6 +279,10 @@ describe('results and runs stores', () => {
     expect(r.split).toBe('test')
     expect(r.confusion?.accuracy).toBe(0.9)
     expect(r.sweep).toHaveLength(2)
+    // The sweep is asked for every value the slider can take (0.50, 0.51, ... 1.00 for two classes).
+    const sweepAsked = fake.calls.find((c) => c.name === 'results.threshold')?.request as { thresholds: number[] }
+    expect(sweepAsked.thresholds).toHaveLength(51)
+    expect([sweepAsked.thresholds[0], sweepAsked.thresholds[37], sweepAsked.thresholds.at(-1)]).toEqual([0.5, 0.87, 1])
     const galleryCalls = fake.calls
       .filter((c) => c.name === 'results.gallery')
       .map((c) => c.request as { kind: string; className: string })
@@ -426,5 +430,13 @@ describe('training form drafts', () => {
     await openProject()
     expect(useTrainingStore().lastForm).toBeNull()
     expect(localStorage.getItem(`tunelab.trainingForm.${KEY}`)).toBeNull()
+  })
+})
+
+describe('confidence slider thresholds', () => {
+  it('start at chance level for many classes', () => {
+    expect(sliderThresholds(5)[0]).toBe(0.2)
+    expect(sliderThresholds(3)[0]).toBe(0.33)
+    expect(sliderThresholds(2)).toHaveLength(51)
   })
 })

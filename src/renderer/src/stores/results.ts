@@ -53,6 +53,15 @@ export function balancedAccuracy(rows: readonly ClassRow[]): number | null {
   return recalls.length === 0 ? null : recalls.reduce((a, b) => a + b, 0) / recalls.length
 }
 
+/**
+ * Every value the confidence slider can take (steps of 0.01 from chance level, 1/k, or 0.5 up to 1), so the figures
+ * shown are those of the threshold shown, not of the nearest point of a coarser sweep.
+ */
+export function sliderThresholds(classCount = 2): number[] {
+  const from = Math.floor(100 * Math.min(0.5, 1 / Math.max(2, classCount)))
+  return Array.from({ length: 101 - from }, (_, i) => (from + i) / 100)
+}
+
 export const useResultsStore = defineStore('results', () => {
   const project = useProjectStore()
 
@@ -146,7 +155,11 @@ export const useResultsStore = defineStore('results', () => {
     cell.value = null
     const [c, t] = await Promise.all([
       api.results.confusion({ ...ids, split: split.value }),
-      api.results.threshold({ ...ids, split: split.value })
+      api.results.threshold({
+        ...ids,
+        split: split.value,
+        thresholds: sliderThresholds(detail.value?.run.classes.length)
+      })
     ])
     if (ids.projectKey !== project.key) return
     confusion.value = c
