@@ -1,7 +1,7 @@
 // The named augmentations: the form's preset buttons, the CLI's --augment names and the recipes all read these.
 import { NO_AUGMENTATION, type AugmentSpec } from './domain'
 
-export const AUGMENT_PRESET_NAMES = ['none', 'tf-tutorial', 'pdl-ch3'] as const
+export const AUGMENT_PRESET_NAMES = ['none', 'tf-tutorial', 'pdl-ch3', 'd2l'] as const
 export type AugmentPresetName = (typeof AUGMENT_PRESET_NAMES)[number]
 
 export interface AugmentPreset {
@@ -26,7 +26,9 @@ export const AUGMENT_PRESETS: Readonly<Record<AugmentPresetName, AugmentPreset>>
     id: 'pdl-ch3',
     label: 'Practical DL ch.3',
     spec: frozen({ ...NO_AUGMENTATION, rotation: 20 / 360, widthShift: 0.2, heightShift: 0.2, zoom: 0.2 })
-  }
+  },
+  /** Dive into Deep Learning's fine-tuning chapter: a random horizontal flip (after its random resized crop). */
+  d2l: { id: 'd2l', label: 'Dive into DL', spec: frozen({ ...NO_AUGMENTATION, horizontalFlip: true }) }
 }
 
 /** The spec a preset name stands for (a copy), or undefined for any other text. */

@@ -109,7 +109,7 @@ export const RECIPES: Record<RecipeName, Recipe> = {
       lr: 6.4e-3,
       optimizer: 'sgd',
       dropout: 0,
-      augment: { ...NO_AUGMENTATION, horizontalFlip: true },
+      augment: AUGMENT_PRESETS.d2l.spec,
       fineTuneAt: 1,
       fineTuneEpochs: 5,
       fineTuneLrDivisor: 1,

@@ -166,6 +166,16 @@ describe.skipIf(!HAS_CHROMIUM)(`fixing labels from the galleries in Chromium (ne
     expect(await e2e.page.textContent('[data-test=diff-only-a]')).toContain(name(excluded))
     expect(await e2e.page.textContent('[data-test=diff-only-a]')).toContain('excluded')
     expect(await e2e.page.textContent('[data-test=diff-pvalue]')).toMatch(/p = \d/)
+    // Only splits both runs evaluated are offered, and each compares without an error.
+    const offered = await e2e.page.locator('[data-test=diff-split] option').allTextContents()
+    expect(offered[0]).toBe('all evaluated')
+    for (const s of offered.slice(1)) {
+      await e2e.page.selectOption('[data-test=diff-split]', s)
+      await e2e.page.waitForSelector('[data-test=diff-per-class]', { timeout: 30_000 })
+      expect(await e2e.page.locator('[data-test=run-diff] .banner.error').count(), s).toBe(0)
+    }
+    await e2e.page.selectOption('[data-test=diff-split]', { index: 0 })
+    await e2e.page.waitForSelector('[data-test=diff-per-class]', { timeout: 30_000 })
     await e2e.page.locator('[data-test=run-diff]').scrollIntoViewIfNeeded()
     await shot('run-diff.png')
     expect(e2e.app.pageErrors).toEqual([])

@@ -111,7 +111,7 @@ describe('AugmentForm', () => {
     expect(w.props('modelValue')).toEqual({ ...NO_AUGMENTATION, horizontalFlip: true })
   })
 
-  it('applies the TF tutorial and PDL ch.3 presets with their exact values', async () => {
+  it('applies the TF tutorial, PDL ch.3 and D2L presets with their exact values', async () => {
     const w = mountWith({ ...NO_AUGMENTATION })
     await w.get('[data-test=preset-tf-tutorial]').trigger('click')
     expect(w.props('modelValue')).toEqual({ ...NO_AUGMENTATION, horizontalFlip: true, rotation: 0.2 })
@@ -125,6 +125,8 @@ describe('AugmentForm', () => {
       zoom: 0.2
     })
     expect(w.text()).toContain('±20°')
+    await w.get('[data-test=preset-d2l]').trigger('click')
+    expect(w.props('modelValue')).toEqual({ ...NO_AUGMENTATION, horizontalFlip: true })
   })
 
   it('edits one transform at a time and the preset highlight follows', async () => {

@@ -21,7 +21,7 @@ const zeroCounts = (): SplitCounts => ({ train: 0, validation: 0, test: 0 })
 function scannedImages(p: OpenProject): ScannedImage[] {
   const rows = p.state.store.listImages(p.state.project.id)
   if (rows.length === 0)
-    throw new ApiError('conflict', `${p.root} has no scanned images yet: scan the project first (project.scan)`)
+    throw new ApiError('conflict', `${p.root} has no scanned images yet: scan it first (Rescan on the Projects screen)`)
   return rows.map((r) => ({
     path: r.relPath,
     className: r.className ?? '',
