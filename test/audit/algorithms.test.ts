@@ -6,7 +6,7 @@ import { createRng } from '@core/util/rng'
 import { outOfFoldProbabilities, stratifiedFolds } from '@core/audit/oof'
 import { classThresholds, findLabelIssues } from '@core/audit/confidentLearning'
 import { findNearDuplicates } from '@core/audit/nearDuplicates'
-import { scoreOutliers } from '@core/audit/outliers'
+import { scoreOutliers, standingOut } from '@core/audit/outliers'
 import { ProjectStore } from '@core/store/projectStore'
 import { dismissFinding, latestAudit, listFindings, saveAudit, auditProbabilities } from '@core/store/auditStore'
 import { flatScan, makeTempDir } from '@test/helpers/store'
@@ -129,6 +129,10 @@ describe('near-duplicates and outliers', () => {
     const out = await scoreOutliers(all, dim, labels, 2, { k: 5 })
     expect(out[0]?.index).toBe(60)
     expect(out).toHaveLength(61)
+    // Of the 61 scored, only the junk stands out; a tidy project without it has none.
+    expect(standingOut(out).map((o) => o.index)).toEqual([60])
+    const tidy = await scoreOutliers(x, dim, y, 2, { k: 5 })
+    expect(standingOut(tidy).length).toBeLessThanOrEqual(1)
   })
 })
 

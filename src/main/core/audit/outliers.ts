@@ -70,3 +70,21 @@ export async function scoreOutliers(
   await forEachSimilarityBlock(features, dim, collector.add, { signal: opts.signal })
   return collector.result()
 }
+
+/**
+ * The outliers worth a look: scores that stand out from the project's own (modified z-score of Iglewicz and
+ * Hoaglin, 0.6745 (x - median) / MAD > `z`). Every image has a score; ranking alone made a third of a tidy
+ * project "outliers". Input most outlying first, as the collector gives it.
+ */
+export function standingOut(scored: readonly Outlier[], z = 3.5): Outlier[] {
+  if (scored.length < 3) return [...scored]
+  const sorted = scored.map((o) => o.score).sort((a, b) => a - b)
+  const median = (xs: number[]): number => {
+    const m = xs.length >> 1
+    return xs.length % 2 ? (xs[m] as number) : ((xs[m - 1] as number) + (xs[m] as number)) / 2
+  }
+  const med = median(sorted)
+  const mad = median(sorted.map((x) => Math.abs(x - med)).sort((a, b) => a - b))
+  if (mad === 0) return scored.filter((o) => o.score > med)
+  return scored.filter((o) => (0.6745 * (o.score - med)) / mad > z)
+}

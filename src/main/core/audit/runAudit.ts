@@ -14,7 +14,7 @@ import { loadAuditBase, projectFeatures, type AuditImage } from './auditFeatures
 import { outOfFoldProbabilities, stratifiedFolds } from './oof'
 import { classThresholds, findLabelIssues } from './confidentLearning'
 import { DEFAULT_DUPLICATE_THRESHOLD, duplicateCollector } from './nearDuplicates'
-import { outlierCollector } from './outliers'
+import { outlierCollector, standingOut } from './outliers'
 import { forEachSimilarityBlock } from './similarity'
 
 export interface AuditOptions {
@@ -166,7 +166,7 @@ export async function runAudit(
       { signal }
     )
     const pairs = duplicates.result()
-    const outliers = outlying.result().slice(0, opts.outlierCount ?? 50)
+    const outliers = standingOut(outlying.result()).slice(0, opts.outlierCount ?? 50)
     lap('similarity')
 
     const idByPath = new Map(store.listImages(projectId).map((r) => [r.relPath, r.id]))
