@@ -59,7 +59,10 @@ describe.skipIf(!HAS_CHROMIUM)(`user journey in Chromium (needs ${CHROMIUM}: apt
     expect(await e2e.page.textContent('[data-test=start-blocked]')).toContain('Seed must be a whole number')
     expect(await e2e.page.isDisabled('[data-test=start]')).toBe(true)
     expect(await e2e.page.textContent('[data-test=training-split]')).toContain('invalid (see Dataset)')
+    // Back on the Dataset screen the form is as it was left, the invalid seed included.
     await e2e.page.click('[data-test=nav-dataset]')
+    expect(await e2e.page.inputValue('[data-test=seed]')).toBe('-1')
+    expect(await e2e.page.textContent('[data-test=split-error]')).toContain('Seed must be a whole number')
     await e2e.page.fill('[data-test=seed]', '42')
     await e2e.page.waitForSelector('[data-test=counts-stale]', { state: 'detached' })
     // A valid split with empty validation and test sets is allowed, with what it costs said.

@@ -4,6 +4,7 @@ import { defineStore } from 'pinia'
 import { ref, watch } from 'vue'
 import type { AugmentSpec, ResizeMode, SplitStrategy } from '@shared/domain'
 import type { ImageInfo, SplitPreview } from '@shared/contract/schemas'
+import type { SplitFormState } from '../lib/splitForm'
 import { errorMessage } from '../lib/format'
 import { useApi } from './apiContext'
 import { useProjectStore } from './project'
@@ -16,6 +17,8 @@ export const useDatasetStore = defineStore('dataset', () => {
 
   const strategy = ref<SplitStrategy | null>(null)
   const splitError = ref<string | null>(null)
+  /** The split form's fields as last typed (an invalid entry too), to show them again when the screen comes back. */
+  const splitDraft = ref<SplitFormState | null>(null)
   const preview = ref<SplitPreview | null>(null)
   const previewLoading = ref(false)
   const previewError = ref<string | null>(null)
@@ -148,6 +151,8 @@ export const useDatasetStore = defineStore('dataset', () => {
       augment.value = kept?.augment ?? null
       resizeMode.value = kept?.resizeMode ?? 'auto'
       strategy.value = null
+      splitDraft.value = null
+      splitError.value = null
       preview.value = null
       previewError.value = null
       thumbnails.value = {}
@@ -159,6 +164,7 @@ export const useDatasetStore = defineStore('dataset', () => {
   return {
     strategy,
     splitError,
+    splitDraft,
     preview,
     previewLoading,
     previewError,
