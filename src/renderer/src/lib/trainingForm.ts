@@ -16,6 +16,19 @@ export type { OptimizerName, RecipeName }
 
 export type WeightsKind = 'official' | 'random' | 'file'
 
+export const OPTIMIZER_LABELS: Record<OptimizerName, string> = { adam: 'Adam', rmsprop: 'RMSprop', sgd: 'SGD' }
+
+/** A base model the form offers, with what the form shows of it. */
+export interface BaseChoice {
+  id: string
+  label: string
+  size: number
+  params: number | null
+  layers: number | null
+  defaultFineTuneAt: number | null
+  cached: boolean
+}
+
 /** A number the recipe `auto` may decide: null = left to auto (only valid with that recipe). */
 export type AutoNumber = number | null
 
