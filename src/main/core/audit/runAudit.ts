@@ -3,7 +3,7 @@
 import { resolve } from 'node:path'
 import type { ResizeMode, SplitName } from '@shared/domain'
 import { scanProject } from '../project/scan'
-import { assignKeeping, assignSplits } from '../project/split'
+import { assignKeeping } from '../project/split'
 import { openProjectState } from '../store/projectState'
 import { readScanRecords } from '../store/scanRecords'
 import { saveAudit, type NewAudit } from '../store/auditStore'
@@ -94,10 +94,10 @@ export async function runAudit(
     // The audit looks at the split training uses: the stored one, else the default that training would store.
     const stored = store.getSplit(projectId)
     const strategy = stored?.strategy ?? defaultStrategy(scan)
-    const split = stored ?? store.saveSplit(projectId, strategy, assignSplits(scan.images, strategy))
-    onEvent({ type: 'stage', stage: 'split', detail: `split #${split.id}: ${JSON.stringify(split.strategy)}` })
     // Images added or moved since the split was stored go where training would put them.
-    const assignment = assignKeeping(scan.images, split.strategy, split)
+    const assignment = assignKeeping(scan.images, strategy, stored)
+    const split = stored ?? store.saveSplit(projectId, strategy, assignment)
+    onEvent({ type: 'stage', stage: 'split', detail: `split #${split.id}: ${JSON.stringify(split.strategy)}` })
     const classes = scan.classes.map((c) => c.name)
     if (classes.length < 2) throw new Error(`audit: needs at least 2 classes, found ${classes.length}`)
 

@@ -36,11 +36,11 @@ export function labelState(store: ProjectStore, projectId: number, resolution?: 
   const inForcePaths = new Set(inForce.map((o) => o.relPath))
   // An action whose images were all applied to the folders (moved) has nothing left to undo here: undoing the
   // apply is what puts them back (undoing the override alone would change nothing anyone can see).
-  const undoable = last && (last.kind === 'clear' || last.paths.some((p) => inForcePaths.has(p)))
+  const undoable = last && (last.kind === 'clear' || last.paths.some((p) => inForcePaths.has(p))) ? last : null
   return {
     overrides,
     counts: labels.counts(inForce),
-    undoable: last && undoable ? { actionId: last.id, kind: last.kind, images: last.paths.length } : null
+    undoable: undoable ? { actionId: undoable.id, kind: undoable.kind, images: undoable.paths.length } : null
   }
 }
 

@@ -4,6 +4,7 @@
 // The head it trains is thrown away: nothing of the range test leaks into a run.
 import * as tf from '@tensorflow/tfjs'
 import { gatherRows } from './context'
+import { eventYielder } from '../util/eventYield'
 import { abortError } from './features'
 import { ClassifierHead } from './head'
 import { balancedClassWeights } from './loss'
@@ -149,6 +150,7 @@ export async function lrFind(
   let cursor = 0
   let avg = 0
   let best = Infinity
+  const letEventsIn = eventYielder()
   try {
     for (let i = 0; i < o.steps; i++) {
       if (opts.signal?.aborted) throw abortError('lr-find cancelled')
@@ -195,8 +197,7 @@ export async function lrFind(
         break
       }
       if (smoothed < best) best = smoothed
-      // Let a cancel request (a message, a signal handler) in between steps.
-      if (i % 10 === 9) await new Promise((r) => setImmediate(r))
+      await letEventsIn() // a cancel request (a message, a signal handler) is an event
     }
   } finally {
     optimizer.dispose()
